@@ -1,0 +1,78 @@
+"""policyspeech: a versioned, citable corpus of policy speeches.
+
+Load the corpus in one line, add speeches without risk to what is there, and cite the
+exact version you analysed.
+
+Examples
+--------
+>>> import policyspeech as ps
+>>> ps.THEMES[0].slug
+'macroeconomics'
+>>> df = ps.read(columns=["id", "speaker"])  # the corpus found by ps.locate_corpus()
+>>> df.columns
+['id', 'speaker']
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from policyspeech.errors import (
+    CorpusError,
+    DuplicateSpeechError,
+    IntegrityError,
+    InvalidSpeechError,
+    NotACorpusError,
+    ReadOnlyCorpusError,
+    RecordNotFoundError,
+    UnknownVersionError,
+)
+from policyspeech.themes import THEMES
+
+try:
+    __version__ = version("policyspeech")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
+    __version__ = "0+unknown"
+
+# Public names served lazily, so that ``import policyspeech`` stays light.
+_LAZY = {
+    "read": "policyspeech.loaders",
+    "scan": "policyspeech.loaders",
+    "read_arrow": "policyspeech.loaders",
+    "load_dataset": "policyspeech.loaders",
+    "Corpus": "policyspeech.store",
+    "locate_corpus": "policyspeech.locate",
+    "read_speech": "policyspeech.ingest",
+    "SCHEMA": "policyspeech.schema",
+    "FEATURES": "policyspeech.schema",
+}
+
+__all__ = [
+    "FEATURES",
+    "SCHEMA",
+    "THEMES",
+    "Corpus",
+    "CorpusError",
+    "DuplicateSpeechError",
+    "IntegrityError",
+    "InvalidSpeechError",
+    "NotACorpusError",
+    "ReadOnlyCorpusError",
+    "RecordNotFoundError",
+    "UnknownVersionError",
+    "__version__",
+    "load_dataset",
+    "locate_corpus",
+    "read",
+    "read_arrow",
+    "read_speech",
+    "scan",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'policyspeech' has no attribute {name!r}")

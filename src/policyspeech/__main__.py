@@ -1,0 +1,5 @@
+"""``python -m policyspeech``: the same as the ``policyspeech`` command."""
+
+from policyspeech.cli import main
+
+main()

@@ -1,0 +1,305 @@
+"""The ``policyspeech`` command: a thin layer over the library.
+
+Every command calls the library and prints its result; errors of the library
+(:class:`policyspeech.errors.CorpusError`) become one line ``error: ...`` on stderr and
+exit status 1. Heavy libraries are imported inside the commands, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from policyspeech.errors import CorpusError
+
+app = typer.Typer(
+    name="policyspeech",
+    help="A versioned, citable corpus of policy speeches: add, list, show and load speeches.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+schema_app = typer.Typer(help="The record schema: fields and the published schema files.",
+                         no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CorpusOption = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Corpus folder (default: $POLICYSPEECH_CORPUS, ./corpus, "
+                 "then the bundled corpus).", show_default=False),
+]
+VersionOption = Annotated[str, typer.Option("--version", help="Version to read: head.")]
+SpeakerOption = Annotated[list[str] | None, typer.Option("--speaker", help="Only this speaker "
+                          "(repeat for several).", show_default=False)]
+CountryOption = Annotated[list[str] | None, typer.Option("--country", help="Only this country "
+                          "code (repeat for several).", show_default=False)]
+ThemeOption = Annotated[list[str] | None, typer.Option("--theme", help="Only speeches with "
+                        "this theme slug (repeat for any of several).", show_default=False)]
+SinceOption = Annotated[str | None, typer.Option("--since", help="From this date (YYYY, "
+                        "YYYY-MM or YYYY-MM-DD).", show_default=False)]
+UntilOption = Annotated[str | None, typer.Option("--until", help="Up to this date, "
+                        "inclusive of its whole period.", show_default=False)]
+FormatOption = Annotated[str, typer.Option("--format", help="Output: table, csv, json or jsonl.")]
+
+
+def user_errors(command: F) -> F:
+    """Turn library errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CorpusError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _corpus_path(ctx: typer.Context, corpus: Path | None) -> Path | None:
+    return corpus if corpus is not None else ctx.obj.get("corpus") if ctx.obj else None
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        raise CorpusError(f"format '{fmt}' is not known; use one of {', '.join(allowed)}")
+
+
+@app.callback()
+def main_options(ctx: typer.Context, corpus: CorpusOption = None) -> None:
+    """A versioned, citable corpus of policy speeches.
+
+    Example: policyspeech list --country GB --since 2019
+    """
+    ctx.obj = {"corpus": corpus}
+
+
+@app.command()
+@user_errors
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (must be new or empty).")],
+    from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from a copy of "
+                            "the corpus bundled with the package.")] = False,
+) -> None:
+    """Create a new empty corpus, or a writable copy of the bundled one.
+
+    Example: policyspeech init my-corpus --from-bundled
+    """
+    from policyspeech.store import Corpus
+
+    corpus = Corpus.init(directory, from_bundled=from_bundled)
+    typer.echo(f"created corpus '{corpus.path}' with {corpus.head().rows} records")
+
+
+@app.command()
+@user_errors
+def add(
+    ctx: typer.Context,
+    files: Annotated[list[str], typer.Argument(
+        metavar="FILE...", help="Text or Markdown files ('-' for stdin).", show_default=False)],
+    meta: Annotated[Path | None, typer.Option("--meta", help="YAML metadata file for every "
+                    "FILE.", show_default=False)] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the speech.")] = None,
+    speaker: Annotated[str | None, typer.Option(help="Speaker's display name.")] = None,
+    speaker_id: Annotated[str | None, typer.Option(help="Speaker's Wikidata QID.")] = None,
+    role: Annotated[str | None, typer.Option(help="Office held at the time.")] = None,
+    party: Annotated[str | None, typer.Option(help="Party of the speaker.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Ministry or body.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code (GB).")] = None,
+    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, YYYY-MM or YYYY.")] = None,
+    language: Annotated[str | None, typer.Option(help="ISO 639-1 code (en).")] = None,
+    delivery: Annotated[str | None, typer.Option(help="as_delivered, as_prepared, ...")] = None,
+    theme: Annotated[list[str] | None, typer.Option("--theme", help="Theme slug (repeat).",
+                     show_default=False)] = None,
+    keyword: Annotated[list[str] | None, typer.Option("--keyword", help="Keyword (repeat).",
+                       show_default=False)] = None,
+    event: Annotated[str | None, typer.Option(help="Event or occasion.")] = None,
+    location: Annotated[str | None, typer.Option(help="Place of the speech.")] = None,
+    source_url: Annotated[str | None, typer.Option(help="http(s) URL of the source.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Publisher of the source.")] = None,
+    license: Annotated[str | None, typer.Option(help="SPDX licence id (CC-BY-4.0).")] = None,
+    retrieved: Annotated[str | None, typer.Option(help="Date the source was obtained.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Free notes.")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Id to use instead of the derived "
+                  "one (one FILE only).")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
+                       "nothing.")] = False,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest file accepted.")] = (
+        5_000_000),
+) -> None:
+    """Add speeches from text or Markdown files, in one commit (all or nothing).
+
+    Metadata comes from YAML front matter, a sidecar FILE.yaml, --meta, and the options,
+    the options winning. Prints the id of each speech added.
+
+    Example: policyspeech add speech.txt --speaker "Brandon Lewis" --country GB
+    --date 2019-10-30 --language en --title "Security and crime after Brexit"
+    """
+    from policyspeech.ingest import read_speech
+    from policyspeech.store import Corpus
+
+    if id is not None and len(files) > 1:
+        raise CorpusError("--id names one speech but several files were given; "
+                          "put each id in its file's metadata instead")
+    overrides = {
+        "title": title, "speaker": speaker, "speaker_id": speaker_id, "speaker_role": role,
+        "party": party, "organisation": organisation, "country": country, "date": date,
+        "language": language, "delivery": delivery, "themes": theme, "keywords": keyword,
+        "event": event, "location": location, "source_url": source_url,
+        "publisher": publisher, "license": license, "retrieved": retrieved, "notes": notes,
+        "id": id,
+    }
+    corpus = Corpus(_corpus_path(ctx, None))
+    if not dry_run:
+        corpus._check_writable()
+    records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes)
+               for f in files]
+    ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=files)
+    for record_id in ids:
+        typer.echo(record_id)
+    if dry_run:
+        typer.echo(f"dry run: {len(ids)} speech(es) valid, nothing written", err=True)
+
+
+LIST_COLUMNS = ["id", "date", "speaker", "country", "word_count", "title"]
+
+
+@app.command("list")
+@user_errors
+def list_(
+    ctx: typer.Context,
+    version: VersionOption = "head",
+    speaker: SpeakerOption = None,
+    country: CountryOption = None,
+    theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List speeches (without their text), oldest first.
+
+    The table shows the main columns; csv, json and jsonl give every field but the text.
+
+    Example: policyspeech list --country GB --since 2019 --format csv
+    """
+    from policyspeech import loaders
+    from policyspeech.output import FORMATS, render_rows
+    from policyspeech.schema import FIELD_NAMES
+
+    _check_format(fmt, FORMATS)
+    columns = LIST_COLUMNS if fmt == "table" else [c for c in FIELD_NAMES if c != "text"]
+    frame = loaders.read(_corpus_path(ctx, None), version=version, speaker=speaker,
+                         country=country, theme=theme, since=since, until=until,
+                         columns=columns).sort(["date", "id"])
+    typer.echo(render_rows(frame.to_dicts(), fmt))
+
+
+@app.command()
+@user_errors
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
+    version: VersionOption = "head",
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Show one speech: every field, then the text.
+
+    Example: policyspeech show gb-2019-10-30-brandon-lewis-security-minister-s-speech-on-security-and-crime-after-brexit
+    """
+    import polars as pl
+
+    from policyspeech import loaders
+    from policyspeech.errors import RecordNotFoundError
+    from policyspeech.output import render_rows
+
+    _check_format(fmt, ("text", "json"))
+    frame = loaders.scan(_corpus_path(ctx, None), version=version).filter(
+        pl.col("id") == record_id).collect()
+    if frame.height == 0:
+        raise RecordNotFoundError(
+            f"no speech with id '{record_id}' in version {version}; "
+            "list the ids with `policyspeech list`")
+    record = frame.to_dicts()[0]
+    if fmt == "json":
+        typer.echo(render_rows([record], "jsonl"))
+        return
+    text = record.pop("text")
+    width = max(len(k) for k in record)
+    for key, value in record.items():
+        shown = "; ".join(value) if isinstance(value, list) else "" if value is None else value
+        typer.echo(f"{key.ljust(width)}  {shown}")
+    typer.echo("")
+    typer.echo(text)
+
+
+@app.command()
+@user_errors
+def themes(
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Print the theme codebook (Comparative Agendas Project major topics).
+
+    Example: policyspeech themes --format csv
+    """
+    from dataclasses import asdict
+
+    from policyspeech.output import render_rows
+    from policyspeech.themes import THEMES
+
+    _check_format(fmt, ("table", "csv", "json"))
+    rows = [asdict(t) for t in THEMES]
+    if fmt == "table":
+        rows = [{k: v for k, v in r.items() if k != "description"} for r in rows]
+    typer.echo(render_rows(rows, fmt))
+
+
+@schema_app.command("export")
+@user_errors
+def schema_export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the files into.")],
+) -> None:
+    """Write speech.schema.json and themes.csv, generated from the code, into DIRECTORY.
+
+    Example: policyspeech schema export schema
+    """
+    from policyspeech.schema import export_schema_files
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in export_schema_files().items():
+        (directory / name).write_text(content, encoding="utf-8")
+        typer.echo(f"wrote {directory / name}")
+
+
+@schema_app.command("fields")
+@user_errors
+def schema_fields(
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Print the fields of a record with their types and descriptions.
+
+    Example: policyspeech schema fields
+    """
+    from policyspeech.output import render_rows
+    from policyspeech.schema import FIELDS
+
+    _check_format(fmt, ("table", "csv", "json"))
+    rows = [{"field": f.name, "type": f.kind, "required": "yes" if f.required else "",
+             "description": f.description} for f in FIELDS]
+    typer.echo(render_rows(rows, fmt, width=160))
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app(prog_name="policyspeech")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,47 @@
+"""Exceptions raised by policyspeech.
+
+Every error the package raises on purpose is a :class:`CorpusError`; the CLI prints its
+message as one line ``error: ...`` and exits with status 1.
+
+Examples
+--------
+>>> from policyspeech.errors import CorpusError, InvalidSpeechError
+>>> issubclass(InvalidSpeechError, CorpusError)
+True
+>>> str(InvalidSpeechError("country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB'"))
+"country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB'"
+"""
+
+from __future__ import annotations
+
+
+class CorpusError(Exception):
+    """Base class of every error raised by policyspeech."""
+
+
+class InvalidSpeechError(CorpusError, ValueError):
+    """A speech's text or metadata breaks a rule of the record schema."""
+
+
+class DuplicateSpeechError(CorpusError):
+    """A speech (same ``text_sha256``) or an id is already in the corpus."""
+
+
+class NotACorpusError(CorpusError):
+    """A folder is not a policyspeech corpus."""
+
+
+class ReadOnlyCorpusError(CorpusError):
+    """A write was attempted on a corpus that may not be written (the bundled one)."""
+
+
+class IntegrityError(CorpusError):
+    """A file of the corpus does not match what the log says it should be."""
+
+
+class UnknownVersionError(CorpusError, LookupError):
+    """A version name that the corpus does not have."""
+
+
+class RecordNotFoundError(CorpusError, LookupError):
+    """An id that is not in the requested version of the corpus."""

@@ -1,0 +1,198 @@
+"""Loading the corpus: polars (``read``, ``scan``), pyarrow (``read_arrow``) and Hugging Face
+``datasets`` (``load_dataset``).
+
+All four take the same keyword-only filters: ``speaker``, ``country``, ``theme`` (one
+value or a list of values), ``since`` and ``until`` (``YYYY``, ``YYYY-MM`` or
+``YYYY-MM-DD``; ``until`` includes its whole period), ``columns`` and ``version``. The
+filters are pushed into the Parquet scan, so metadata queries do not read the text.
+
+Examples
+--------
+>>> import policyspeech as ps
+>>> ps.read(country="GB", columns=["id", "date"]).columns
+['id', 'date']
+>>> ps.read(theme="law_and_crime", since="2019", until="2019").height >= 1
+True
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from policyspeech.errors import InvalidSpeechError
+from policyspeech.schema import FIELD_NAMES, arrow_schema
+from policyspeech.themes import THEME_SLUGS
+from policyspeech.validate import parse_date
+
+if TYPE_CHECKING:
+    import datasets
+    import polars as pl
+    import pyarrow as pa
+
+PathLike = str | os.PathLike[str]
+Values = str | Sequence[str] | None
+
+
+def scan(
+    corpus: PathLike | None = None,
+    *,
+    version: str = "head",
+    speaker: Values = None,
+    country: Values = None,
+    theme: Values = None,
+    since: str | datetime.date | None = None,
+    until: str | datetime.date | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.LazyFrame:
+    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan."""
+    import polars as pl
+
+    query = _Query.build(speaker, country, theme, since, until, columns)
+    paths = _paths(corpus, version)
+    if paths:
+        frame = pl.scan_parquet([str(p) for p in paths])
+    else:
+        frame = pl.DataFrame(arrow_schema().empty_table()).lazy()
+    for name, values in (("speaker", query.speakers), ("country", query.countries)):
+        if values:
+            frame = frame.filter(pl.col(name).is_in(values))
+    if query.themes:
+        frame = frame.filter(
+            pl.any_horizontal(pl.col("themes").list.contains(t) for t in query.themes)
+        )
+    if query.since:
+        frame = frame.filter(pl.col("date") >= query.since)
+    if query.until:
+        frame = frame.filter(pl.col("date") <= query.until)
+    return frame.select(query.columns)
+
+
+def read(corpus: PathLike | None = None, **filters: Any) -> pl.DataFrame:
+    """Return a polars DataFrame of the corpus; same filters as :func:`scan`."""
+    return scan(corpus, **filters).collect()
+
+
+def read_arrow(
+    corpus: PathLike | None = None,
+    *,
+    version: str = "head",
+    speaker: Values = None,
+    country: Values = None,
+    theme: Values = None,
+    since: str | datetime.date | None = None,
+    until: str | datetime.date | None = None,
+    columns: Sequence[str] | None = None,
+) -> pa.Table:
+    """Return a pyarrow Table in the canonical schema (field descriptions kept)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    query = _Query.build(speaker, country, theme, since, until, columns)
+    paths = _paths(corpus, version)
+    schema = arrow_schema()
+    conditions = []
+    for name, values in (("speaker", query.speakers), ("country", query.countries)):
+        if values:
+            conditions.append(pc.field(name).isin(values))
+    if query.since:
+        conditions.append(pc.field("date") >= query.since)
+    if query.until:
+        conditions.append(pc.field("date") <= query.until)
+    condition = None
+    for item in conditions:
+        condition = item if condition is None else condition & item
+    wanted = list(query.columns)
+    if query.themes and "themes" not in wanted:
+        wanted.append("themes")
+    if paths:
+        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
+        table = dataset.to_table(columns=wanted, filter=condition)
+    else:
+        table = schema.empty_table().select(wanted)
+    if query.themes:
+        themes = table["themes"].combine_chunks()
+        hits = pc.is_in(pc.list_flatten(themes), value_set=pa.array(query.themes))
+        rows = pc.unique(pc.filter(pc.list_parent_indices(themes), hits))
+        table = table.take(rows)  # parent indices ascend, so rows keep the table order
+    table = table.select(query.columns)
+    return table.cast(pa.schema([schema.field(n) for n in query.columns], schema.metadata))
+
+
+def load_dataset(corpus: PathLike | None = None, **filters: Any) -> datasets.Dataset:
+    """Return a ``datasets.Dataset`` with the schema's Features; same filters as :func:`scan`.
+
+    The table is built from the current fragments in memory, so it is never stale.
+    """
+    import datasets
+    from datasets.table import InMemoryTable
+
+    from policyspeech.schema import features
+
+    table = read_arrow(corpus, **filters)
+    selected = datasets.Features({name: features()[name] for name in table.column_names})
+    return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=selected))
+
+
+def _paths(corpus: PathLike | None, version: str) -> list[os.PathLike[str]]:
+    from policyspeech.store import Corpus
+
+    return list(Corpus(corpus).fragment_paths(version))
+
+
+class _Query:
+    """Validated filter values shared by every loader."""
+
+    def __init__(self) -> None:
+        self.speakers: list[str] = []
+        self.countries: list[str] = []
+        self.themes: list[str] = []
+        self.since: datetime.date | None = None
+        self.until: datetime.date | None = None
+        self.columns: list[str] = list(FIELD_NAMES)
+
+    @classmethod
+    def build(cls, speaker: Values, country: Values, theme: Values,
+              since: str | datetime.date | None, until: str | datetime.date | None,
+              columns: Sequence[str] | None) -> _Query:
+        query = cls()
+        query.speakers = _values(speaker)
+        query.countries = _values(country)
+        query.themes = _values(theme)
+        for slug in query.themes:
+            if slug not in THEME_SLUGS:
+                raise InvalidSpeechError(
+                    f"theme '{slug}' is not in the codebook; see `policyspeech themes`"
+                )
+        query.since = _bound(since, "since", end=False)
+        query.until = _bound(until, "until", end=True)
+        if columns is not None:
+            unknown = [c for c in columns if c not in FIELD_NAMES]
+            if unknown:
+                raise InvalidSpeechError(
+                    f"column '{unknown[0]}' is not a field; use one of {', '.join(FIELD_NAMES)}"
+                )
+            query.columns = list(columns)
+        return query
+
+
+def _values(value: Values) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _bound(value: str | datetime.date | None, name: str, *, end: bool) -> datetime.date | None:
+    """First day of the period (``since``) or its last day (``until``)."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    start, precision = parse_date(value.strip(), name)
+    if not end or precision == "day":
+        return start
+    if precision == "year":
+        return datetime.date(start.year, 12, 31)
+    following = datetime.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return following - datetime.timedelta(days=1)

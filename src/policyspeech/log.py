@@ -1,0 +1,167 @@
+"""The commit log: numbered, write-once JSON entries that chain by hash, and the head state.
+
+Entry ``log/00000012.json`` names its parent by the SHA-256 of the bytes of
+``log/00000011.json``; entry 0 (written by ``init``) has no parent. The head is the state
+after the last entry: which fragments hold the records, which ids were ever used, and
+which text hashes are present. :class:`HeadState` is built by folding the entries and
+kept up to date by reading only the entries that appeared since.
+
+Examples
+--------
+>>> entry = new_entry(HeadState(), operation="init", message="new corpus")
+>>> state = HeadState()
+>>> state.apply(entry, entry_sha256(entry))
+>>> state.seq, state.rows, state.fragments
+(0, 0, {})
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyspeech.errors import IntegrityError, NotACorpusError
+from policyspeech.schema import SCHEMA_VERSION
+
+LOG_FORMAT = 1
+Entry = dict[str, Any]
+
+
+def entry_name(seq: int) -> str:
+    """File name of log entry ``seq``.
+
+    >>> entry_name(12)
+    '00000012.json'
+    """
+    return f"{seq:08d}.json"
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """Serialise an entry exactly as it is written (and hashed)."""
+    return (json.dumps(entry, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def entry_sha256(entry: Entry) -> str:
+    """SHA-256 of the bytes of an entry as written."""
+    return hashlib.sha256(encode_entry(entry)).hexdigest()
+
+
+def new_entry(
+    state: HeadState,
+    *,
+    operation: str,
+    message: str,
+    added: list[dict[str, Any]] | None = None,
+    removed: list[dict[str, Any]] | None = None,
+    ids: list[str] | None = None,
+    text_sha256: list[str] | None = None,
+    **extra: Any,
+) -> Entry:
+    """The next entry after ``state``: the parent hash chains it to the head."""
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    return {
+        "format": LOG_FORMAT,
+        "seq": state.seq + 1,
+        "parent": state.entry_sha256,
+        "time": now.isoformat().replace("+00:00", "Z"),
+        "operation": operation,
+        "message": message,
+        "schema_version": SCHEMA_VERSION,
+        "added": added or [],
+        "removed": removed or [],
+        "ids": ids or [],
+        "text_sha256": text_sha256 or [],
+        **extra,
+    }
+
+
+@dataclass
+class HeadState:
+    """The corpus after a given log entry."""
+
+    seq: int = -1
+    entry_sha256: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    fragments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ids_ever: set[str] = field(default_factory=set)
+    id_by_hash: dict[str, str] = field(default_factory=dict)
+    hash_by_id: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        """Number of records in the head."""
+        return sum(info["rows"] for info in self.fragments.values())
+
+    def apply(self, entry: Entry, sha256: str) -> None:
+        """Advance the state by one entry."""
+        for info in entry.get("removed", []):
+            self.fragments.pop(info["path"], None)
+        for info in entry.get("added", []):
+            self.fragments[info["path"]] = info
+        for record_id in entry.get("removed_ids", []):
+            self.id_by_hash.pop(self.hash_by_id.pop(record_id), None)
+        for record_id, digest in zip(entry.get("ids", []), entry.get("text_sha256", []),
+                                     strict=True):
+            self.ids_ever.add(record_id)
+            self.hash_by_id[record_id] = digest
+            self.id_by_hash[digest] = record_id
+        self.seq = entry["seq"]
+        self.entry_sha256 = sha256
+        self.schema_version = entry.get("schema_version", self.schema_version)
+
+
+def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:
+    """Read log entry ``seq`` and its hash, or None when it does not exist (yet)."""
+    path = corpus / "log" / entry_name(seq)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IntegrityError(f"{path} is a symbolic link; log entries must be files") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        raise IntegrityError(
+            f"{path} is not valid JSON; the log is damaged (run `policyspeech verify`)"
+        ) from None
+    return entry, hashlib.sha256(data).hexdigest()
+
+
+def advance(corpus: Path, state: HeadState) -> HeadState:
+    """Apply every entry published after ``state`` (in place) and return it."""
+    while (found := read_entry(corpus, state.seq + 1)) is not None:
+        entry, digest = found
+        path = corpus / "log" / entry_name(state.seq + 1)
+        if entry.get("seq") != state.seq + 1 or entry.get("parent") != state.entry_sha256:
+            raise IntegrityError(
+                f"{path} does not chain to {entry_name(state.seq)} "
+                "(parent hash or number differs); "
+                "the log was edited or damaged (run `policyspeech verify`)"
+            )
+        _check_schema_version(path, entry.get("schema_version", SCHEMA_VERSION))
+        state.apply(entry, digest)
+    if state.seq < 0:
+        raise NotACorpusError(
+            f"'{corpus}' is not a policyspeech corpus (no log/00000000.json); "
+            "create one with `policyspeech init DIR`"
+        )
+    return state
+
+
+def _check_schema_version(path: Path, version: str) -> None:
+    if int(str(version).split(".")[0]) > int(SCHEMA_VERSION.split(".")[0]):
+        raise NotACorpusError(
+            f"{path} uses schema {version}, newer than this policyspeech ({SCHEMA_VERSION}); "
+            "upgrade policyspeech (pip install -U policyspeech)"
+        )

@@ -1,0 +1,73 @@
+"""Rendering records for the terminal and for files: table, csv, json and jsonl.
+
+Examples
+--------
+>>> import datetime
+>>> rows = [{"id": "gb-1", "date": datetime.date(2019, 10, 30), "themes": ["health"]}]
+>>> print(render_rows(rows, "jsonl"))
+{"id": "gb-1", "date": "2019-10-30", "themes": ["health"]}
+>>> print(render_rows(rows, "csv"))
+id,date,themes
+gb-1,2019-10-30,health
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+FORMATS = ("table", "csv", "json", "jsonl")
+LIST_SEPARATOR = "; "
+
+
+def jsonable(value: Any) -> Any:
+    """Turn dates into ISO text; leave other JSON values as they are."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int = 100) -> str:
+    """Render ``rows`` (dicts with the same keys) in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "json":
+        return json.dumps([{k: jsonable(v) for k, v in r.items()} for r in rows],
+                          ensure_ascii=False, indent=2)
+    if fmt == "jsonl":
+        return "\n".join(json.dumps({k: jsonable(v) for k, v in r.items()}, ensure_ascii=False)
+                         for r in rows)
+    columns = list(rows[0]) if rows else []
+    cells = [[_cell(r[c]) for c in columns] for r in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(cells)
+        return buffer.getvalue().rstrip("\n")
+    return _table(columns, cells, width)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(jsonable(value))
+
+
+def _table(columns: list[str], cells: list[list[str]], width: int) -> str:
+    if not columns:
+        return "(no records)"
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
+    widths[-1] = max(len(columns[-1]), min(widths[-1], width - fixed))
+
+    def line(values: list[str]) -> str:
+        clipped = [v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths,
+                                                                         strict=True)]
+        return "  ".join(v.ljust(w) for v, w in zip(clipped, widths, strict=True)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells])

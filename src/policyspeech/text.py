@@ -1,0 +1,102 @@
+"""Normalisation of speech text, and the values derived from it.
+
+The rules (DESIGN.md): Unicode NFC, CRLF and CR to LF, trailing white space removed,
+paragraphs separated by exactly one blank line, a paragraph that ends without closing
+punctuation and is followed by one that starts in lower case is joined to it. Control
+characters other than tab and newline, and empty text, are errors.
+
+Examples
+--------
+>>> normalise_text("Although we are leaving\\r\\n\\r\\n\\r\\nthe EU, we stay.  \\nNext line.")
+'Although we are leaving the EU, we stay.\\nNext line.'
+>>> word_count("One two\\n\\nthree")
+3
+>>> text_sha256("abc")[:16]
+'ba7816bf8f01cfea'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from policyspeech.errors import InvalidSpeechError
+
+CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")  # noqa: RUF001
+"""A paragraph ending in one of these is complete and is never joined to the next."""
+
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u2000-\u200a\u3000]*\n\s*")
+
+
+def check_characters(text: str, what: str = "text") -> None:
+    """Raise :class:`InvalidSpeechError` naming the first control character or lone surrogate.
+
+    >>> check_characters("fine\\ttext\\n")
+    >>> check_characters("bad\\x00")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: text has the control character U+0000 at line 1, column 4; remove it (only tab and newline are allowed)
+    """
+    match = _FORBIDDEN.search(text)
+    if match is None:
+        return
+    char = match.group()
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    code = f"U+{ord(char):04X}"
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        raise InvalidSpeechError(
+            f"{what} has the lone surrogate {code} at line {line}, column {column}; "
+            "the text is not valid Unicode, re-export it as UTF-8"
+        )
+    raise InvalidSpeechError(
+        f"{what} has the control character {code} at line {line}, column {column}; "
+        "remove it (only tab and newline are allowed)"
+    )
+
+
+def normalise_text(text: str) -> str:
+    """Return ``text`` normalised by the corpus rules; raise on control characters or emptiness.
+
+    Normalising twice gives the same result as normalising once.
+
+    >>> normalise_text("e\\u0301te\\u0301\\r\\n")
+    'été'
+    >>> normalise_text("Title\\n\\n\\n\\nThe review, looking\\n\\nat the system.")
+    'Title\\n\\nThe review, looking at the system.'
+    """
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_characters(text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    paragraphs = [p.strip("\n") for p in _BLANK_LINES.split("\n".join(lines).strip("\n"))]
+    joined: list[str] = []
+    for paragraph in paragraphs:
+        if not paragraph.strip():
+            continue
+        if joined and _continues(joined[-1], paragraph):
+            joined[-1] = f"{joined[-1]} {paragraph.lstrip()}"
+        else:
+            joined.append(paragraph)
+    if not joined:
+        raise InvalidSpeechError("text is empty; give the speech's text")
+    return "\n\n".join(joined)
+
+
+def _continues(previous: str, paragraph: str) -> bool:
+    """True when ``paragraph`` continues a sentence that ``previous`` broke off."""
+    return previous[-1] not in CLOSING_PUNCTUATION and paragraph.lstrip()[0].islower()
+
+
+def word_count(text: str) -> int:
+    """Number of whitespace-separated words."""
+    return len(text.split())
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the UTF-8 bytes of ``text``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

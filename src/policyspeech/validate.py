@@ -1,0 +1,358 @@
+"""Validation of a speech's metadata and text against the rules of :mod:`policyspeech.schema`.
+
+:func:`validate_speech` turns a mapping of fields (strings, dates, lists) into a
+canonical record: every field present, text normalised, ``word_count`` and
+``text_sha256`` derived. Any broken rule raises :class:`InvalidSpeechError` with one
+line that names the field, the bad value and the fix.
+
+Examples
+--------
+>>> record = validate_speech({"title": "On crime", "speaker": "Brandon Lewis",
+...     "country": "GB", "date": "2019-10", "language": "en", "text": "We act."},
+...     today=datetime.date(2026, 1, 1))
+>>> record["date"], record["date_precision"], record["word_count"]
+(datetime.date(2019, 10, 1), 'month', 2)
+>>> derive_id(record)
+'gb-2019-10-brandon-lewis-on-crime'
+>>> validate_speech({**record, "country": "UK"})
+Traceback (most recent call last):
+...
+policyspeech.errors.InvalidSpeechError: country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB' for the United Kingdom
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from policyspeech.errors import InvalidSpeechError
+from policyspeech.schema import (
+    DERIVED_FIELDS,
+    FIELD_NAMES,
+    FIELDS,
+    FIELDS_BY_NAME,
+    ID_PATTERN,
+    Field,
+)
+from policyspeech.text import check_characters, normalise_text, text_sha256, word_count
+
+Record = dict[str, Any]
+"""A canonical record: every field of the schema, in schema order."""
+
+_COUNTRY_HINTS = {"UK": "GB", "EN": "GB", "EL": "GR"}
+_MULTILINE_FIELDS = frozenset({"notes"})
+
+
+def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = None) -> Record:
+    """Return the canonical record of ``fields``, or raise :class:`InvalidSpeechError`.
+
+    ``id`` may be missing (``None`` in the result): the corpus derives it when the speech
+    is added. Derived fields (``word_count``, ``text_sha256``) are recomputed; a given
+    value that disagrees is an error.
+    """
+    unknown = [key for key in fields if key not in FIELDS_BY_NAME]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], FIELD_NAMES, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see `policyspeech schema fields`"
+        raise InvalidSpeechError(f"unknown field '{unknown[0]}'; {hint}")
+    today = today or datetime.date.today()
+    record: Record = {}
+    for spec in FIELDS:
+        if spec.derived:
+            continue
+        value = fields.get(spec.name)
+        if _is_missing(value):
+            if spec.required and spec.name != "id":
+                raise InvalidSpeechError(_missing_message(spec.name))
+            record[spec.name] = [] if spec.kind == "list" else spec.default
+            continue
+        record[spec.name] = _CHECKS.get(spec.name, _check_string)(spec, value, today)
+    _check_date_precision(fields, record)
+    record["word_count"] = word_count(record["text"])
+    record["text_sha256"] = text_sha256(record["text"])
+    for name in DERIVED_FIELDS:
+        given = fields.get(name)
+        if given is not None and given != record[name]:
+            raise InvalidSpeechError(
+                f"{name} {given!r} does not match the text ({record[name]!r}); "
+                f"{name} is derived, leave it out"
+            )
+    return {name: record[name] for name in FIELD_NAMES}
+
+
+def derive_id(record: Mapping[str, Any]) -> str:
+    """Derive an id from country, date (to its precision), speaker and title.
+
+    >>> derive_id({"country": "DE", "date": datetime.date(2020, 1, 1),
+    ...            "date_precision": "year", "speaker": "Olaf Schölz", "title": "Zur Lage"})
+    'de-2020-olaf-scholz-zur-lage'
+    """
+    date_text = _date_text(record["date"], record.get("date_precision") or "day")
+    stem = f"{record['country'].lower()}-{date_text}-{slugify(record['speaker'])}"
+    full = f"{stem}-{slugify(record['title'])}".strip("-")
+    if len(full) <= 128:
+        return full
+    cut = full[:128]
+    return cut[: cut.rfind("-")] if cut.rfind("-") > len(stem) else cut.rstrip("-")
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII slug of ``text``: accents dropped, other characters become hyphens.
+
+    >>> slugify("Security Minister's speech: after Brexit!")
+    'security-minister-s-speech-after-brexit'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def check_id(value: str) -> str:
+    """Return ``value`` if it is a valid id, else raise with the rule and a fix."""
+    if not re.fullmatch(ID_PATTERN, value):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InvalidSpeechError(
+            f"id '{shown}' is not valid; use 3 to 128 characters: lower-case letters, digits "
+            f"and hyphens, starting with a letter or digit (or leave the id out to derive it)"
+        )
+    return value
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple) and not value
+
+
+def _missing_message(name: str) -> str:
+    option = {"speaker_role": "role"}.get(name, name).replace("_", "-")
+    return f"missing required field '{name}'; give --{option} or put '{name}:' in the metadata"
+
+
+def _as_text(spec: Field, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidSpeechError(
+            f"{spec.name} must be text, got {type(value).__name__} {value!r}; quote it in YAML"
+        )
+    check_characters(value, spec.name)
+    value = unicodedata.normalize("NFC", value).strip()
+    if spec.name in _MULTILINE_FIELDS:
+        return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n"))
+    return " ".join(value.split())
+
+
+def _check_string(spec: Field, value: Any, today: datetime.date) -> str:
+    text = _as_text(spec, value)
+    if spec.enum and text not in spec.enum:
+        raise InvalidSpeechError(
+            f"{spec.name} '{text}' is not allowed; use one of {', '.join(spec.enum)}"
+        )
+    if spec.pattern and not re.match(spec.pattern, text):
+        raise InvalidSpeechError(f"{spec.name} '{text}' does not match {spec.pattern}")
+    return text
+
+
+def _check_id(spec: Field, value: Any, today: datetime.date) -> str:
+    return check_id(_as_text(spec, value))
+
+
+def _check_text(spec: Field, value: Any, today: datetime.date) -> str:
+    if not isinstance(value, str):
+        raise InvalidSpeechError(f"text must be a string, got {type(value).__name__}")
+    return normalise_text(value)
+
+
+def _check_speaker_id(spec: Field, value: Any, today: datetime.date) -> str:
+    text = _as_text(spec, value)
+    if not re.fullmatch(spec.pattern or "", text):
+        raise InvalidSpeechError(
+            f"speaker_id '{text}' is not a Wikidata QID; use the form Q123456 "
+            "(from the speaker's Wikidata page) or leave it out"
+        )
+    return text
+
+
+def _check_country(spec: Field, value: Any, today: datetime.date) -> str:
+    import pycountry
+
+    text = _as_text(spec, value)
+    if text.upper() in _COUNTRY_HINTS:
+        code = _COUNTRY_HINTS[text.upper()]
+        name = pycountry.countries.lookup(code).name
+        raise InvalidSpeechError(
+            f"country '{text}' is not an ISO 3166-1 alpha-2 code; use '{code}' for the {name}"
+        )
+    country = pycountry.countries.get(alpha_2=text.upper()) if len(text) == 2 else None
+    if country is None:
+        raise InvalidSpeechError(
+            f"country '{text}' is not an ISO 3166-1 alpha-2 code; use a two-letter code "
+            "such as GB, DE, FR or US"
+        )
+    if text != country.alpha_2:
+        raise InvalidSpeechError(f"country '{text}' must be upper case; use '{country.alpha_2}'")
+    return text
+
+
+def _check_language(spec: Field, value: Any, today: datetime.date) -> str:
+    import pycountry
+
+    text = _as_text(spec, value)
+    language = pycountry.languages.get(alpha_2=text.lower()) if len(text) == 2 else None
+    if language is None:
+        by_name = pycountry.languages.get(name=text.capitalize()) if len(text) > 3 else None
+        if by_name is None and len(text) == 3:
+            by_name = pycountry.languages.get(alpha_3=text.lower())
+        code = getattr(by_name, "alpha_2", None)
+        hint = f"use '{code}'" if code else "use a two-letter code such as en, de, fr or es"
+        raise InvalidSpeechError(f"language '{text}' is not an ISO 639-1 code; {hint}")
+    if text != language.alpha_2:
+        raise InvalidSpeechError(f"language '{text}' must be lower case; use '{language.alpha_2}'")
+    return text
+
+
+def _check_date(spec: Field, value: Any, today: datetime.date) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        parsed, precision = value, "day"
+    else:
+        parsed, precision = parse_date(_as_text(spec, value), spec.name)
+    if spec.name == "retrieved" and precision != "day":
+        raise InvalidSpeechError(f"retrieved '{value}' must be a full date YYYY-MM-DD")
+    if parsed > today:
+        raise InvalidSpeechError(
+            f"{spec.name} '{value}' is in the future (today is {today.isoformat()}); "
+            "check the year"
+        )
+    return parsed
+
+
+def parse_date(text: str, name: str = "date") -> tuple[datetime.date, str]:
+    """Parse an ISO 8601 date of precision ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+    Returns the first day of the period and its precision.
+
+    >>> parse_date("2019-10")
+    (datetime.date(2019, 10, 1), 'month')
+    >>> parse_date("2019-02-30")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: date '2019-02-30' is not a real date (day is out of range for month); check the day and month
+    """
+    match = re.fullmatch(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", text)
+    if match is None:
+        raise InvalidSpeechError(
+            f"{name} '{text}' is not an ISO 8601 date; write YYYY-MM-DD, YYYY-MM or YYYY "
+            "(for example 2019-10-30)"
+        )
+    year, month, day = match.groups()
+    precision = "day" if day else "month" if month else "year"
+    try:
+        parsed = datetime.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise InvalidSpeechError(
+            f"{name} '{text}' is not a real date ({exc}); check the day and month"
+        ) from None
+    return parsed, precision
+
+
+def _check_date_precision(fields: Mapping[str, Any], record: Record) -> None:
+    raw = fields.get("date")
+    implied = "day"
+    if isinstance(raw, str) and not isinstance(raw, datetime.date):
+        implied = parse_date(raw.strip())[1]
+    given = fields.get("date_precision")
+    if _is_missing(given):
+        record["date_precision"] = implied
+    elif implied != "day" and given != implied:
+        raise InvalidSpeechError(
+            f"date_precision '{given}' contradicts date '{raw}' (a {implied}); "
+            "leave date_precision out"
+        )
+    elif (given == "month" and record["date"].day != 1) or (
+        given == "year" and (record["date"].month, record["date"].day) != (1, 1)
+    ):
+        raise InvalidSpeechError(
+            f"date_precision '{given}' needs a date on the first day of its period; "
+            f"write the date as {_date_text(record['date'], str(given))}"
+        )
+
+
+def _check_list(spec: Field, value: Any, today: datetime.date) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise InvalidSpeechError(
+            f"{spec.name} must be a list of text, got {type(value).__name__} {value!r}"
+        )
+    result: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        text = _as_text(spec, item)
+        if not text:
+            continue
+        if spec.enum is not None and text not in spec.enum:
+            raise InvalidSpeechError(_unknown_theme_message(text, spec.enum))
+        key = text.casefold()
+        if key not in seen:
+            seen.add(key)
+            result.append(text)
+    return result
+
+
+def _unknown_theme_message(text: str, slugs: tuple[str, ...]) -> str:
+    lowered = text.lower().replace(" ", "_").replace("-", "_")
+    if lowered in slugs:
+        hint = f"use '{lowered}' (theme slugs are lower case with underscores)"
+    else:
+        close = difflib.get_close_matches(lowered, slugs, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see `policyspeech themes`"
+    return f"theme '{text}' is not in the codebook; {hint}"
+
+
+def _check_url(spec: Field, value: Any, today: datetime.date) -> str:
+    text = _as_text(spec, value)
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in text:
+        raise InvalidSpeechError(
+            f"source_url '{text}' is not an http(s) URL; give an address starting with "
+            "https:// or http://, or leave it out"
+        )
+    return text
+
+
+def _check_license(spec: Field, value: Any, today: datetime.date) -> str:
+    text = _as_text(spec, value)
+    if not re.fullmatch(spec.pattern or "", text):
+        raise InvalidSpeechError(
+            f"license '{text}' is not an SPDX identifier; use one such as OGL-UK-3.0, "
+            "CC-BY-4.0 or CC0-1.0 (or LicenseRef-... for another licence)"
+        )
+    return text
+
+
+def _date_text(date: datetime.date, precision: str) -> str:
+    return {"year": date.isoformat()[:4], "month": date.isoformat()[:7]}.get(
+        precision, date.isoformat()
+    )
+
+
+_CHECKS = {
+    "id": _check_id,
+    "text": _check_text,
+    "speaker_id": _check_speaker_id,
+    "country": _check_country,
+    "language": _check_language,
+    "date": _check_date,
+    "retrieved": _check_date,
+    "themes": _check_list,
+    "keywords": _check_list,
+    "source_url": _check_url,
+    "license": _check_license,
+}

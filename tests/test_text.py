@@ -1,0 +1,78 @@
+"""Normalisation of speech text (DESIGN.md, "Normalisation of text")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policyspeech.errors import InvalidSpeechError
+from policyspeech.text import normalise_text, text_sha256, word_count
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a.\r\nb.\rc.", "a.\nb.\nc."),
+        ("One.   \n\n\n\n   \nTwo.\t ", "One.\n\nTwo."),
+        ("\n\n  Indented.\n", "  Indented."),
+        ("Although we are leaving\n\nthe EU, we stay.", "Although we are leaving the EU, we stay."),
+        ("a b\n\nc d\n\ne f.", "a b c d e f."),
+        ("Heading\n\nBody starts upper.", "Heading\n\nBody starts upper."),
+        ("Ends well.\n\nlower case start.", "Ends well.\n\nlower case start."),
+        ("He said “yes”\n\nand left.", "He said “yes”\n\nand left."),
+        ("Cafe\u0301 au lait.", "Café au lait."),
+        ("Tabs\tstay.", "Tabs\tstay."),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\n\t\n", "\r\n"])
+def test_empty_text_is_rejected(raw: str) -> None:
+    with pytest.raises(InvalidSpeechError, match="text is empty"):
+        normalise_text(raw)
+
+
+@pytest.mark.parametrize(("raw", "code"), [("a\x00b", "U+0000"), ("a\x1bb", "U+001B"),
+                                           ("ok\nb\x85", "U+0085"), ("x\ud800", "U+D800")])
+def test_control_characters_and_surrogates_are_rejected(raw: str, code: str) -> None:
+    with pytest.raises(InvalidSpeechError, match=re.escape(code)):
+        normalise_text(raw)
+
+
+def test_error_names_line_and_column() -> None:
+    with pytest.raises(InvalidSpeechError, match="line 2, column 3"):
+        normalise_text("first\nse\x07cond")
+
+
+def test_derived_values() -> None:
+    assert word_count("a  b\n\nc-d e") == 4
+    assert text_sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert text_sha256("e\u0301") != text_sha256("é")  # hashing does not normalise
+    assert text_sha256("é") == "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c"
+
+
+text_chars = st.characters(codec="utf-8", exclude_categories=("Cs",))
+
+
+@given(st.text(text_chars, min_size=1, max_size=300))
+def test_normalising_twice_changes_nothing(raw: str) -> None:
+    try:
+        once = normalise_text(raw)
+    except InvalidSpeechError:
+        return
+    assert normalise_text(once) == once
+    assert unicodedata.is_normalized("NFC", once)
+    assert "\r" not in once and "\n\n\n" not in once
+    assert all(line == line.rstrip() for line in once.split("\n"))
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z][a-z]{0,8}", fullmatch=True), min_size=1, max_size=60))
+def test_words_are_kept_in_order(words: list[str]) -> None:
+    raw = "\n\n".join(" ".join(words[i : i + 5]) for i in range(0, len(words), 5))
+    assert normalise_text(raw).split() == words
