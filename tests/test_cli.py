@@ -107,6 +107,15 @@ BAD_INPUTS = [
      "python tags are not allowed"),
     (b"---\n- a list\n---\nText.", [], "metadata must be a YAML mapping"),
     (b"Text.", ["--max-bytes", "3"], "larger than the limit of 3 bytes"),
+    (b"Text.", ["--speaker", ""], "missing required field 'speaker'; give --speaker"),
+    (b"Text.", ["--date", ""], "missing required field 'date'; give --date"),
+    (b"Text.", ["--country", "gb"], "country 'gb' must be upper case; use 'GB'"),
+    (b"Text.", ["--language", "EN"], "language 'EN' must be lower case; use 'en'"),
+    (b"Text.", ["--retrieved", "2019-02-29"], "retrieved '2019-02-29' is not a real date"),
+    (b"Text.", ["--speaker-id", "Lewis"], "speaker_id 'Lewis' is not a Wikidata QID"),
+    (b"Text.", ["--delivery", "shouted"], "delivery 'shouted' is not allowed"),
+    (b"Text.", ["--license", "CC BY"], "license 'CC BY' is not an SPDX identifier"),
+    (b"---\nspeker: x\n---\nText.", [], "unknown field 'speker'; did you mean 'speaker'?"),
 ]
 
 

@@ -28,7 +28,7 @@ def read_log(corpus: Corpus) -> list[dict]:
 
 
 def test_init_layout(corpus: Corpus) -> None:
-    assert sorted(p.name for p in corpus.path.iterdir() if p.name != ".lock") == [
+    assert sorted(p.name for p in corpus.path.iterdir() if p.name not in (".lock", ".tmp")) == [
         "README.md", "data", "log", "releases"]
     [entry] = read_log(corpus)
     assert entry["seq"] == 0 and entry["parent"] is None and entry["operation"] == "init"
@@ -154,12 +154,22 @@ def test_a_second_corpus_object_sees_new_commits(corpus: Corpus) -> None:
 
 
 def test_leftover_temporary_files_are_ignored_and_cleaned(corpus: Corpus) -> None:
-    (corpus.path / "data" / ".tmp-crashed").write_bytes(b"partial")
-    (corpus.path / "log" / ".tmp-crashed").write_bytes(b"{")
+    staging = corpus.path / ".tmp"
+    staging.mkdir(exist_ok=True)
+    (staging / ".tmp-crashed-fragment").write_bytes(b"partial")
+    (staging / ".tmp-crashed-entry").write_bytes(b"{")
     assert corpus.head().rows == 0
+    assert ps_read_ids(corpus) == []
     corpus.add(make_speech(1))
-    assert not list((corpus.path / "data").glob(".tmp-*"))
-    assert not list((corpus.path / "log").glob(".tmp-*"))
+    assert list(staging.iterdir()) == []
+    assert sorted(p.name for p in (corpus.path / "log").iterdir()) == ["00000000.json",
+                                                                       "00000001.json"]
+
+
+def ps_read_ids(corpus: Corpus) -> list[str]:
+    import policyspeech as ps
+
+    return ps.read(corpus.path)["id"].to_list()
 
 
 def test_an_edited_log_entry_breaks_the_chain(corpus: Corpus) -> None:

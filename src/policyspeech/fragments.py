@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policyspeech.fsutil import link_new, temporary_file
+from policyspeech.fsutil import STAGING, link_new, temporary_file
 from policyspeech.schema import arrow_schema
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
     data = sink.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     folder = corpus / "data"
-    with temporary_file(folder) as (temp, handle):
+    with temporary_file(corpus / STAGING) as (temp, handle):
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

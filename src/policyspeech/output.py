@@ -22,6 +22,8 @@ from typing import Any
 
 FORMATS = ("table", "csv", "json", "jsonl")
 LIST_SEPARATOR = "; "
+MIN_LAST_COLUMN = 30
+"""The last column of a table (a title, say) keeps at least this width, overflowing if need be."""
 
 
 def jsonable(value: Any) -> Any:
@@ -31,7 +33,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int = 100) -> str:
+def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int | None = None) -> str:
     """Render ``rows`` (dicts with the same keys) in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt == "json":
         return json.dumps([{k: jsonable(v) for k, v in r.items()} for r in rows],
@@ -47,6 +49,10 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int = 100) -
         writer.writerow(columns)
         writer.writerows(cells)
         return buffer.getvalue().rstrip("\n")
+    if width is None:
+        import shutil
+
+        width = max(shutil.get_terminal_size((120, 24)).columns, 80)
     return _table(columns, cells, width)
 
 
@@ -63,7 +69,7 @@ def _table(columns: list[str], cells: list[list[str]], width: int) -> str:
         return "(no records)"
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     fixed = sum(widths[:-1]) + 2 * (len(columns) - 1)
-    widths[-1] = max(len(columns[-1]), min(widths[-1], width - fixed))
+    widths[-1] = max(len(columns[-1]), min(widths[-1], max(width - fixed, MIN_LAST_COLUMN)))
 
     def line(values: list[str]) -> str:
         clipped = [v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from policyspeech.errors import (
     ReadOnlyCorpusError,
     UnknownVersionError,
 )
-from policyspeech.fsutil import publish_new, remove_stale_temporaries, replace_file
+from policyspeech.fsutil import STAGING, publish_new, remove_stale_temporaries, replace_file
 from policyspeech.locate import bundled_corpus_path, locate_corpus
 from policyspeech.log import HeadState, advance, encode_entry, entry_name, entry_sha256, new_entry
 from policyspeech.validate import Record, derive_id, validate_speech
@@ -77,7 +77,8 @@ class Corpus:
             (folder / name).mkdir(exist_ok=True)
         if not from_bundled:
             entry = new_entry(HeadState(), operation="init", message="new empty corpus")
-            if not publish_new(folder / "log" / entry_name(0), encode_entry(entry)):
+            if not publish_new(folder / "log" / entry_name(0), encode_entry(entry),
+                               folder / STAGING):
                 raise CorpusError(f"'{folder}' was initialised by another process meanwhile")
         corpus = cls(folder)
         corpus._write_card(corpus.head())
@@ -133,8 +134,7 @@ class Corpus:
         from filelock import FileLock
 
         with FileLock(self.path / ".lock", timeout=LOCK_TIMEOUT_SECONDS):
-            for folder in CORPUS_FOLDERS:
-                remove_stale_temporaries(self.path / folder)
+            remove_stale_temporaries(self.path / STAGING)
             ids = self._commit_records(records, labels, message)
         return ids
 
@@ -155,7 +155,8 @@ class Corpus:
                 ids=table["id"].to_pylist(),
                 text_sha256=table["text_sha256"].to_pylist(),
             )
-            if publish_new(self.path / "log" / entry_name(entry["seq"]), encode_entry(entry)):
+            entry_path = self.path / "log" / entry_name(entry["seq"])
+            if publish_new(entry_path, encode_entry(entry), self.path / STAGING):
                 state.apply(entry, entry_sha256(entry))
                 self._write_card(state)
                 return ids
@@ -165,7 +166,7 @@ class Corpus:
         )
 
     def _write_card(self, state: HeadState) -> None:
-        replace_file(self.path / "README.md", render_card(state).encode())
+        replace_file(self.path / "README.md", render_card(state).encode(), self.path / STAGING)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -207,9 +208,13 @@ def _check_batch_duplicates(records: list[Record], labels: list[str]) -> None:
 
 def _allocate_ids(records: list[Record], labels: list[str], state: HeadState) -> list[str]:
     """Check every record against the corpus and return the id each record will have."""
-    taken = set(state.ids_ever)
     given = {r["id"] for r in records if r["id"] is not None}
+    new: set[str] = set()
     ids: list[str] = []
+
+    def taken(candidate: str) -> bool:
+        return candidate in state.ids_ever or candidate in new or candidate in given
+
     for record, label in zip(records, labels, strict=True):
         existing = state.id_by_hash.get(record["text_sha256"])
         if existing is not None:
@@ -217,26 +222,25 @@ def _allocate_ids(records: list[Record], labels: list[str], state: HeadState) ->
                 label, f"this speech is already in the corpus as '{existing}' (same text, "
                 f"text_sha256 {record['text_sha256'][:12]}...); nothing was added"))
         if record["id"] is not None:
-            if record["id"] in taken:
+            if record["id"] in state.ids_ever:
                 raise DuplicateSpeechError(_labelled(
                     label, f"id '{record['id']}' is already used in this corpus (ids are "
                     "never reused); give another --id or leave it out to derive one"))
             ids.append(record["id"])
-            taken.add(record["id"])
             continue
-        new_id = _unique_id(derive_id(record), taken | given)
+        new_id = _unique_id(derive_id(record), taken)
         ids.append(new_id)
-        taken.add(new_id)
+        new.add(new_id)
     return ids
 
 
-def _unique_id(base: str, taken: set[str]) -> str:
-    if base not in taken:
+def _unique_id(base: str, taken: Callable[[str], bool]) -> str:
+    if not taken(base):
         return base
     for n in range(2, 1_000_000):
         suffix = f"-{n}"
         candidate = base[: 128 - len(suffix)].rstrip("-") + suffix
-        if candidate not in taken:
+        if not taken(candidate):
             return candidate
     raise CorpusError(f"no free id near '{base}'; give an id explicitly")
 
