@@ -208,3 +208,14 @@ def test_the_shipped_card_is_current() -> None:
 
     shipped = Corpus(REPO / "corpus")
     assert (REPO / "corpus" / "README.md").read_text() == render_card(shipped.head())
+
+
+def test_card_yaml_parses_to_the_header_mapping(corpus: Corpus) -> None:
+    from policyspeech.card import card_header
+
+    for n in range(3):
+        corpus.add(make_speech(n))
+        text = (corpus.path / "README.md").read_text()
+        header = yaml.safe_load(text.split("---\n")[1])
+        expected = card_header(corpus.head())
+        assert header == {k: v for k, v in expected.items() if v != []}

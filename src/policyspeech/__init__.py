@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from policyspeech.errors import (
@@ -30,11 +29,6 @@ from policyspeech.errors import (
     UnknownVersionError,
 )
 from policyspeech.themes import THEMES
-
-try:
-    __version__ = version("policyspeech")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
-    __version__ = "0+unknown"
 
 # Public names served lazily, so that ``import policyspeech`` stays light.
 _LAZY = {
@@ -73,6 +67,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("policyspeech")
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'policyspeech' has no attribute {name!r}")

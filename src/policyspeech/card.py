@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import yaml
@@ -22,14 +23,22 @@ from policyspeech.log import HeadState
 from policyspeech.schema import FIELDS, SCHEMA_VERSION, card_features
 
 PRETTY_NAME = "policyspeech corpus"
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when available
 
 
 def card_header(state: HeadState) -> dict[str, Any]:
-    """The YAML metadata of the card for the head ``state``."""
+    """The YAML metadata of the card for the head ``state``, as a mapping."""
+    header = _static_header(state)
+    header["configs"] = _configs(state)
+    header["dataset_info"] = _dataset_info(state)
+    return header
+
+
+def _static_header(state: HeadState) -> dict[str, Any]:
     fragments = list(state.fragments.values())
     languages = sorted({lang for info in fragments for lang in info.get("languages", [])})
     licenses = sorted({lic for info in fragments for lic in info.get("licenses", [])})
-    header: dict[str, Any] = {
+    return {
         "pretty_name": PRETTY_NAME,
         "license": "other",
         "license_name": "per-record",
@@ -39,30 +48,55 @@ def card_header(state: HeadState) -> dict[str, Any]:
         "tags": ["political-science", "speeches", "public-policy", "comparative-politics"],
         "size_categories": [_size_category(state.rows)],
     }
-    if fragments:
-        header["configs"] = [
-            {
-                "config_name": "default",
-                "default": True,
-                "data_files": [{"split": "train", "path": [info["path"] for info in fragments]}],
-            }
-        ]
-    header["dataset_info"] = {
+
+
+def _configs(state: HeadState) -> list[dict[str, Any]]:
+    if not state.fragments:
+        return []
+    return [{"config_name": "default", "default": True,
+             "data_files": [{"split": "train", "path": list(state.fragments)}]}]
+
+
+def _dataset_info(state: HeadState) -> dict[str, Any]:
+    return {
         "features": card_features(),
-        "splits": [
-            {
-                "name": "train",
-                "num_bytes": sum(info["bytes"] for info in fragments),
-                "num_examples": state.rows,
-            }
-        ],
+        "splits": [{"name": "train",
+                    "num_bytes": sum(info["bytes"] for info in state.fragments.values()),
+                    "num_examples": state.rows}],
     }
-    return header
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
+
+
+@cache
+def _features_yaml() -> str:
+    """The constant ``features`` list, indented under ``dataset_info``."""
+    text = _dump({"features": card_features()})
+    return "".join(f"  {line}\n" for line in text.splitlines())
+
+
+def _dataset_info_yaml(state: HeadState) -> str:
+    """The ``dataset_info`` block: the schema's features (rendered once) and the split."""
+    [split] = _dataset_info(state)["splits"]
+    return (f"dataset_info:\n{_features_yaml()}  splits:\n  - name: train\n"
+            f"    num_bytes: {split['num_bytes']}\n    num_examples: {split['num_examples']}\n")
+
+
+def _configs_yaml(state: HeadState) -> str:
+    """The ``configs`` block, written directly: it lists every fragment of the head, and
+    fragment paths (``data/<hex>.parquet``) are plain YAML scalars."""
+    if not state.fragments:
+        return ""
+    paths = "".join(f"    - {path}\n" for path in state.fragments)
+    return ("configs:\n- config_name: default\n  default: true\n  data_files:\n"
+            f"  - split: train\n    path:\n{paths}")
 
 
 def render_card(state: HeadState) -> str:
     """The whole card text for the head ``state``."""
-    header = yaml.safe_dump(card_header(state), sort_keys=False, allow_unicode=True, width=100)
+    header = _dump(_static_header(state)) + _configs_yaml(state) + _dataset_info_yaml(state)
     return f"""---
 {header}---
 

@@ -17,14 +17,17 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import io
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policyspeech.fsutil import STAGING, link_new, temporary_file
-from policyspeech.schema import arrow_schema
+from policyspeech.schema import FIELDS, arrow_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -32,16 +35,43 @@ if TYPE_CHECKING:
 ROW_GROUP_SIZE = 1_000
 UNIQUE_VALUED = frozenset({"id", "title", "text", "text_sha256", "source_url", "notes"})
 """Columns whose values rarely repeat: dictionary encoding would only cost space."""
+DATE_FIELDS = tuple(f.name for f in FIELDS if f.kind == "date")
+EPOCH = datetime.date(1970, 1, 1)
 FragmentInfo = dict[str, Any]
 """What the log records of a fragment: path, sha256, rows, bytes, languages, licenses."""
 
 
 def records_to_table(records: Sequence[dict[str, Any]]) -> pa.Table:
-    """Build a canonical Arrow table of ``records``, sorted by date then id."""
-    import pyarrow as pa
+    """Build a canonical Arrow table of ``records``, sorted by date then id.
 
-    table = pa.Table.from_pylist(list(records), schema=arrow_schema())
-    return table.sort_by([("date", "ascending"), ("id", "ascending")])
+    The rows go through Arrow's JSON reader with the canonical schema as its explicit
+    schema: a C++ conversion that, unlike ``pa.array`` on Python lists, does not import
+    pandas, which would cost a command-line add about 0.3 s.
+    """
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    ordered = sorted(records, key=lambda record: (record["date"], record["id"]))
+    lines = [json.dumps(_json_row(record), ensure_ascii=False).encode() for record in ordered]
+    schema = arrow_schema()
+    if not lines:
+        return schema.empty_table()
+    parsed = pajson.read_json(
+        io.BytesIO(b"\n".join(lines)),
+        read_options=pajson.ReadOptions(block_size=max(1 << 22, max(map(len, lines)) + 1024)),
+        parse_options=pajson.ParseOptions(explicit_schema=schema,
+                                          unexpected_field_behavior="error"),
+    )
+    return pa.Table.from_arrays(parsed.columns, schema=schema)
+
+
+def _json_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its dates as days since 1970-01-01, as Arrow's JSON reader wants them."""
+    row = dict(record)
+    for name in DATE_FIELDS:
+        if row[name] is not None:
+            row[name] = (row[name] - EPOCH).days
+    return row
 
 
 def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
@@ -50,7 +80,6 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
     Writing the same bytes twice is harmless: the name is the content's hash.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
@@ -72,7 +101,7 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
         os.fsync(handle.fileno())
         link_new(temp, folder / f"{digest}.parquet")
     distinct = {
-        name: sorted(str(v) for v in pc.unique(table[name]).to_pylist() if v is not None)
+        name: sorted({str(v) for v in table[name].to_pylist() if v is not None})
         for name in ("language", "license")
     }
     return {

@@ -23,7 +23,7 @@ import unicodedata
 
 from policyspeech.errors import InvalidSpeechError
 
-CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")  # noqa: RUF001
+CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")
 """A paragraph ending in one of these is complete and is never joined to the next."""
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
