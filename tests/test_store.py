@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from policyspeech.errors import (
+    CorpusError,
     DuplicateSpeechError,
     IntegrityError,
     InvalidSpeechError,
@@ -219,3 +220,17 @@ def test_card_yaml_parses_to_the_header_mapping(corpus: Corpus) -> None:
         header = yaml.safe_load(text.split("---\n")[1])
         expected = card_header(corpus.head())
         assert header == {k: v for k, v in expected.items() if v != []}
+
+
+def test_a_held_lock_times_out_with_a_clear_error(corpus: Corpus,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import FileLock
+
+    import policyspeech.store
+
+    monkeypatch.setattr(policyspeech.store, "LOCK_TIMEOUT_SECONDS", 0.2)
+    before = tree_digest(corpus.path)
+    with FileLock(corpus.path / ".lock"), pytest.raises(CorpusError, match="held the lock"):
+        corpus.add(make_speech(1))
+    assert tree_digest(corpus.path) == before
+    corpus.add(make_speech(1))  # once the lock is free, writing works again

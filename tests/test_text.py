@@ -26,6 +26,7 @@ from policyspeech.text import normalise_text, text_sha256, word_count
         ("He said “yes”\n\nand left.", "He said “yes”\n\nand left."),
         ("Cafe\u0301 au lait.", "Café au lait."),
         ("Tabs\tstay.", "Tabs\tstay."),
+        ("Line one.\u2028Line two.\u2029Next.", "Line one.\nLine two.\n\nNext."),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

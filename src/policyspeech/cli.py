@@ -159,7 +159,7 @@ def add(
     }
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
-        corpus._check_writable()
+        corpus.check_writable()
     records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes)
                for f in files]
     ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=files)

@@ -20,8 +20,8 @@ Examples
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +68,11 @@ class Corpus:
                 f"'{folder}' already exists and is not empty; choose a new folder"
             )
         folder.mkdir(parents=True, exist_ok=True)
-        if from_bundled:
-            source = bundled_corpus_path()
-            for name in CORPUS_FOLDERS:
-                if (source / name).is_dir():
-                    shutil.copytree(source / name, folder / name)
         for name in CORPUS_FOLDERS:
             (folder / name).mkdir(exist_ok=True)
-        if not from_bundled:
+        if from_bundled:
+            _copy_corpus_files(bundled_corpus_path(), folder)
+        else:
             entry = new_entry(HeadState(), operation="init", message="new empty corpus")
             if not publish_new(folder / "log" / entry_name(0), encode_entry(entry),
                                folder / STAGING):
@@ -130,13 +127,24 @@ class Corpus:
         _check_batch_duplicates(records, labels)
         if dry_run:
             return _allocate_ids(records, labels, self.head())
-        self._check_writable()
-        from filelock import FileLock
-
-        with FileLock(self.path / ".lock", timeout=LOCK_TIMEOUT_SECONDS):
+        self.check_writable()
+        with self._writer_lock():
             remove_stale_temporaries(self.path / STAGING)
-            ids = self._commit_records(records, labels, message)
-        return ids
+            return self._commit_records(records, labels, message)
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        """Hold the corpus's writer lock (released by the OS if the process dies)."""
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(self.path / ".lock", timeout=LOCK_TIMEOUT_SECONDS):
+                yield
+        except Timeout:
+            raise CorpusError(
+                f"another writer has held the lock of '{self.path}' for "
+                f"{LOCK_TIMEOUT_SECONDS} s; wait for it to finish and try again"
+            ) from None
 
     def _commit_records(self, records: list[Record], labels: list[str],
                         message: str | None) -> list[str]:
@@ -168,7 +176,8 @@ class Corpus:
     def _write_card(self, state: HeadState) -> None:
         replace_file(self.path / "README.md", render_card(state).encode(), self.path / STAGING)
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
+        """Raise :class:`ReadOnlyCorpusError` unless this corpus may be written."""
         if self.read_only:
             raise ReadOnlyCorpusError(
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
@@ -178,6 +187,16 @@ class Corpus:
             raise ReadOnlyCorpusError(
                 f"'{self.path}' is not writable; use a corpus folder you can write to"
             )
+
+
+def _copy_corpus_files(source: Path, target: Path) -> None:
+    """Copy the fragments, log entries and releases of ``source`` durably into ``target``."""
+    for name in CORPUS_FOLDERS:
+        if not (source / name).is_dir():
+            continue
+        for path in sorted((source / name).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                publish_new(target / name / path.name, path.read_bytes(), target / STAGING)
 
 
 def _validate(speech: Mapping[str, Any], label: str) -> Record:

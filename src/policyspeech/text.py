@@ -27,7 +27,7 @@ CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")
 """A paragraph ending in one of these is complete and is never joined to the next."""
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0\u2000-\u200a\u3000]*\n\s*")
+_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 def check_characters(text: str, what: str = "text") -> None:
@@ -71,9 +71,11 @@ def normalise_text(text: str) -> str:
         text = unicodedata.normalize("NFC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2028" in text or "\u2029" in text:  # Unicode line and paragraph separators
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     check_characters(text)
     lines = [line.rstrip() for line in text.split("\n")]
-    paragraphs = [p.strip("\n") for p in _BLANK_LINES.split("\n".join(lines).strip("\n"))]
+    paragraphs = _BLANK_LINES.split("\n".join(lines).strip("\n"))
     joined: list[str] = []
     for paragraph in paragraphs:
         if not paragraph.strip():
