@@ -53,6 +53,8 @@ def test_init_add_list_show(tmp_path: Path) -> None:
     as_json = json.loads(run("--corpus", str(folder), "show", record_id, "--format", "json")
                          .stdout)
     assert as_json["word_count"] == 5 and as_json["date"] == "2019-10-30"
+    as_csv = run("--corpus", str(folder), "show", record_id, "--format", "csv").stdout
+    assert as_csv.splitlines()[0].startswith("id,title,speaker")
 
 
 def test_add_from_stdin_with_meta_file(tmp_path: Path) -> None:

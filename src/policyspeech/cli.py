@@ -208,7 +208,8 @@ def show(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
     version: VersionOption = "head",
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[str, typer.Option("--format", help="table (fields, then the text), csv, "
+                   "json or jsonl.")] = "table",
 ) -> None:
     """Show one speech: every field, then the text.
 
@@ -218,9 +219,9 @@ def show(
 
     from policyspeech import loaders
     from policyspeech.errors import RecordNotFoundError
-    from policyspeech.output import render_rows
+    from policyspeech.output import FORMATS, render_rows
 
-    _check_format(fmt, ("text", "json"))
+    _check_format(fmt, FORMATS)
     frame = loaders.scan(_corpus_path(ctx, None), version=version).filter(
         pl.col("id") == record_id).collect()
     if frame.height == 0:
@@ -228,8 +229,8 @@ def show(
             f"no speech with id '{record_id}' in version {version}; "
             "list the ids with `policyspeech list`")
     record = frame.to_dicts()[0]
-    if fmt == "json":
-        typer.echo(render_rows([record], "jsonl"))
+    if fmt != "table":
+        typer.echo(render_rows([record], "jsonl" if fmt == "json" else fmt))
         return
     text = record.pop("text")
     width = max(len(k) for k in record)
