@@ -35,7 +35,8 @@ CorpusOption = Annotated[
     typer.Option("--corpus", help="Corpus folder (default: $POLICYSPEECH_CORPUS, ./corpus, "
                  "then the bundled corpus).", show_default=False),
 ]
-VersionOption = Annotated[str, typer.Option("--version", help="Version to read: head.")]
+VersionOption = Annotated[str, typer.Option("--version", help="A release (1.0.0), latest "
+                          "(the newest release) or head.")]
 SpeakerOption = Annotated[list[str] | None, typer.Option("--speaker", help="Only this speaker "
                           "(repeat for several).", show_default=False)]
 CountryOption = Annotated[list[str] | None, typer.Option("--country", help="Only this country "
@@ -47,6 +48,37 @@ SinceOption = Annotated[str | None, typer.Option("--since", help="From this date
 UntilOption = Annotated[str | None, typer.Option("--until", help="Up to this date, "
                         "inclusive of its whole period.", show_default=False)]
 FormatOption = Annotated[str, typer.Option("--format", help="Output: table, csv, json or jsonl.")]
+
+# Metadata options shared by `add` and `amend`.
+Title = Annotated[str | None, typer.Option(help="Title of the speech.")]
+Speaker = Annotated[str | None, typer.Option(help="Speaker's display name.")]
+SpeakerId = Annotated[str | None, typer.Option(help="Speaker's Wikidata QID.")]
+Role = Annotated[str | None, typer.Option(help="Office held at the time.")]
+Party = Annotated[str | None, typer.Option(help="Party of the speaker.")]
+Organisation = Annotated[str | None, typer.Option(help="Ministry or body.")]
+Country = Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code (GB).")]
+Date = Annotated[str | None, typer.Option(help="YYYY-MM-DD, YYYY-MM or YYYY.")]
+Language = Annotated[str | None, typer.Option(help="ISO 639-1 code (en).")]
+Delivery = Annotated[str | None, typer.Option(help="as_delivered, as_prepared, ...")]
+Themes = Annotated[list[str] | None, typer.Option("--theme", help="Theme slug (repeat).",
+                                                  show_default=False)]
+Keywords = Annotated[list[str] | None, typer.Option("--keyword", help="Keyword (repeat).",
+                                                    show_default=False)]
+Event = Annotated[str | None, typer.Option(help="Event or occasion.")]
+Location = Annotated[str | None, typer.Option(help="Place of the speech.")]
+SourceUrl = Annotated[str | None, typer.Option(help="http(s) URL of the source.")]
+Publisher = Annotated[str | None, typer.Option(help="Publisher of the source.")]
+License = Annotated[str | None, typer.Option(help="SPDX licence id (CC-BY-4.0).")]
+Retrieved = Annotated[str | None, typer.Option(help="Date the source was obtained.")]
+Notes = Annotated[str | None, typer.Option(help="Free notes.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the log and the "
+                                     "changelog).", show_default=False)]
+
+
+def _metadata(**options: Any) -> dict[str, Any]:
+    """Map option names to record fields (``role`` is ``speaker_role`` and so on)."""
+    names = {"role": "speaker_role", "theme": "themes", "keyword": "keywords"}
+    return {names.get(k, k): v for k, v in options.items()}
 
 
 def user_errors(command: F) -> F:
@@ -106,27 +138,25 @@ def add(
         metavar="FILE...", help="Text or Markdown files ('-' for stdin).", show_default=False)],
     meta: Annotated[Path | None, typer.Option("--meta", help="YAML metadata file for every "
                     "FILE.", show_default=False)] = None,
-    title: Annotated[str | None, typer.Option(help="Title of the speech.")] = None,
-    speaker: Annotated[str | None, typer.Option(help="Speaker's display name.")] = None,
-    speaker_id: Annotated[str | None, typer.Option(help="Speaker's Wikidata QID.")] = None,
-    role: Annotated[str | None, typer.Option(help="Office held at the time.")] = None,
-    party: Annotated[str | None, typer.Option(help="Party of the speaker.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Ministry or body.")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code (GB).")] = None,
-    date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, YYYY-MM or YYYY.")] = None,
-    language: Annotated[str | None, typer.Option(help="ISO 639-1 code (en).")] = None,
-    delivery: Annotated[str | None, typer.Option(help="as_delivered, as_prepared, ...")] = None,
-    theme: Annotated[list[str] | None, typer.Option("--theme", help="Theme slug (repeat).",
-                     show_default=False)] = None,
-    keyword: Annotated[list[str] | None, typer.Option("--keyword", help="Keyword (repeat).",
-                       show_default=False)] = None,
-    event: Annotated[str | None, typer.Option(help="Event or occasion.")] = None,
-    location: Annotated[str | None, typer.Option(help="Place of the speech.")] = None,
-    source_url: Annotated[str | None, typer.Option(help="http(s) URL of the source.")] = None,
-    publisher: Annotated[str | None, typer.Option(help="Publisher of the source.")] = None,
-    license: Annotated[str | None, typer.Option(help="SPDX licence id (CC-BY-4.0).")] = None,
-    retrieved: Annotated[str | None, typer.Option(help="Date the source was obtained.")] = None,
-    notes: Annotated[str | None, typer.Option(help="Free notes.")] = None,
+    title: Title = None,
+    speaker: Speaker = None,
+    speaker_id: SpeakerId = None,
+    role: Role = None,
+    party: Party = None,
+    organisation: Organisation = None,
+    country: Country = None,
+    date: Date = None,
+    language: Language = None,
+    delivery: Delivery = None,
+    theme: Themes = None,
+    keyword: Keywords = None,
+    event: Event = None,
+    location: Location = None,
+    source_url: SourceUrl = None,
+    publisher: Publisher = None,
+    license: License = None,
+    retrieved: Retrieved = None,
+    notes: Notes = None,
     id: Annotated[str | None, typer.Option("--id", help="Id to use instead of the derived "
                   "one (one FILE only).")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
@@ -149,14 +179,12 @@ def add(
     if id is not None and len(files) > 1:
         raise CorpusError("--id names one speech but several files were given; "
                           "put each id in its file's metadata instead")
-    overrides = {
-        "title": title, "speaker": speaker, "speaker_id": speaker_id, "speaker_role": role,
-        "party": party, "organisation": organisation, "country": country, "date": date,
-        "language": language, "delivery": delivery, "themes": theme, "keywords": keyword,
-        "event": event, "location": location, "source_url": source_url,
-        "publisher": publisher, "license": license, "retrieved": retrieved, "notes": notes,
-        "id": id,
-    }
+    overrides = _metadata(
+        title=title, speaker=speaker, speaker_id=speaker_id, role=role, party=party,
+        organisation=organisation, country=country, date=date, language=language,
+        delivery=delivery, theme=theme, keyword=keyword, event=event, location=location,
+        source_url=source_url, publisher=publisher, license=license, retrieved=retrieved,
+        notes=notes, id=id)
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
         corpus.check_writable()
@@ -239,6 +267,206 @@ def show(
         typer.echo(f"{key.ljust(width)}  {shown}")
     typer.echo("")
     typer.echo(text)
+
+
+@app.command()
+@user_errors
+def release(
+    ctx: typer.Context,
+    bump: Annotated[str | None, typer.Argument(metavar="[major|minor|patch]", help="Which "
+                    "part of the version to raise (default: the smallest the changes allow).",
+                    show_default=False)] = None,
+    notes: Annotated[str, typer.Option("--message", "-m", help="Release notes.")] = "",
+) -> None:
+    """Turn the head into an immutable, citable release.
+
+    Adding records needs at least a minor release; amending or retracting only, a patch.
+
+    Example: policyspeech release minor -m "Speeches of 2020"
+    """
+    from policyspeech.store import Corpus
+
+    manifest = Corpus(_corpus_path(ctx, None)).release(bump, notes=notes)
+    records = manifest["records"]
+    typer.echo(f"released {manifest['version']}: {records} record{'' if records == 1 else 's'}"
+               f", fingerprint {manifest['fingerprint']}")
+
+
+@app.command()
+@user_errors
+def amend(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
+    reason: Reason,
+    text: Annotated[Path | None, typer.Option("--text", help="File with the corrected "
+                    "text.", show_default=False)] = None,
+    title: Title = None,
+    speaker: Speaker = None,
+    speaker_id: SpeakerId = None,
+    role: Role = None,
+    party: Party = None,
+    organisation: Organisation = None,
+    country: Country = None,
+    date: Date = None,
+    language: Language = None,
+    delivery: Delivery = None,
+    theme: Themes = None,
+    keyword: Keywords = None,
+    event: Event = None,
+    location: Location = None,
+    source_url: SourceUrl = None,
+    publisher: Publisher = None,
+    license: License = None,
+    retrieved: Retrieved = None,
+    notes: Notes = None,
+) -> None:
+    """Correct a speech's metadata or text in a new commit; earlier releases keep theirs.
+
+    Example: policyspeech amend ID --date 2019-10-29 --reason "Date confirmed by the Home Office"
+    """
+    from policyspeech.ingest import decode_text
+    from policyspeech.store import Corpus
+
+    changes = _metadata(
+        title=title, speaker=speaker, speaker_id=speaker_id, role=role, party=party,
+        organisation=organisation, country=country, date=date, language=language,
+        delivery=delivery, theme=theme, keyword=keyword, event=event, location=location,
+        source_url=source_url, publisher=publisher, license=license, retrieved=retrieved,
+        notes=notes)
+    new_text = None
+    if text is not None:
+        try:
+            new_text = decode_text(text.read_bytes(), str(text))
+        except OSError as exc:
+            raise CorpusError(f"{text}: cannot read ({exc.strerror})") from None
+    fields = Corpus(_corpus_path(ctx, None)).amend(record_id, changes, text=new_text,
+                                                    reason=reason)
+    typer.echo(f"amended {record_id}: {', '.join(fields)}")
+
+
+@app.command()
+@user_errors
+def retract(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
+    reason: Reason,
+) -> None:
+    """Remove a speech from the head in a new commit; its id is never reused.
+
+    Example: policyspeech retract ID --reason "Duplicate of an official transcript"
+    """
+    from policyspeech.store import Corpus
+
+    Corpus(_corpus_path(ctx, None)).retract(record_id, reason=reason)
+    typer.echo(f"retracted {record_id}")
+
+
+@app.command()
+@user_errors
+def versions(ctx: typer.Context, fmt: FormatOption = "table") -> None:
+    """List the releases: version, date, records, fingerprint and notes.
+
+    Example: policyspeech versions --format json
+    """
+    from policyspeech.output import FORMATS, render_rows
+    from policyspeech.store import Corpus
+
+    _check_format(fmt, FORMATS)
+    rows = Corpus(_corpus_path(ctx, None)).versions()
+    typer.echo(render_rows(rows, fmt) if rows else "no releases yet")
+
+
+@app.command()
+@user_errors
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="From: a release, latest or head.")],
+    b: Annotated[str, typer.Argument(help="To: a release, latest or head.")],
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List the records added, retracted and amended (with the fields) from A to B.
+
+    Example: policyspeech diff 1.0.0 head
+    """
+    import json
+
+    from policyspeech.store import Corpus
+
+    _check_format(fmt, ("table", "json"))
+    changes = Corpus(_corpus_path(ctx, None)).diff(a, b)
+    if fmt == "json":
+        typer.echo(json.dumps(changes, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"from {changes['from']} to {changes['to']}: {len(changes['added'])} added, "
+               f"{len(changes['amended'])} amended, {len(changes['retracted'])} retracted")
+    for record_id in changes["added"]:
+        typer.echo(f"+ {record_id}")
+    for item in changes["amended"]:
+        why = f" ({'; '.join(item['reasons'])})" if item["reasons"] else ""
+        typer.echo(f"~ {item['id']}: {', '.join(item['fields'])}{why}")
+    for item in changes["retracted"]:
+        why = f" ({'; '.join(item['reasons'])})" if item["reasons"] else ""
+        typer.echo(f"- {item['id']}{why}")
+
+
+@app.command()
+@user_errors
+def verify(
+    ctx: typer.Context,
+    version: Annotated[str | None, typer.Option("--version", help="Only this version "
+                       "(default: every version).", show_default=False)] = None,
+) -> None:
+    """Check every file against the log: fragment hashes, the hash chain, release
+    manifests and fingerprints, and the dataset card. Exits 1 naming each file that differs.
+
+    Example: policyspeech verify --version 1.0.0
+    """
+    from policyspeech.store import Corpus
+
+    corpus = Corpus(_corpus_path(ctx, None))
+    problems = corpus.verify(version)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    state = corpus.head()
+    typer.echo(f"ok: {corpus.path} ({version or 'every version'}): {state.seq + 1} log "
+               f"entries, {len(state.releases)} releases, every file matches")
+
+
+@app.command()
+@user_errors
+def cite(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Option("--version", help="A release or latest.")] = "latest",
+    fmt: Annotated[str, typer.Option("--format", help="bibtex, apa, ris, cff or "
+                   "json.")] = "bibtex",
+) -> None:
+    """Print a citation of a release, with its fingerprint and how to load it.
+
+    Example: policyspeech cite --version 1.0.0 --format apa
+    """
+    from policyspeech.store import Corpus
+
+    typer.echo(Corpus(_corpus_path(ctx, None)).cite(version, fmt))
+
+
+@app.command()
+@user_errors
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="File to write.")],
+    version: VersionOption = "latest",
+    fmt: Annotated[str, typer.Option("--format", help="parquet, jsonl or csv.")] = "parquet",
+) -> None:
+    """Write every record of a version to one file (parquet, jsonl or csv).
+
+    Example: policyspeech export speeches-1.0.0.parquet --version 1.0.0
+    """
+    from policyspeech.export import export_version
+
+    rows = export_version(_corpus_path(ctx, None), out, version=version, fmt=fmt)
+    typer.echo(f"wrote {rows} records to {out}")
 
 
 @app.command()

@@ -46,12 +46,18 @@ def scan(
     since: str | datetime.date | None = None,
     until: str | datetime.date | None = None,
     columns: Sequence[str] | None = None,
+    verify: bool = False,
 ) -> pl.LazyFrame:
-    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan."""
+    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan.
+
+    ``verify=True`` first checks every file of the version against the log (SHA-256, row
+    counts, the release manifest and its fingerprint) and raises
+    :class:`~policyspeech.errors.IntegrityError` instead of returning data if one differs.
+    """
     import polars as pl
 
     query = _Query.build(speaker, country, theme, since, until, columns)
-    paths = _paths(corpus, version)
+    paths = _paths(corpus, version, verify)
     if paths:
         frame = pl.scan_parquet([str(p) for p in paths])
     else:
@@ -85,14 +91,18 @@ def read_arrow(
     since: str | datetime.date | None = None,
     until: str | datetime.date | None = None,
     columns: Sequence[str] | None = None,
+    verify: bool = False,
 ) -> pa.Table:
-    """Return a pyarrow Table in the canonical schema (field descriptions kept)."""
+    """Return a pyarrow Table in the canonical schema (field descriptions kept).
+
+    Parquet page checksums are verified as the pages are read.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
     query = _Query.build(speaker, country, theme, since, until, columns)
-    paths = _paths(corpus, version)
+    paths = _paths(corpus, version, verify)
     schema = arrow_schema()
     conditions = []
     for name, values in (("speaker", query.speakers), ("country", query.countries)):
@@ -109,7 +119,10 @@ def read_arrow(
     if query.themes and "themes" not in wanted:
         wanted.append("themes")
     if paths:
-        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
+        checked = pads.ParquetFileFormat(default_fragment_scan_options=pads
+                                         .ParquetFragmentScanOptions(
+                                             page_checksum_verification=True))
+        dataset = pads.dataset([str(p) for p in paths], schema=schema, format=checked)
         table = dataset.to_table(columns=wanted, filter=condition)
     else:
         table = schema.empty_table().select(wanted)
@@ -137,10 +150,20 @@ def load_dataset(corpus: PathLike | None = None, **filters: Any) -> datasets.Dat
     return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=selected))
 
 
-def _paths(corpus: PathLike | None, version: str) -> list[os.PathLike[str]]:
+def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathLike[str]]:
+    from policyspeech.errors import IntegrityError
     from policyspeech.store import Corpus
 
-    return list(Corpus(corpus).fragment_paths(version))
+    opened = Corpus(corpus)
+    paths = opened.fragment_paths(version)
+    if verify:
+        from policyspeech.verify import verify_corpus
+
+        problems = verify_corpus(opened, version, check_card=False)
+        if problems:
+            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
+    return list(paths)
 
 
 class _Query:

@@ -30,6 +30,8 @@ from policyspeech.errors import IntegrityError, NotACorpusError
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
+CHANGE_OPERATIONS = ("add", "amend", "retract")
+"""Operations that change records (``init``, ``compact`` and ``release`` do not)."""
 Entry = dict[str, Any]
 
 
@@ -92,6 +94,10 @@ class HeadState:
     ids_ever: set[str] = field(default_factory=set)
     id_by_hash: dict[str, str] = field(default_factory=dict)
     hash_by_id: dict[str, str] = field(default_factory=dict)
+    releases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    released_fragments: set[str] = field(default_factory=set)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    """Record changes (add, amend, retract) since the newest release, oldest first."""
 
     @property
     def rows(self) -> int:
@@ -111,6 +117,20 @@ class HeadState:
             self.ids_ever.add(record_id)
             self.hash_by_id[record_id] = digest
             self.id_by_hash[digest] = record_id
+        operation = entry.get("operation")
+        if operation == "release":
+            release = entry["release"]
+            self.releases[release["version"]] = release
+            self.released_fragments.update(release["fragments"])
+            self.pending = []
+        elif operation in CHANGE_OPERATIONS:
+            self.pending.append({
+                "operation": operation,
+                "seq": entry["seq"],
+                "ids": entry.get("ids") or entry.get("removed_ids", []),
+                "fields": entry.get("fields", []),
+                "reason": entry.get("reason"),
+            })
         self.seq = entry["seq"]
         self.entry_sha256 = sha256
         self.schema_version = entry.get("schema_version", self.schema_version)

@@ -29,13 +29,24 @@ from policyspeech.card import render_card
 from policyspeech.errors import (
     CorpusError,
     DuplicateSpeechError,
+    IntegrityError,
     InvalidSpeechError,
     ReadOnlyCorpusError,
+    RecordNotFoundError,
     UnknownVersionError,
 )
 from policyspeech.fsutil import STAGING, publish_new, remove_stale_temporaries, replace_file
 from policyspeech.locate import bundled_corpus_path, locate_corpus
-from policyspeech.log import HeadState, advance, encode_entry, entry_name, entry_sha256, new_entry
+from policyspeech.log import (
+    Entry,
+    HeadState,
+    advance,
+    encode_entry,
+    entry_name,
+    entry_sha256,
+    new_entry,
+    read_entry,
+)
 from policyspeech.validate import Record, derive_id, validate_speech
 
 LOCK_TIMEOUT_SECONDS = 120
@@ -87,14 +98,68 @@ class Corpus:
             self._state = HeadState()
         return advance(self.path, self._state)
 
+    def resolve_version(self, version: str = "head") -> str:
+        """The name of ``version``: ``head``, or the release that ``latest`` or a number names.
+
+        >>> Corpus().resolve_version("latest")
+        '1.0.0'
+        """
+        from policyspeech.releases import latest_version, parse_version
+
+        state = self.head()
+        if version == "head":
+            return "head"
+        if version == "latest":
+            latest = latest_version(state)
+            if latest is None:
+                raise UnknownVersionError(
+                    "this corpus has no releases yet; use version 'head' or make one with "
+                    "`policyspeech release`")
+            return latest
+        parse_version(version)
+        if version not in state.releases:
+            known = ", ".join(sorted(state.releases, key=parse_version)) or "none yet"
+            raise UnknownVersionError(
+                f"version '{version}' does not exist; releases: {known} "
+                "(or use 'latest' or 'head')")
+        return version
+
+    def fragments(self, version: str = "head") -> list[dict[str, Any]]:
+        """The fragments of ``version`` as the log or the release manifest records them."""
+        name = self.resolve_version(version)
+        if name == "head":
+            return list(self.head().fragments.values())
+        return list(self.manifest(name)["fragments"])
+
     def fragment_paths(self, version: str = "head") -> list[Path]:
         """Paths of the Parquet fragments that make up ``version``."""
-        if version != "head":
-            raise UnknownVersionError(
-                f"version '{version}' does not exist; this corpus has no releases yet, "
-                "use version='head'"
-            )
-        return [self.path / rel for rel in self.head().fragments]
+        name = self.resolve_version(version)
+        if name == "head":
+            return [self.path / rel for rel in self.head().fragments]
+        return [self.path / rel for rel in self.head().releases[name]["fragments"]]
+
+    def manifest(self, version: str) -> dict[str, Any]:
+        """The manifest of release ``version`` (``releases/VERSION.json``)."""
+        import json
+
+        name = self.resolve_version(version)
+        if name == "head":
+            raise UnknownVersionError("the head is not a release; give a release version")
+        path = self.path / self.head().releases[name]["manifest"]
+        try:
+            manifest: dict[str, Any] = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{path}: cannot read the release manifest ({exc}); "
+                                 "run `policyspeech verify`") from None
+        return manifest
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every release, oldest first: version, date, records, fingerprint and notes."""
+        from policyspeech.releases import parse_version
+
+        keys = ("version", "date", "records", "fingerprint", "notes")
+        return [{key: self.manifest(v)[key] for key in keys}
+                for v in sorted(self.head().releases, key=parse_version)]
 
     def add(self, speech: Mapping[str, Any], *, message: str | None = None,
             dry_run: bool = False, source: str | None = None) -> str:
@@ -150,31 +215,322 @@ class Corpus:
                         message: str | None) -> list[str]:
         from policyspeech.fragments import records_to_table, write_fragment
 
-        for _attempt in range(MAX_COMMIT_ATTEMPTS):
-            state = self.head()
-            ids = _allocate_ids(records, labels, state)
-            table = records_to_table([{**r, "id": i} for r, i in zip(records, ids, strict=True)])
-            fragment = write_fragment(self.path, table)
-            entry = new_entry(
+        allocated: list[str] = []
+
+        def build(state: HeadState) -> Entry:
+            allocated[:] = _allocate_ids(records, labels, state)
+            table = records_to_table([{**r, "id": i} for r, i in zip(records, allocated,
+                                                                      strict=True)])
+            return new_entry(
                 state,
                 operation="add",
-                message=message or _default_message(ids),
-                added=[fragment],
+                message=message or _default_message(allocated),
+                added=[write_fragment(self.path, table)],
                 ids=table["id"].to_pylist(),
                 text_sha256=table["text_sha256"].to_pylist(),
             )
+
+        self._commit(build)
+        return list(allocated)
+
+    def _commit(self, build: Callable[[HeadState], Entry]) -> Entry:
+        """Publish the entry that ``build`` makes from the head, retrying on a lost race.
+
+        ``build`` writes any new fragments and returns the entry; it is called again with
+        the newer head when another writer published first.
+        """
+        for _attempt in range(MAX_COMMIT_ATTEMPTS):
+            state = self.head()
+            entry = build(state)
             entry_path = self.path / "log" / entry_name(entry["seq"])
             if publish_new(entry_path, encode_entry(entry), self.path / STAGING):
                 state.apply(entry, entry_sha256(entry))
                 self._write_card(state)
-                return ids
+                return entry
         raise CorpusError(
             f"could not commit after {MAX_COMMIT_ATTEMPTS} attempts: other writers kept "
             "publishing first; try again"
         )
 
     def _write_card(self, state: HeadState) -> None:
-        replace_file(self.path / "README.md", render_card(state).encode(), self.path / STAGING)
+        replace_file(self.path / "README.md", render_card(state, self._latest_manifest(state))
+                     .encode(), self.path / STAGING)
+
+    def _latest_manifest(self, state: HeadState) -> dict[str, Any] | None:
+        from policyspeech.releases import latest_version
+
+        latest = latest_version(state)
+        return self.manifest(latest) if latest else None
+
+    # -- releases -------------------------------------------------------------------------
+
+    def release(self, bump: str | None = None, *, notes: str = "") -> dict[str, Any]:
+        """Turn the head into an immutable release; return its manifest.
+
+        The unreleased fragments are compacted into one, the manifest is written to
+        ``releases/VERSION.json``, and a ``release`` entry names it in the log. ``bump``
+        (``major``, ``minor`` or ``patch``) defaults to the smallest the changes allow.
+        """
+        from policyspeech.releases import check_bump, latest_version, next_version
+
+        self.check_writable()
+        with self._writer_lock():
+            remove_stale_temporaries(self.path / STAGING)
+            state = self.head()
+            chosen = check_bump(state, bump)
+            version = next_version(latest_version(state), chosen)
+            self._compact_unreleased()
+            manifest = self._write_manifest(version, chosen, notes)
+
+            def build(head: HeadState) -> Entry:
+                if head.seq != manifest["commit"]["seq"]:
+                    raise CorpusError("another writer changed the corpus during the release; "
+                                      "run the release again")
+                return new_entry(
+                    head, operation="release", message=f"release {version}",
+                    release={"version": version, "manifest": f"releases/{version}.json",
+                             "sha256": manifest["sha256"], "fragments": manifest["paths"],
+                             "schema_version": head.schema_version, "date": manifest["date"],
+                             "records": manifest["records"], "commit": head.seq})
+
+            self._commit(build)
+            self._write_release_files()
+            return self.manifest(version)
+
+    def _compact_unreleased(self) -> None:
+        """Merge the head's unreleased fragments into one sorted fragment (a commit)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from policyspeech.fragments import write_fragment
+
+        def build(state: HeadState) -> Entry:
+            small = [info for path, info in state.fragments.items()
+                     if path not in state.released_fragments]
+            table = pa.concat_tables(pq.read_table(self.path / info["path"]) for info in small)
+            merged = write_fragment(self.path, table.sort_by([("date", "ascending"),
+                                                              ("id", "ascending")]))
+            return new_entry(state, operation="compact", added=[merged], removed=small,
+                             message=f"compact {len(small)} fragments for release")
+
+        state = self.head()
+        if sum(1 for p in state.fragments if p not in state.released_fragments) > 1:
+            self._commit(build)
+
+    def _write_manifest(self, version: str, bump: str, notes: str) -> dict[str, Any]:
+        import datetime
+        import hashlib
+        import json
+
+        from policyspeech.citation import read_citation
+        from policyspeech.releases import fingerprint_paths, pending_changes
+
+        state = self.head()
+        fragments = list(state.fragments.values())
+        manifest = {
+            "format": 1,
+            "version": version,
+            "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
+            "bump": bump,
+            "notes": notes,
+            "commit": {"seq": state.seq, "sha256": state.entry_sha256},
+            "schema_version": state.schema_version,
+            "records": state.rows,
+            "fingerprint": fingerprint_paths(self.fragment_paths(), state.schema_version),
+            "fragments": [{key: info[key] for key in ("path", "sha256", "rows", "bytes")}
+                          for info in fragments],
+            "changes": pending_changes(state),
+            "citation": read_citation(self.path),
+        }
+        data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+        path = self.path / "releases" / f"{version}.json"
+        path.parent.mkdir(exist_ok=True)
+        path.unlink(missing_ok=True)  # never published: no log entry names this version yet
+        publish_new(path, data, self.path / STAGING)
+        return {**manifest, "sha256": hashlib.sha256(data).hexdigest(),
+                "paths": [info["path"] for info in fragments]}
+
+    def _write_release_files(self) -> None:
+        """Regenerate the files derived from the releases: changelog, citation, Croissant."""
+        from policyspeech.citation import citation_file, render_cff
+        from policyspeech.croissant import render_croissant
+        from policyspeech.releases import changelog_markdown, parse_version
+
+        state = self.head()
+        manifests = [self.manifest(v) for v in sorted(state.releases, key=parse_version)]
+        staging = self.path / STAGING
+        replace_file(self.path / "CHANGELOG.md", changelog_markdown(manifests).encode(), staging)
+        latest = manifests[-1]
+        replace_file(citation_file(self.path), render_cff(latest).encode(), staging)
+        replace_file(self.path / "croissant.json",
+                     render_croissant(latest, self.fragments(latest["version"])).encode(),
+                     staging)
+
+    # -- corrections ----------------------------------------------------------------------
+
+    def amend(self, record_id: str, changes: Mapping[str, Any] | None = None, *,
+              text: str | None = None, reason: str) -> list[str]:
+        """Correct a record's metadata (and/or text) in a new commit; return the changed fields.
+
+        The fragment holding the record is copied with the record replaced; earlier
+        releases keep their fragments and load exactly as before.
+        """
+        changes = {k: v for k, v in (changes or {}).items() if v not in (None, [], ())}
+        if "id" in changes:
+            raise InvalidSpeechError("an id never changes; retract the record and add it "
+                                     "again under the new id instead")
+        if text is not None:
+            changes["text"] = text
+        if not changes:
+            raise InvalidSpeechError(f"nothing to amend in '{record_id}'; give the fields to "
+                                     "change (or --text FILE)")
+        reason = _require_reason(reason)
+        self.check_writable()
+        fields: list[str] = []
+
+        def build(state: HeadState) -> Entry:
+            info, table, old = self._find_record(state, record_id)
+            merged = {k: v for k, v in old.items() if k not in ("word_count", "text_sha256")}
+            merged.update(changes)
+            if "date" in changes and "date_precision" not in changes:
+                merged.pop("date_precision")
+            record = _validate(merged, record_id)
+            record["id"] = record_id
+            fields[:] = [name for name in record if record[name] != old[name]]
+            if not fields:
+                raise InvalidSpeechError(f"'{record_id}' already has these values; nothing "
+                                         "to amend")
+            owner = state.id_by_hash.get(record["text_sha256"])
+            if owner not in (None, record_id):
+                raise DuplicateSpeechError(f"the new text of '{record_id}' is already in the "
+                                           f"corpus as '{owner}'; nothing was changed")
+            added = self._rewrite_fragment(table, record_id, record)
+            return new_entry(state, operation="amend", message=f"amend {record_id}",
+                             added=added, removed=[info], ids=[record_id],
+                             text_sha256=[record["text_sha256"]], removed_ids=[record_id],
+                             fields=list(fields), reason=reason)
+
+        with self._writer_lock():
+            remove_stale_temporaries(self.path / STAGING)
+            self._commit(build)
+        return list(fields)
+
+    def retract(self, record_id: str, *, reason: str) -> None:
+        """Remove a record from the head in a new commit; its id is never reused."""
+        reason = _require_reason(reason)
+        self.check_writable()
+
+        def build(state: HeadState) -> Entry:
+            info, table, _old = self._find_record(state, record_id)
+            return new_entry(state, operation="retract", message=f"retract {record_id}",
+                             added=self._rewrite_fragment(table, record_id, None),
+                             removed=[info], removed_ids=[record_id], reason=reason)
+
+        with self._writer_lock():
+            remove_stale_temporaries(self.path / STAGING)
+            self._commit(build)
+
+    def _find_record(self, state: HeadState, record_id: str) -> tuple[dict[str, Any], Any,
+                                                                        dict[str, Any]]:
+        """The fragment holding ``record_id``, its table and the record."""
+        import pyarrow.parquet as pq
+
+        if record_id not in state.hash_by_id:
+            retracted = record_id in state.ids_ever
+            raise RecordNotFoundError(
+                f"no speech with id '{record_id}' in the head"
+                + ("; it was retracted" if retracted else
+                   "; list the ids with `policyspeech list`"))
+        for info in state.fragments.values():
+            path = self.path / info["path"]
+            if pq.read_table(path, columns=["id"], filters=[("id", "=", record_id)]).num_rows:
+                table = pq.read_table(path)
+                row = table.filter(pc_equal(table, record_id)).to_pylist()[0]
+                return info, table, row
+        raise IntegrityError(f"the log names '{record_id}' but no fragment of the head holds "
+                             "it; run `policyspeech verify`")
+
+    def _rewrite_fragment(self, table: Any, record_id: str,
+                          replacement: Record | None) -> list[dict[str, Any]]:
+        """Copy-on-write: ``table`` without ``record_id`` (plus ``replacement``) as a new
+        fragment; no fragment when nothing is left."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from policyspeech.fragments import records_to_table, write_fragment
+
+        kept = table.filter(pc.invert(pc_equal(table, record_id)))
+        if replacement is not None:
+            kept = pa.concat_tables([kept, records_to_table([replacement])])
+        if kept.num_rows == 0:
+            return []
+        ordered = kept.sort_by([("date", "ascending"), ("id", "ascending")])
+        return [write_fragment(self.path, ordered)]
+
+    # -- checking and citing -------------------------------------------------------------
+
+    def verify(self, version: str | None = None) -> list[str]:
+        """Problems in ``version`` (every version when None), one line each naming the file;
+        an empty list when every file matches. See :mod:`policyspeech.verify`."""
+        from policyspeech.verify import verify_corpus
+
+        return verify_corpus(self, version)
+
+    def cite(self, version: str = "latest", fmt: str = "bibtex") -> str:
+        """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff
+        or json. The head can be cited only when it equals the newest release."""
+        from policyspeech.citation import cite
+        from policyspeech.releases import latest_version, required_bump
+
+        name = self.resolve_version(version)
+        if name == "head":
+            state = self.head()
+            if required_bump(state) is not None or latest_version(state) is None:
+                raise CorpusError("the head has unreleased changes and cannot be cited; "
+                                  "release it first with `policyspeech release`")
+            name = str(latest_version(state))
+        return cite(self.manifest(name), fmt)
+
+    # -- comparing versions ---------------------------------------------------------------
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        """Records added, retracted and amended (with the fields) from version ``a`` to ``b``.
+
+        Reasons come from the log entries between the two versions.
+        """
+        from policyspeech.loaders import read_arrow
+
+        before = {r["id"]: r for r in read_arrow(self.path, version=a).to_pylist()}
+        after = {r["id"]: r for r in read_arrow(self.path, version=b).to_pylist()}
+        reasons = self._reasons_between(self._commit_of(a), self._commit_of(b))
+        amended = []
+        for record_id in sorted(before.keys() & after.keys()):
+            fields = [k for k in after[record_id] if after[record_id][k] != before[record_id][k]]
+            if fields:
+                amended.append({"id": record_id, "fields": fields,
+                                "reasons": reasons.get(record_id, [])})
+        return {
+            "from": self.resolve_version(a),
+            "to": self.resolve_version(b),
+            "added": sorted(after.keys() - before.keys()),
+            "retracted": [{"id": i, "reasons": reasons.get(i, [])}
+                          for i in sorted(before.keys() - after.keys())],
+            "amended": amended,
+        }
+
+    def _commit_of(self, version: str) -> int:
+        name = self.resolve_version(version)
+        return self.head().seq if name == "head" else int(self.head().releases[name]["commit"])
+
+    def _reasons_between(self, first: int, last: int) -> dict[str, list[str]]:
+        reasons: dict[str, list[str]] = {}
+        low, high = sorted((first, last))
+        for seq in range(low + 1, high + 1):
+            found = read_entry(self.path, seq)
+            if found and found[0].get("reason"):
+                for record_id in found[0].get("removed_ids", []):
+                    reasons.setdefault(record_id, []).append(found[0]["reason"])
+        return reasons
 
     def check_writable(self) -> None:
         """Raise :class:`ReadOnlyCorpusError` unless this corpus may be written."""
@@ -187,6 +543,20 @@ class Corpus:
             raise ReadOnlyCorpusError(
                 f"'{self.path}' is not writable; use a corpus folder you can write to"
             )
+
+
+def pc_equal(table: Any, record_id: str) -> Any:
+    """Boolean mask of the rows of ``table`` whose id is ``record_id``."""
+    import pyarrow.compute as pc
+
+    return pc.equal(table["id"], record_id)
+
+
+def _require_reason(reason: str | None) -> str:
+    if reason is None or not reason.strip():
+        raise InvalidSpeechError("a correction needs a reason; give --reason TEXT (it is kept "
+                                 "in the log and the changelog)")
+    return " ".join(reason.split())
 
 
 def _copy_corpus_files(source: Path, target: Path) -> None:

@@ -1,0 +1,196 @@
+"""Citations of releases: ``CITATION.cff`` and ``cite`` in BibTeX, APA, RIS, CFF and JSON.
+
+The citation's title, authors, licence of the compilation and DOI come from the corpus's
+``CITATION.cff``: ``corpus/CITATION.cff`` if there is one, else the ``CITATION.cff`` of
+the folder holding the corpus when it describes a dataset (``type: dataset``), as in the
+policyspeech repository. ``release`` rewrites that file with the new version and date, and
+snapshots the citation in the release manifest, so that an old release is always cited
+as it was released.
+
+Examples
+--------
+>>> manifest = {"version": "1.0.0", "date": "2026-11-28", "fingerprint": "ab" * 32,
+...             "records": 1, "citation": DEFAULT_CITATION}
+>>> print(cite(manifest, "bibtex").splitlines()[0])
+@misc{policyspeech_corpus_1_0_0,
+>>> "Version 1.0.0" in cite(manifest, "apa")
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policyspeech.errors import CorpusError
+
+FORMATS = ("bibtex", "apa", "ris", "cff", "json")
+DEFAULT_CITATION: dict[str, Any] = {
+    "title": "policyspeech corpus",
+    "authors": [{"name": "The policyspeech developers"}],
+    "license": "CC-BY-4.0",
+    "doi": None,
+    "url": None,
+    "abstract": "A versioned, citable corpus of political and policy speeches, one record "
+    "per speech with its full text and metadata (speaker, office, party, organisation, "
+    "country, date, language, themes from the Comparative Agendas Project codebook).",
+    "keywords": ["political science", "speeches", "public policy", "comparative politics"],
+}
+CFF_MESSAGE = ("If you use this corpus, please cite the release you analysed, as below; "
+               "the fingerprint identifies its exact records.")
+
+
+def citation_file(corpus: Path) -> Path:
+    """The ``CITATION.cff`` that describes ``corpus`` (it may not exist yet)."""
+    own = corpus / "CITATION.cff"
+    if own.is_file():
+        return own
+    parent = corpus.resolve().parent / "CITATION.cff"
+    if parent.is_file() and _load(parent).get("type") == "dataset":
+        return parent
+    return own
+
+
+def read_citation(corpus: Path) -> dict[str, Any]:
+    """Title, authors, licence, DOI, URL, abstract and keywords of the corpus."""
+    path = citation_file(corpus)
+    meta = dict(DEFAULT_CITATION)
+    if path.is_file():
+        data = _load(path)
+        for key in ("title", "authors", "license", "doi", "url", "abstract", "keywords"):
+            if data.get(key):
+                meta[key] = data[key]
+    return meta
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CorpusError(f"{path}: cannot read the citation file ({exc})") from None
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path}: a citation file must be a YAML mapping")
+    return data
+
+
+def render_cff(manifest: dict[str, Any]) -> str:
+    """The ``CITATION.cff`` (CFF 1.2.0, ``type: dataset``) of a release."""
+    meta = manifest["citation"]
+    common: dict[str, Any] = {
+        "title": meta["title"],
+        "authors": meta["authors"],
+        "version": manifest["version"],
+        "date-released": manifest["date"],
+        "license": meta["license"],
+    }
+    if meta.get("doi"):
+        common["doi"] = meta["doi"]
+    if meta.get("url"):
+        common["url"] = meta["url"]
+    cff: dict[str, Any] = {"cff-version": "1.2.0", "message": CFF_MESSAGE, "type": "dataset",
+                           **common, "abstract": meta["abstract"], "keywords": meta["keywords"]}
+    cff["preferred-citation"] = {
+        "type": "data",
+        **common,
+        "notes": f"Corpus fingerprint sha256:{manifest['fingerprint']} "
+        f"({manifest['records']} record{'' if manifest['records'] == 1 else 's'}). "
+        f"Load it with {load_hint(manifest['version'])}.",
+    }
+    text = yaml.dump(cff, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
+    return "# Written by `policyspeech release`; edit authors, title, licence or DOI here.\n" + text
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Writes repeated values (the authors) in full, not as YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def load_hint(version: str) -> str:
+    """How to load a release in one line."""
+    return f'ps.read(version="{version}")'
+
+
+def cite(manifest: dict[str, Any], fmt: str) -> str:
+    """A citation of the release described by ``manifest`` in ``fmt`` (see :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise CorpusError(f"citation format '{fmt}' is not known; use one of {', '.join(FORMATS)}")
+    meta, version, date = manifest["citation"], manifest["version"], manifest["date"]
+    records = manifest["records"]
+    note = (f"Corpus fingerprint sha256:{manifest['fingerprint']}; {records} "
+            f"record{'' if records == 1 else 's'}; load with {load_hint(version)}")
+    doi = meta.get("doi")
+    if fmt == "cff":
+        return render_cff(manifest)
+    if fmt == "json":
+        return json.dumps({
+            "type": "dataset", "title": meta["title"],
+            "author": [_csl_name(a) for a in meta["authors"]],
+            "issued": {"date-parts": [[int(part) for part in date.split("-")]]},
+            "version": version, "DOI": doi, "URL": meta.get("url"),
+            "license": meta["license"], "fingerprint": manifest["fingerprint"],
+            "records": manifest["records"], "load": load_hint(version), "note": note,
+        }, indent=2, ensure_ascii=False)
+    names = [_display_name(a) for a in meta["authors"]]
+    if fmt == "apa":
+        link = f" https://doi.org/{doi}" if doi else (f" {meta['url']}" if meta.get("url") else "")
+        return (f"{_apa_authors(meta['authors'])} ({date[:4]}). {meta['title']} "
+                f"(Version {version}) [Data set].{link}\n{note}.")
+    if fmt == "ris":
+        lines = ["TY  - DATA", f"TI  - {meta['title']}"]
+        lines += [f"AU  - {name}" for name in names]
+        lines += [f"PY  - {date[:4]}", f"DA  - {date.replace('-', '/')}", f"ET  - {version}",
+                  f"N1  - {note}"]
+        if doi:
+            lines.append(f"DO  - {doi}")
+        if meta.get("url"):
+            lines.append(f"UR  - {meta['url']}")
+        return "\n".join([*lines, "ER  - "])
+    key = re.sub(r"[^a-z0-9]+", "_", f"{meta['title']} {version}".lower()).strip("_")
+    fields = {
+        "title": f"{{{meta['title']}}}",
+        "author": " and ".join(_bibtex_name(a) for a in meta["authors"]),
+        "year": date[:4],
+        "month": str(int(date[5:7])),
+        "version": version,
+        "note": note.replace("_", r"\_"),
+    }
+    if doi:
+        fields["doi"] = doi
+    if meta.get("url"):
+        fields["url"] = meta["url"]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
+    return f"@misc{{{key},\n{body}\n}}"
+
+
+def _display_name(author: dict[str, Any]) -> str:
+    if "name" in author:
+        return str(author["name"])
+    return f"{author.get('family-names', '')}, {author.get('given-names', '')}".strip(", ")
+
+
+def _bibtex_name(author: dict[str, Any]) -> str:
+    return f"{{{author['name']}}}" if "name" in author else _display_name(author)
+
+
+def _apa_authors(authors: list[dict[str, Any]]) -> str:
+    def one(author: dict[str, Any]) -> str:
+        if "name" in author:
+            return str(author["name"])
+        initials = " ".join(f"{part[0]}." for part in str(author.get("given-names", "")).split())
+        return f"{author.get('family-names', '')}, {initials}".strip(", ")
+
+    names = [one(a) for a in authors]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
+
+
+def _csl_name(author: dict[str, Any]) -> dict[str, str]:
+    if "name" in author:
+        return {"literal": str(author["name"])}
+    return {"family": str(author.get("family-names", "")),
+            "given": str(author.get("given-names", ""))}

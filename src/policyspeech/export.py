@@ -1,0 +1,40 @@
+"""Exporting a version of the corpus to one file: Parquet, JSON Lines or CSV.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "speeches.jsonl"
+>>> export_version(None, out, version="1.0.0", fmt="jsonl")
+1
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from policyspeech.errors import CorpusError
+
+EXPORT_FORMATS = ("parquet", "jsonl", "csv")
+
+
+def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version: str = "latest",
+                   fmt: str = "parquet") -> int:
+    """Write every record of ``version`` to ``out``; return the number of records.
+
+    CSV joins list fields (themes, keywords) with ``"; "``.
+    """
+    from policyspeech.loaders import read_arrow
+
+    if fmt not in EXPORT_FORMATS:
+        raise CorpusError(f"export format '{fmt}' is not known; use parquet, jsonl or csv")
+    table = read_arrow(corpus, version=version).sort_by("id")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out, compression="zstd", row_group_size=1_000)
+    else:
+        from policyspeech.output import render_rows
+
+        out.write_text(render_rows(table.to_pylist(), fmt) + "\n", encoding="utf-8")
+    return int(table.num_rows)

@@ -1,0 +1,196 @@
+"""Releases: semantic versions, the corpus fingerprint, manifests, changes and the changelog.
+
+A release names a commit with a version ``MAJOR.MINOR.PATCH``. A release that adds records
+is at least minor, one that only amends or retracts may be a patch, and a change of the
+schema's major version needs a major release. The fingerprint that a citation pins is a
+SHA-256 over the schema version and the canonical JSON of every record in id order: it
+does not depend on Parquet bytes, compression or library versions.
+
+Examples
+--------
+>>> next_version(None, "major"), next_version("1.2.3", "minor"), next_version("1.2.3", "patch")
+('1.0.0', '1.3.0', '1.2.4')
+>>> canonical_json({"b": [1], "a": "é", "d": datetime.date(2019, 10, 30)})
+b'{"a":"\\xc3\\xa9","b":[1],"d":"2019-10-30"}'
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policyspeech.errors import CorpusError, UnknownVersionError
+from policyspeech.log import HeadState
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BUMPS = ("patch", "minor", "major")
+VERSION_PATTERN = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+FINGERPRINT_PREFIX = "policyspeech-fingerprint/1"
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """``"1.2.3"`` -> ``(1, 2, 3)``; anything else is an :class:`UnknownVersionError`."""
+    match = VERSION_PATTERN.match(text)
+    if match is None:
+        raise UnknownVersionError(
+            f"version '{text}' is not a release number (MAJOR.MINOR.PATCH), 'latest' or 'head'"
+        )
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def next_version(latest: str | None, bump: str) -> str:
+    """The version after ``latest`` (``None``: no release yet) for ``bump``."""
+    major, minor, patch = parse_version(latest) if latest else (0, 0, 0)
+    if bump == "major":
+        return f"{major + 1}.0.0"
+    if bump == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def latest_version(state: HeadState) -> str | None:
+    """The highest released version, or None."""
+    return max(state.releases, key=parse_version) if state.releases else None
+
+
+def required_bump(state: HeadState) -> str | None:
+    """The smallest bump the head needs over the newest release; None if nothing changed."""
+    latest = latest_version(state)
+    if latest is not None:
+        released_major = state.releases[latest]["schema_version"].split(".")[0]
+        if released_major != state.schema_version.split(".")[0]:
+            return "major"
+    if not state.pending:
+        return None
+    return "minor" if any(c["operation"] == "add" for c in state.pending) else "patch"
+
+
+def check_bump(state: HeadState, bump: str | None) -> str:
+    """Return the bump to use, or raise naming the rule that ``bump`` breaks."""
+    needed = required_bump(state)
+    latest = latest_version(state)
+    if needed is None:
+        raise CorpusError(
+            f"nothing changed since release {latest}; add, amend or retract speeches first"
+        )
+    if latest is None and needed == "patch":
+        needed = "minor"
+    if bump is None:
+        return needed
+    if bump not in BUMPS:
+        raise CorpusError(f"bump '{bump}' is not known; use major, minor or patch")
+    if BUMPS.index(bump) < BUMPS.index(needed):
+        why = {"minor": "adds records", "major": "changes the schema's major version"}[needed]
+        raise CorpusError(
+            f"this release {why}, so it must be at least {needed}; "
+            f"use `policyspeech release {needed}`"
+        )
+    return bump
+
+
+def canonical_json(record: dict[str, Any]) -> bytes:
+    """A record as canonical JSON: sorted keys, no white space, UTF-8, NFC, ISO dates."""
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=_iso_date)
+    return unicodedata.normalize("NFC", text).encode("utf-8")
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in a record")
+
+
+def fingerprint_records(records: Iterable[dict[str, Any]], schema_version: str) -> str:
+    """SHA-256 over the schema version and each record's canonical JSON, in id order."""
+    digest = hashlib.sha256(f"{FINGERPRINT_PREFIX}\nschema {schema_version}\n".encode())
+    for record in sorted(records, key=lambda r: r["id"]):
+        digest.update(canonical_json(record))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def fingerprint_table(table: pa.Table, schema_version: str) -> str:
+    """The fingerprint of the records in an Arrow table."""
+    return fingerprint_records(_records(table), schema_version)
+
+
+def fingerprint_paths(paths: Sequence[Path], schema_version: str) -> str:
+    """The fingerprint of the records in Parquet fragments (read one at a time)."""
+    import pyarrow.parquet as pq
+
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        records.extend(_records(pq.read_table(path)))
+    return fingerprint_records(records, schema_version)
+
+
+def _records(table: pa.Table) -> list[dict[str, Any]]:
+    from policyspeech.schema import FIELD_NAMES
+
+    return [{name: row[name] for name in FIELD_NAMES} for row in table.to_pylist()]
+
+
+def pending_changes(state: HeadState) -> dict[str, Any]:
+    """What the changes since the newest release add up to, record by record."""
+    added: list[str] = []
+    amended: dict[str, dict[str, Any]] = {}
+    retracted: dict[str, str | None] = {}
+    for change in state.pending:
+        for record_id in change["ids"]:
+            if change["operation"] == "add":
+                added.append(record_id)
+            elif change["operation"] == "amend" and record_id not in added:
+                entry = amended.setdefault(record_id, {"id": record_id, "fields": [],
+                                                       "reasons": []})
+                entry["fields"] = sorted(set(entry["fields"]) | set(change["fields"]))
+                entry["reasons"].append(change["reason"])
+            elif change["operation"] == "retract":
+                if record_id in added:
+                    added.remove(record_id)
+                else:
+                    amended.pop(record_id, None)
+                    retracted[record_id] = change["reason"]
+    return {
+        "added": sorted(added),
+        "amended": [amended[k] for k in sorted(amended)],
+        "retracted": [{"id": k, "reason": retracted[k]} for k in sorted(retracted)],
+    }
+
+
+def changelog_markdown(manifests: Sequence[dict[str, Any]]) -> str:
+    """``CHANGELOG.md``: every release, newest first, record by record."""
+    lines = ["# Changelog", "", "Generated by `policyspeech release`; one section per release, "
+             "record by record.", ""]
+    for manifest in sorted(manifests, key=lambda m: parse_version(m["version"]), reverse=True):
+        changes = manifest["changes"]
+        lines += [f"## {manifest['version']} ({manifest['date']})", ""]
+        if manifest.get("notes"):
+            lines += [manifest["notes"], ""]
+        lines += [f"{_count(manifest['records'], 'record')}; fingerprint "
+                  f"`{manifest['fingerprint']}`.", ""]
+        if changes["added"]:
+            lines += [f"### Added ({len(changes['added'])})", ""]
+            lines += [f"- `{record_id}`" for record_id in changes["added"]] + [""]
+        if changes["amended"]:
+            lines += [f"### Amended ({len(changes['amended'])})", ""]
+            lines += [f"- `{a['id']}`: {', '.join(a['fields'])} ({'; '.join(a['reasons'])})"
+                      for a in changes["amended"]] + [""]
+        if changes["retracted"]:
+            lines += [f"### Retracted ({len(changes['retracted'])})", ""]
+            lines += [f"- `{r['id']}`: {r['reason']}" for r in changes["retracted"]] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 record``, ``2 records``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,143 @@
+"""Verification: every file of a version is exactly what the log says it is.
+
+:func:`verify_corpus` walks the log's hash chain, recomputes the SHA-256 and row count of
+every fragment, checks each release manifest against the log entry that published it
+(its hash, its fragments, its record count) and recomputes its fingerprint, and checks
+that the dataset card is exactly the card the log generates (so it lists the right files). It returns one line per problem, each
+naming the file.
+
+Examples
+--------
+>>> from policyspeech.store import Corpus
+>>> verify_corpus(Corpus())
+[]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policyspeech.errors import CorpusError
+from policyspeech.log import HeadState, advance
+
+if TYPE_CHECKING:
+    from policyspeech.store import Corpus
+
+
+def verify_corpus(corpus: Corpus, version: str | None = None, *,
+                  check_card: bool = True) -> list[str]:
+    """Problems found in ``version`` (every version when None); an empty list if none."""
+    try:
+        state = advance(corpus.path, HeadState())
+    except CorpusError as exc:
+        return [str(exc)]
+    if version is None:
+        releases = list(state.releases)
+        fragments = {**state.fragments}
+        for name in releases:
+            fragments.update({p: {"path": p} for p in state.releases[name]["fragments"]
+                              if p not in fragments})
+    else:
+        name = corpus.resolve_version(version)
+        releases = [] if name == "head" else [name]
+        fragments = {p: {"path": p} for p in
+                     (state.fragments if name == "head" else state.releases[name]["fragments"])}
+        fragments.update({p: i for p, i in state.fragments.items() if p in fragments})
+    problems = [problem for info in fragments.values()
+                for problem in _check_fragment(corpus.path, info)]
+    bad_fragments = {p.split(":", 1)[0] for p in problems}
+    for name in releases:
+        problems += _check_release(corpus.path, state.releases[name], bad_fragments)
+    if check_card and version in (None, "head"):
+        problems += _check_card(corpus, state)
+    return problems
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_fragment(corpus: Path, info: dict[str, Any]) -> list[str]:
+    import pyarrow.parquet as pq
+
+    path = corpus / info["path"]
+    if path.is_symlink() or not path.is_file():
+        return [f"{path}: missing (or not a regular file)"]
+    actual = _sha256(path)
+    expected = info.get("sha256") or path.stem
+    if actual != expected or path.stem != expected:
+        return [f"{path}: SHA-256 is {actual}, the log says {expected}; the file was changed "
+                "or damaged"]
+    if "rows" in info:
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except Exception as exc:  # any unreadable footer is a finding
+            return [f"{path}: not a readable Parquet file ({exc})"]
+        if rows != info["rows"]:
+            return [f"{path}: {rows} rows, the log says {info['rows']}"]
+    return []
+
+
+def _check_release(corpus: Path, release: dict[str, Any], bad_fragments: set[str]) -> list[str]:
+    from policyspeech.releases import fingerprint_paths
+
+    path = corpus / release["manifest"]
+    if not path.is_file():
+        return [f"{path}: missing; the log published release {release['version']} with it"]
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != release["sha256"]:
+        return [f"{path}: SHA-256 differs from the log entry that published release "
+                f"{release['version']}; the manifest was changed or damaged"]
+    manifest = json.loads(data)
+    listed = [info["path"] for info in manifest["fragments"]]
+    if listed != release["fragments"]:
+        return [f"{path}: lists other fragments than the log entry of release "
+                f"{release['version']}"]
+    problems = [f"{corpus / info['path']}: {info['rows']} rows in the manifest of "
+                f"{release['version']}, {rows} in the file"
+                for info in manifest["fragments"]
+                if str(corpus / info["path"]) not in bad_fragments
+                and (rows := _rows(corpus / info["path"])) not in (None, info["rows"])]
+    if sum(info["rows"] for info in manifest["fragments"]) != manifest["records"]:
+        problems.append(f"{path}: the record count does not add up over its fragments")
+    if not problems and not any(str(corpus / p) in bad_fragments for p in listed):
+        actual = fingerprint_paths([corpus / p for p in listed], manifest["schema_version"])
+        if actual != manifest["fingerprint"]:
+            problems.append(f"{path}: fingerprint of the records is {actual}, the manifest "
+                            f"says {manifest['fingerprint']}")
+    return problems
+
+
+def _rows(path: Path) -> int | None:
+    import pyarrow.parquet as pq
+
+    try:
+        rows: int = pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # reported by the fragment check
+        return None
+    return rows
+
+
+def _check_card(corpus: Corpus, state: HeadState) -> list[str]:
+    """The card is derived from the log: it must be exactly what the log generates."""
+    from policyspeech.card import render_card
+    from policyspeech.releases import latest_version
+
+    path = corpus.path / "README.md"
+    latest = latest_version(state)
+    expected = render_card(state, corpus.manifest(latest) if latest else None)
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"{path}: unreadable ({exc})"]
+    if actual != expected:
+        return [f"{path}: differs from the card the log generates (its file lists or text "
+                "were changed); any new commit rewrites it"]
+    return []
