@@ -76,8 +76,13 @@ def required_bump(state: HeadState) -> str | None:
 
 def check_bump(state: HeadState, bump: str | None) -> str:
     """Return the bump to use, or raise naming the rule that ``bump`` breaks."""
+    if bump is not None and bump not in BUMPS:
+        raise CorpusError(f"bump '{bump}' is not known; use major, minor or patch")
     needed = required_bump(state)
     latest = latest_version(state)
+    if needed is None and latest is None:
+        raise CorpusError("nothing to release: the corpus has no records yet; add speeches "
+                          "first")
     if needed is None:
         raise CorpusError(
             f"nothing changed since release {latest}; add, amend or retract speeches first"
@@ -86,8 +91,6 @@ def check_bump(state: HeadState, bump: str | None) -> str:
         needed = "minor"
     if bump is None:
         return needed
-    if bump not in BUMPS:
-        raise CorpusError(f"bump '{bump}' is not known; use major, minor or patch")
     if BUMPS.index(bump) < BUMPS.index(needed):
         why = {"minor": "adds records", "major": "changes the schema's major version"}[needed]
         raise CorpusError(
