@@ -75,10 +75,20 @@ Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the log and 
                                      "changelog).", show_default=False)]
 
 
-def _metadata(**options: Any) -> dict[str, Any]:
-    """Map option names to record fields (``role`` is ``speaker_role`` and so on)."""
-    names = {"role": "speaker_role", "theme": "themes", "keyword": "keywords"}
-    return {names.get(k, k): v for k, v in options.items()}
+METADATA_OPTIONS = {
+    "title": "title", "speaker": "speaker", "speaker_id": "speaker_id", "role": "speaker_role",
+    "party": "party", "organisation": "organisation", "country": "country", "date": "date",
+    "language": "language", "delivery": "delivery", "theme": "themes", "keyword": "keywords",
+    "event": "event", "location": "location", "source_url": "source_url",
+    "publisher": "publisher", "license": "license", "retrieved": "retrieved", "notes": "notes",
+}
+"""Metadata options of ``add`` and ``amend``, and the record field each one sets."""
+
+
+def _metadata(params: dict[str, Any]) -> dict[str, Any]:
+    """The record fields set by the metadata options among a command's parameters."""
+    return {field: params[option] for option, field in METADATA_OPTIONS.items()
+            if option in params}
 
 
 def user_errors(command: F) -> F:
@@ -179,12 +189,7 @@ def add(
     if id is not None and len(files) > 1:
         raise CorpusError("--id names one speech but several files were given; "
                           "put each id in its file's metadata instead")
-    overrides = _metadata(
-        title=title, speaker=speaker, speaker_id=speaker_id, role=role, party=party,
-        organisation=organisation, country=country, date=date, language=language,
-        delivery=delivery, theme=theme, keyword=keyword, event=event, location=location,
-        source_url=source_url, publisher=publisher, license=license, retrieved=retrieved,
-        notes=notes, id=id)
+    overrides = {**_metadata(ctx.params), "id": id}
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
         corpus.check_writable()
@@ -327,12 +332,7 @@ def amend(
     from policyspeech.ingest import decode_text
     from policyspeech.store import Corpus
 
-    changes = _metadata(
-        title=title, speaker=speaker, speaker_id=speaker_id, role=role, party=party,
-        organisation=organisation, country=country, date=date, language=language,
-        delivery=delivery, theme=theme, keyword=keyword, event=event, location=location,
-        source_url=source_url, publisher=publisher, license=license, retrieved=retrieved,
-        notes=notes)
+    changes = _metadata(ctx.params)
     new_text = None
     if text is not None:
         try:
