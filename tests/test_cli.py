@@ -105,6 +105,9 @@ BAD_INPUTS = [
     (b"Text.", ["--id", "../x"], "id '../x' is not valid"),
     (b"Text.", ["--id", "a/b"], "id 'a/b' is not valid"),
     (b"Text.", ["--id", "x" * 300], "is not valid; use 3 to 128 characters"),
+    (b"Text.", ["--id", ""], "id '' is empty; give an id or leave it out"),
+    ("It\u00e2\u20ac\u2122s a test.".encode(), [], "looks like mojibake: '\u00e2\u20ac\u2122'"),
+    ("Caf\u00c3\u00a9 society.".encode(), [], "(it should be '\u00e9')"),
     (b"---\ntitle: !!python/object/apply:os.system [ls]\n---\nText.", [],
      "python tags are not allowed"),
     (b"---\n- a list\n---\nText.", [], "metadata must be a YAML mapping"),
@@ -142,12 +145,12 @@ def test_bad_input_exits_1_with_one_line_and_leaves_the_corpus_unchanged(
     assert tree_digest(folder) == before
 
 
-def test_an_empty_id_is_treated_as_absent(tmp_path: Path) -> None:
+def test_without_an_id_one_is_derived(tmp_path: Path) -> None:
     folder = tmp_path / "c"
     Corpus.init(folder)
     path = tmp_path / "s.txt"
     path.write_text("Text.")
-    result = run("--corpus", str(folder), "add", str(path), *META, "--id", "")
+    result = run("--corpus", str(folder), "add", str(path), *META)
     assert result.exit_code == 0 and result.stdout.strip() == "gb-2019-10-30-ada-lovelace-a-title"
 
 

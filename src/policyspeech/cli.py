@@ -8,13 +8,15 @@ exit status 1. Heavy libraries are imported inside the commands, so ``--help`` i
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from policyspeech.errors import CorpusError
+from policyspeech.errors import BatchError, CorpusError
+from policyspeech.fsutil import crash_point
 
 app = typer.Typer(
     name="policyspeech",
@@ -98,6 +100,13 @@ def user_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except BatchError as exc:
+            for problem in exc.problems:
+                typer.echo(f"error: {problem}", err=True)
+            shown = "" if exc.total == len(exc.problems) else f", the first {len(exc.problems)} shown"
+            typer.echo(f"error: {exc.total} bad record{'' if exc.total == 1 else 's'}{shown}; "
+                       "nothing was imported", err=True)
+            raise typer.Exit(1) from None
         except CorpusError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -196,6 +205,7 @@ def add(
     records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes)
                for f in files]
     ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=files)
+    crash_point("before-success")
     for record_id in ids:
         typer.echo(record_id)
     if dry_run:
@@ -292,6 +302,7 @@ def release(
     from policyspeech.store import Corpus
 
     manifest = Corpus(_corpus_path(ctx, None)).release(bump, notes=notes)
+    crash_point("before-success")
     records = manifest["records"]
     typer.echo(f"released {manifest['version']}: {records} record{'' if records == 1 else 's'}"
                f", fingerprint {manifest['fingerprint']}")
@@ -417,7 +428,8 @@ def verify(
                        "(default: every version).", show_default=False)] = None,
 ) -> None:
     """Check every file against the log: fragment hashes, the hash chain, release
-    manifests and fingerprints, and the dataset card. Exits 1 naming each file that differs.
+    manifests and fingerprints, and the dataset card. Exits 1 naming each file that differs;
+    warns of files that no log entry names.
 
     Example: policyspeech verify --version 1.0.0
     """
@@ -429,6 +441,9 @@ def verify(
         typer.echo(f"error: {problem}", err=True)
     if problems:
         raise typer.Exit(1)
+    for path in corpus.unreferenced_files() if version is None else []:
+        typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
+                   "(an interrupted write can leave one); it is safe to delete", err=True)
     state = corpus.head()
     typer.echo(f"ok: {corpus.path} ({version or 'every version'}): {state.seq + 1} log "
                f"entries, {len(state.releases)} releases, every file matches")
@@ -467,6 +482,67 @@ def export(
 
     rows = export_version(_corpus_path(ctx, None), out, version=version, fmt=fmt)
     typer.echo(f"wrote {rows} records to {out}")
+
+
+@app.command("import")
+@user_errors
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A folder of .txt/.md files (with front matter "
+                    "or sidecars), a .jsonl file, or a .csv file with a text or path column.")],
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
+                       "nothing.")] = False,
+    max_errors: Annotated[int, typer.Option("--max-errors", help="Bad records to list at "
+                          "most.")] = 20,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest text file "
+                         "accepted.")] = 5_000_000,
+) -> None:
+    """Import many speeches in one commit, all or nothing.
+
+    Every record is validated first; each bad one is listed with its file and line.
+
+    Example: policyspeech import speeches.jsonl
+    """
+    import time
+
+    from policyspeech.importing import read_batch
+    from policyspeech.store import Corpus
+
+    started = time.perf_counter()
+    corpus = Corpus(_corpus_path(ctx, None))
+    if not dry_run:
+        corpus.check_writable()
+    counter = _ProgressCounter() if sys.stderr.isatty() else None
+    records, labels = read_batch(path, max_errors=max_errors, max_bytes=max_bytes,
+                                 progress=counter)
+    if counter is not None:
+        counter.done()
+    duplicates = corpus.duplicate_problems(records, labels)
+    if duplicates:
+        raise BatchError(duplicates[:max_errors], len(duplicates))
+    ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=labels)
+    crash_point("before-success")
+    megabytes = sum(len(r["text"].encode()) for r in records) / 1e6
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {len(ids)} speeches ({megabytes:.1f} MB of text, "
+               f"{sum(r['word_count'] for r in records):,} words) in one commit, "
+               f"{time.perf_counter() - started:.1f} s")
+
+
+class _ProgressCounter:
+    """A count of records read, redrawn in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, step: int) -> None:
+        self.count += step
+        if self.count % 100 == 0:
+            typer.echo(f"\rread {self.count:,} records", err=True, nl=False)
+
+    def done(self) -> None:
+        typer.echo(f"\rread {self.count:,} records", err=True)
 
 
 @app.command()

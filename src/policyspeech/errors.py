@@ -45,3 +45,13 @@ class UnknownVersionError(CorpusError, LookupError):
 
 class RecordNotFoundError(CorpusError, LookupError):
     """An id that is not in the requested version of the corpus."""
+
+
+class BatchError(InvalidSpeechError):
+    """Several speeches of a batch are bad; ``problems`` has one line for each."""
+
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        more = f" (and {self.total - 1} more)" if self.total > 1 else ""
+        super().__init__(f"{problems[0]}{more}; nothing was imported")

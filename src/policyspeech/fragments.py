@@ -21,12 +21,11 @@ import datetime
 import hashlib
 import io
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policyspeech.fsutil import STAGING, link_new, temporary_file
+from policyspeech.fsutil import STAGING, link_new, temporary_file, write_durably
 from policyspeech.schema import FIELDS, arrow_schema
 
 if TYPE_CHECKING:
@@ -96,10 +95,8 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
     digest = hashlib.sha256(data).hexdigest()
     folder = corpus / "data"
     with temporary_file(corpus / STAGING) as (temp, handle):
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-        link_new(temp, folder / f"{digest}.parquet")
+        write_durably(handle, memoryview(data), "fragment")
+        link_new(temp, folder / f"{digest}.parquet", "fragment")
     distinct = {
         name: sorted({str(v) for v in table[name].to_pylist() if v is not None})
         for name in ("language", "license")

@@ -32,9 +32,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+CRASH_ENV = "POLICYSPEECH_CRASH_AT"
+"""Test hook: ``NAME`` or ``NAME:N`` makes the process exit at the (N-th) crash point NAME."""
+CRASH_EXIT_CODE = 77
+_crash_counts: dict[str, int] = {}
+
 TEMP_PREFIX = ".tmp-"
 STAGING = ".tmp"
 """Folder of a corpus where files are written before they are published."""
+
+
+def crash_point(name: str) -> None:
+    """Exit at once, as a crash would, when ``$POLICYSPEECH_CRASH_AT`` names this point.
+
+    The crash harness uses it to stop writers between the steps of the commit protocol
+    (``fragment-written``, ``fragment-fsynced``, ``fragment-linked``, ``entry-written``,
+    ``entry-fsynced``, ``entry-linked``, ``card-written``, ``before-success``, ...).
+    """
+    wanted = os.environ.get(CRASH_ENV)
+    if not wanted:
+        return
+    target, _, nth = wanted.partition(":")
+    if target != name:
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if _crash_counts[name] == int(nth or 1):
+        os._exit(CRASH_EXIT_CODE)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -59,7 +82,7 @@ def temporary_file(staging: Path) -> Iterator[tuple[Path, BinaryIO]]:
         path.unlink(missing_ok=True)
 
 
-def link_new(temp: Path, final: Path) -> bool:
+def link_new(temp: Path, final: Path, kind: str = "file") -> bool:
     """Publish an fsynced ``temp`` as ``final`` if that name is free; fsync the folder.
 
     Returns False, publishing nothing, when ``final`` already exists.
@@ -68,27 +91,43 @@ def link_new(temp: Path, final: Path) -> bool:
         os.link(temp, final)
     except FileExistsError:
         return False
+    crash_point(f"{kind}-linked")
     fsync_dir(final.parent)
+    crash_point(f"{kind}-published")
     return True
 
 
-def publish_new(final: Path, data: bytes, staging: Path) -> bool:
+def write_durably(handle: BinaryIO, data: bytes | memoryview, kind: str) -> None:
+    """Write ``data`` to an open temporary file and fsync it (an fsync error propagates:
+    it is never retried, since the page cache can no longer be trusted)."""
+    handle.write(data)
+    handle.flush()
+    crash_point(f"{kind}-written")
+    os.fsync(handle.fileno())
+    crash_point(f"{kind}-fsynced")
+
+
+def publish_new(final: Path, data: bytes, staging: Path, kind: str = "file") -> bool:
     """Write ``data`` to ``final`` put-if-absent and durably; False if the name was taken."""
     with temporary_file(staging) as (temp, handle):
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-        return link_new(temp, final)
+        write_durably(handle, data, kind)
+        return link_new(temp, final, kind)
 
 
-def replace_file(final: Path, data: bytes, staging: Path) -> None:
+def replace_file(final: Path, data: bytes, staging: Path, kind: str = "file") -> None:
     """Atomically replace ``final`` with ``data`` (temp file, fsync, ``os.replace``)."""
     with temporary_file(staging) as (temp, handle):
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        write_durably(handle, data, kind)
         os.replace(temp, final)
+    crash_point(f"{kind}-replaced")
     fsync_dir(final.parent)
+
+
+def read_no_follow(path: Path) -> bytes:
+    """Read a file of the corpus without following a symbolic link."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def remove_stale_temporaries(staging: Path) -> int:

@@ -96,6 +96,8 @@ class HeadState:
     hash_by_id: dict[str, str] = field(default_factory=dict)
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
     released_fragments: set[str] = field(default_factory=set)
+    fragments_ever: set[str] = field(default_factory=set)
+    """Every fragment any entry added (superseded ones stay on disk for the releases)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     """Record changes (add, amend, retract) since the newest release, oldest first."""
 
@@ -110,6 +112,7 @@ class HeadState:
             self.fragments.pop(info["path"], None)
         for info in entry.get("added", []):
             self.fragments[info["path"]] = info
+            self.fragments_ever.add(info["path"])
         for record_id in entry.get("removed_ids", []):
             self.id_by_hash.pop(self.hash_by_id.pop(record_id), None)
         for record_id, digest in zip(entry.get("ids", []), entry.get("text_sha256", []),

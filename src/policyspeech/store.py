@@ -35,7 +35,14 @@ from policyspeech.errors import (
     RecordNotFoundError,
     UnknownVersionError,
 )
-from policyspeech.fsutil import STAGING, publish_new, remove_stale_temporaries, replace_file
+from policyspeech.fsutil import (
+    STAGING,
+    fsync_dir,
+    publish_new,
+    read_no_follow,
+    remove_stale_temporaries,
+    replace_file,
+)
 from policyspeech.locate import bundled_corpus_path, locate_corpus
 from policyspeech.log import (
     Entry,
@@ -66,6 +73,11 @@ class Corpus:
         self.path = location.path
         self.read_only = location.bundled
         self._state: HeadState | None = None
+        for name in CORPUS_FOLDERS:
+            if (self.path / name).is_symlink():
+                raise IntegrityError(
+                    f"'{self.path / name}' is a symbolic link; a corpus's {name}/ folder must "
+                    "be a real folder inside it (copy the files in instead)")
 
     def __repr__(self) -> str:
         return f"Corpus({str(self.path)!r})"
@@ -81,6 +93,8 @@ class Corpus:
         folder.mkdir(parents=True, exist_ok=True)
         for name in CORPUS_FOLDERS:
             (folder / name).mkdir(exist_ok=True)
+        fsync_dir(folder)
+        fsync_dir(folder.parent)
         if from_bundled:
             _copy_corpus_files(bundled_corpus_path(), folder)
         else:
@@ -134,9 +148,14 @@ class Corpus:
     def fragment_paths(self, version: str = "head") -> list[Path]:
         """Paths of the Parquet fragments that make up ``version``."""
         name = self.resolve_version(version)
-        if name == "head":
-            return [self.path / rel for rel in self.head().fragments]
-        return [self.path / rel for rel in self.head().releases[name]["fragments"]]
+        state = self.head()
+        listed = state.fragments if name == "head" else state.releases[name]["fragments"]
+        paths = [self.path / rel for rel in listed]
+        for path in paths:
+            if path.is_symlink():
+                raise IntegrityError(f"{path} is a symbolic link; fragments must be files "
+                                     "inside the corpus (run `policyspeech verify`)")
+        return paths
 
     def manifest(self, version: str) -> dict[str, Any]:
         """The manifest of release ``version`` (``releases/VERSION.json``)."""
@@ -147,7 +166,7 @@ class Corpus:
             raise UnknownVersionError("the head is not a release; give a release version")
         path = self.path / self.head().releases[name]["manifest"]
         try:
-            manifest: dict[str, Any] = json.loads(path.read_bytes())
+            manifest: dict[str, Any] = json.loads(read_no_follow(path))
         except (OSError, ValueError) as exc:
             raise IntegrityError(f"{path}: cannot read the release manifest ({exc}); "
                                  "run `policyspeech verify`") from None
@@ -197,6 +216,24 @@ class Corpus:
             remove_stale_temporaries(self.path / STAGING)
             return self._commit_records(records, labels, message)
 
+    def duplicate_problems(self, records: Sequence[Record], labels: Sequence[str]) -> list[str]:
+        """Every record of a batch that repeats another in the batch or in the corpus."""
+        state = self.head()
+        problems = []
+        first: dict[str, str] = {}
+        for record, label in zip(records, labels, strict=True):
+            digest = record["text_sha256"]
+            if digest in state.id_by_hash:
+                problems.append(f"{label}: this speech is already in the corpus as "
+                                f"'{state.id_by_hash[digest]}' (same text)")
+            elif digest in first:
+                problems.append(f"{label}: has the same text as {first[digest]}")
+            else:
+                first[digest] = label
+            if record["id"] is not None and record["id"] in state.ids_ever:
+                problems.append(f"{label}: id '{record['id']}' is already used in this corpus")
+        return problems
+
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
         """Hold the corpus's writer lock (released by the OS if the process dies)."""
@@ -243,7 +280,7 @@ class Corpus:
             state = self.head()
             entry = build(state)
             entry_path = self.path / "log" / entry_name(entry["seq"])
-            if publish_new(entry_path, encode_entry(entry), self.path / STAGING):
+            if publish_new(entry_path, encode_entry(entry), self.path / STAGING, "entry"):
                 state.apply(entry, entry_sha256(entry))
                 self._write_card(state)
                 return entry
@@ -254,7 +291,7 @@ class Corpus:
 
     def _write_card(self, state: HeadState) -> None:
         replace_file(self.path / "README.md", render_card(state, self._latest_manifest(state))
-                     .encode(), self.path / STAGING)
+                     .encode(), self.path / STAGING, "card")
 
     def _latest_manifest(self, state: HeadState) -> dict[str, Any] | None:
         from policyspeech.releases import latest_version
@@ -346,7 +383,7 @@ class Corpus:
         path = self.path / "releases" / f"{version}.json"
         path.parent.mkdir(exist_ok=True)
         path.unlink(missing_ok=True)  # never published: no log entry names this version yet
-        publish_new(path, data, self.path / STAGING)
+        publish_new(path, data, self.path / STAGING, "manifest")
         return {**manifest, "sha256": hashlib.sha256(data).hexdigest(),
                 "paths": [info["path"] for info in fragments]}
 
@@ -359,12 +396,13 @@ class Corpus:
         state = self.head()
         manifests = [self.manifest(v) for v in sorted(state.releases, key=parse_version)]
         staging = self.path / STAGING
-        replace_file(self.path / "CHANGELOG.md", changelog_markdown(manifests).encode(), staging)
+        replace_file(self.path / "CHANGELOG.md", changelog_markdown(manifests).encode(), staging,
+                     "changelog")
         latest = manifests[-1]
-        replace_file(citation_file(self.path), render_cff(latest).encode(), staging)
+        replace_file(citation_file(self.path), render_cff(latest).encode(), staging, "citation")
         replace_file(self.path / "croissant.json",
                      render_croissant(latest, self.fragments(latest["version"])).encode(),
-                     staging)
+                     staging, "croissant")
 
     # -- corrections ----------------------------------------------------------------------
 
@@ -475,6 +513,13 @@ class Corpus:
         from policyspeech.verify import verify_corpus
 
         return verify_corpus(self, version)
+
+    def unreferenced_files(self) -> list[Path]:
+        """Files in ``data/`` and ``releases/`` that no log entry names (readers ignore
+        them; an interrupted write can leave one). Safe to delete."""
+        from policyspeech.verify import unreferenced_files
+
+        return unreferenced_files(self.path)
 
     def cite(self, version: str = "latest", fmt: str = "bibtex") -> str:
         """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff

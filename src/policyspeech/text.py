@@ -28,6 +28,10 @@ CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_LINES = re.compile(r"\n{2,}")
+_MOJIBAKE = re.compile("â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                       "\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u2122]?|Ã[\u00a0-\u00bf]"
+                       "|Â[\u00a0-\u00bf]")
+"""UTF-8 read as Windows-1252 and saved again: ``â€™`` for ``’``, ``Ã©`` for ``é``."""
 
 
 def check_characters(text: str, what: str = "text") -> None:
@@ -57,6 +61,33 @@ def check_characters(text: str, what: str = "text") -> None:
     )
 
 
+def check_mojibake(text: str, what: str = "text") -> None:
+    """Raise when ``text`` shows UTF-8 that was decoded as Windows-1252 (mojibake).
+
+    >>> check_mojibake("It’s fine")
+    >>> check_mojibake("Itâ€™s broken")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: text looks like mojibake: 'â€™' at line 1, column 3 is UTF-8 that was read as Windows-1252 (it should be '’'); re-export the source as UTF-8 or repair it (for example with ftfy)
+    """
+    match = _MOJIBAKE.search(text)
+    if match is None:
+        return
+    found = match.group()
+    try:
+        meant = found.encode("cp1252").decode("utf-8")
+        hint = f" (it should be '{meant}')"
+    except UnicodeError:
+        hint = ""
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    raise InvalidSpeechError(
+        f"{what} looks like mojibake: '{found}' at line {line}, column {column} is UTF-8 that "
+        f"was read as Windows-1252{hint}; re-export the source as UTF-8 or repair it "
+        "(for example with ftfy)"
+    )
+
+
 def normalise_text(text: str) -> str:
     """Return ``text`` normalised by the corpus rules; raise on control characters or emptiness.
 
@@ -74,6 +105,7 @@ def normalise_text(text: str) -> str:
     if "\u2028" in text or "\u2029" in text:  # Unicode line and paragraph separators
         text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     check_characters(text)
+    check_mojibake(text)
     lines = [line.rstrip() for line in text.split("\n")]
     paragraphs = _BLANK_LINES.split("\n".join(lines).strip("\n"))
     joined: list[str] = []

@@ -61,6 +61,9 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
         hint = f"did you mean '{close[0]}'?" if close else "see `policyspeech schema fields`"
         raise InvalidSpeechError(f"unknown field '{unknown[0]}'; {hint}")
     today = today or datetime.date.today()
+    given_id = fields.get("id")
+    if isinstance(given_id, str) and not given_id.strip():
+        raise InvalidSpeechError("id '' is empty; give an id or leave it out to derive one")
     record: Record = {}
     for spec in FIELDS:
         if spec.derived:

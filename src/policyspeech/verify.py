@@ -56,6 +56,16 @@ def verify_corpus(corpus: Corpus, version: str | None = None, *,
     return problems
 
 
+def unreferenced_files(corpus: Path) -> list[Path]:
+    """Files in ``data/`` and ``releases/`` that no log entry names. Readers ignore them;
+    a writer interrupted between writing a fragment and publishing its entry leaves one."""
+    state = advance(corpus, HeadState())
+    named = state.fragments_ever | {r["manifest"] for r in state.releases.values()}
+    return [path for folder in ("data", "releases") if (corpus / folder).is_dir()
+            for path in sorted((corpus / folder).iterdir())
+            if f"{folder}/{path.name}" not in named]
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -91,6 +101,8 @@ def _check_release(corpus: Path, release: dict[str, Any], bad_fragments: set[str
     path = corpus / release["manifest"]
     if not path.is_file():
         return [f"{path}: missing; the log published release {release['version']} with it"]
+    if path.is_symlink():
+        return [f"{path}: is a symbolic link; release manifests must be files"]
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != release["sha256"]:
         return [f"{path}: SHA-256 differs from the log entry that published release "
