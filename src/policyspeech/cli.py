@@ -426,6 +426,8 @@ def verify(
     ctx: typer.Context,
     version: Annotated[str | None, typer.Option("--version", help="Only this version "
                        "(default: every version).", show_default=False)] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="First rewrite the files derived "
+                      "from the log (card, changelog, CITATION.cff, croissant.json).")] = False,
 ) -> None:
     """Check every file against the log: fragment hashes, the hash chain, release
     manifests and fingerprints, and the dataset card. Exits 1 naming each file that differs;
@@ -436,11 +438,17 @@ def verify(
     from policyspeech.store import Corpus
 
     corpus = Corpus(_corpus_path(ctx, None))
+    if repair:
+        corpus.repair()
     problems = corpus.verify(version)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
         raise typer.Exit(1)
+    if version in (None, "head") and corpus.stale_card():
+        typer.echo(f"warning: {corpus.path / 'README.md'}: one commit behind the log (a write "
+                   "was interrupted); the next commit or `policyspeech verify --repair` "
+                   "rewrites it", err=True)
     for path in corpus.unreferenced_files() if version is None else []:
         typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
                    "(an interrupted write can leave one); it is safe to delete", err=True)

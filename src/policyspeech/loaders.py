@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import datasets
     import polars as pl
     import pyarrow as pa
+    import pyarrow.dataset as pads
 
 PathLike = str | os.PathLike[str]
 Values = str | Sequence[str] | None
@@ -48,7 +49,8 @@ def scan(
     columns: Sequence[str] | None = None,
     verify: bool = False,
 ) -> pl.LazyFrame:
-    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan.
+    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan
+    (and every Parquet page's checksum verified as it is read).
 
     ``verify=True`` first checks every file of the version against the log (SHA-256, row
     counts, the release manifest and its fingerprint) and raises
@@ -57,11 +59,7 @@ def scan(
     import polars as pl
 
     query = _Query.build(speaker, country, theme, since, until, columns)
-    paths = _paths(corpus, version, verify)
-    if paths:
-        frame = pl.scan_parquet([str(p) for p in paths])
-    else:
-        frame = pl.DataFrame(arrow_schema().empty_table()).lazy()
+    frame = pl.scan_pyarrow_dataset(_dataset(_paths(corpus, version, verify)))
     for name, values in (("speaker", query.speakers), ("country", query.countries)):
         if values:
             frame = frame.filter(pl.col(name).is_in(values))
@@ -99,7 +97,6 @@ def read_arrow(
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as pads
 
     query = _Query.build(speaker, country, theme, since, until, columns)
     paths = _paths(corpus, version, verify)
@@ -118,21 +115,17 @@ def read_arrow(
     wanted = list(query.columns)
     if query.themes and "themes" not in wanted:
         wanted.append("themes")
-    if paths:
-        checked = pads.ParquetFileFormat(default_fragment_scan_options=pads
-                                         .ParquetFragmentScanOptions(
-                                             page_checksum_verification=True))
-        dataset = pads.dataset([str(p) for p in paths], schema=schema, format=checked)
-        table = dataset.to_table(columns=wanted, filter=condition)
-    else:
-        table = schema.empty_table().select(wanted)
+    table = _dataset(paths).to_table(columns=wanted, filter=condition)
     if query.themes:
         themes = table["themes"].combine_chunks()
         hits = pc.is_in(pc.list_flatten(themes), value_set=pa.array(query.themes))
         rows = pc.unique(pc.filter(pc.list_parent_indices(themes), hits))
         table = table.take(rows)  # parent indices ascend, so rows keep the table order
     table = table.select(query.columns)
-    return table.cast(pa.schema([schema.field(n) for n in query.columns], schema.metadata))
+    selected = pa.schema([schema.field(n) for n in query.columns], schema.metadata)
+    if table.num_rows == 0:  # one empty chunk, not none: datasets needs a chunk
+        return selected.empty_table()
+    return table.cast(selected)
 
 
 def load_dataset(corpus: PathLike | None = None, **filters: Any) -> datasets.Dataset:
@@ -148,6 +141,18 @@ def load_dataset(corpus: PathLike | None = None, **filters: Any) -> datasets.Dat
     table = read_arrow(corpus, **filters)
     selected = datasets.Features({name: features()[name] for name in table.column_names})
     return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=selected))
+
+
+def _dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
+    """The fragments as one Arrow dataset in the canonical schema, whose scans verify every
+    Parquet page's checksum: a damaged fragment raises instead of returning wrong text."""
+    import pyarrow.dataset as pads
+
+    if not paths:
+        return pads.dataset(arrow_schema().empty_table())
+    checked = pads.ParquetFileFormat(default_fragment_scan_options=pads.ParquetFragmentScanOptions(
+        page_checksum_verification=True))
+    return pads.dataset([str(p) for p in paths], schema=arrow_schema(), format=checked)
 
 
 def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathLike[str]]:

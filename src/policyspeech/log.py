@@ -161,9 +161,10 @@ def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:
     return entry, hashlib.sha256(data).hexdigest()
 
 
-def advance(corpus: Path, state: HeadState) -> HeadState:
-    """Apply every entry published after ``state`` (in place) and return it."""
-    while (found := read_entry(corpus, state.seq + 1)) is not None:
+def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadState:
+    """Apply every entry published after ``state`` (up to entry ``until``) and return it."""
+    while (until is None or state.seq < until) and (
+            found := read_entry(corpus, state.seq + 1)) is not None:
         entry, digest = found
         path = corpus / "log" / entry_name(state.seq + 1)
         if entry.get("seq") != state.seq + 1 or entry.get("parent") != state.entry_sha256:

@@ -276,6 +276,7 @@ class Corpus:
         ``build`` writes any new fragments and returns the entry; it is called again with
         the newer head when another writer published first.
         """
+        self._bring_card_up_to_date()
         for _attempt in range(MAX_COMMIT_ATTEMPTS):
             state = self.head()
             entry = build(state)
@@ -288,6 +289,19 @@ class Corpus:
             f"could not commit after {MAX_COMMIT_ATTEMPTS} attempts: other writers kept "
             "publishing first; try again"
         )
+
+    def _bring_card_up_to_date(self) -> None:
+        """Rewrite the card if an interrupted writer left it behind the log, so that it is
+        never more than one commit behind, even after repeated crashes."""
+        state = self.head()
+        expected = render_card(state, self._latest_manifest(state))
+        try:
+            current = (self.path / "README.md").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != expected:
+            replace_file(self.path / "README.md", expected.encode(), self.path / STAGING,
+                         "card")
 
     def _write_card(self, state: HeadState) -> None:
         replace_file(self.path / "README.md", render_card(state, self._latest_manifest(state))
@@ -513,6 +527,22 @@ class Corpus:
         from policyspeech.verify import verify_corpus
 
         return verify_corpus(self, version)
+
+    def repair(self) -> None:
+        """Rewrite the files derived from the log (the card, and at a release the changelog,
+        CITATION.cff and croissant.json), as a commit would."""
+        self.check_writable()
+        with self._writer_lock():
+            state = self.head()
+            self._write_card(state)
+            if state.releases:
+                self._write_release_files()
+
+    def stale_card(self) -> bool:
+        """True when the card is one commit behind the log (an interrupted write)."""
+        from policyspeech.verify import stale_card
+
+        return stale_card(self)
 
     def unreferenced_files(self) -> list[Path]:
         """Files in ``data/`` and ``releases/`` that no log entry names (readers ignore

@@ -138,18 +138,42 @@ def _rows(path: Path) -> int | None:
 
 
 def _check_card(corpus: Corpus, state: HeadState) -> list[str]:
-    """The card is derived from the log: it must be exactly what the log generates."""
-    from policyspeech.card import render_card
-    from policyspeech.releases import latest_version
-
+    """The card is derived from the log: it must be what the log generates, or (after an
+    interrupted write) what it generated one entry earlier; anything else was edited."""
     path = corpus.path / "README.md"
-    latest = latest_version(state)
-    expected = render_card(state, corpus.manifest(latest) if latest else None)
     try:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: unreadable ({exc})"]
-    if actual != expected:
-        return [f"{path}: differs from the card the log generates (its file lists or text "
-                "were changed); any new commit rewrites it"]
-    return []
+        return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
+    if actual == expected_card(corpus, state) or _card_is_stale(corpus, state, actual):
+        return []
+    return [f"{path}: differs from the card the log generates (its file lists or text were "
+            "changed); `policyspeech verify --repair` rewrites it"]
+
+
+def expected_card(corpus: Corpus, state: HeadState) -> str:
+    """The card that the log generates for ``state``."""
+    from policyspeech.card import render_card
+    from policyspeech.releases import latest_version
+
+    latest = latest_version(state)
+    return render_card(state, corpus.manifest(latest) if latest else None)
+
+
+def _card_is_stale(corpus: Corpus, state: HeadState, actual: str) -> bool:
+    if state.seq < 1:
+        return False
+    previous = advance(corpus.path, HeadState(), until=state.seq - 1)
+    return actual == expected_card(corpus, previous)
+
+
+def stale_card(corpus: Corpus) -> bool:
+    """True when the card is one commit behind the log (a writer stopped before rewriting
+    it); the next commit, or :meth:`Corpus.repair`, rewrites it."""
+    state = advance(corpus.path, HeadState())
+    path = corpus.path / "README.md"
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return actual != expected_card(corpus, state) and _card_is_stale(corpus, state, actual)

@@ -1,0 +1,233 @@
+"""Crash harness: stop writers at every step of the commit protocol, and check what is left.
+
+Each trial runs ``policyspeech add``, ``import`` or ``release`` in a subprocess and stops
+it either at a named crash point (``$POLICYSPEECH_CRASH_AT``: the process exits at once
+right after writing a file, after its fsync, after its link, before the success message)
+or with SIGKILL after a random delay. After every trial it checks that:
+
+- ``verify`` finds no problem (a card one commit behind is allowed: the next commit
+  rewrites it);
+- an add or import that reported success is present, each speech exactly once;
+- any other add or import is wholly present or wholly absent;
+- every release still has its recorded fingerprint;
+- readers see no temporary file, and read exactly the records of the head;
+- re-running the same add reports a duplicate when the first one was committed.
+
+Run it with ``python tools/crash_trials.py``; the tests run a bounded number of trials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import policyspeech as ps
+from policyspeech.errors import DuplicateSpeechError
+from policyspeech.fsutil import CRASH_ENV, CRASH_EXIT_CODE
+from policyspeech.releases import fingerprint_paths
+from policyspeech.store import Corpus
+from policyspeech.validate import validate_speech
+
+WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card")
+                for step in ("written", "fsynced", "linked", "published", "replaced")
+                if not (kind == "card" and step in ("linked", "published"))
+                and not (kind != "card" and step == "replaced")]
+RELEASE_POINTS = WRITE_POINTS + [f"{kind}-{step}" for kind in ("manifest",)
+                                 for step in ("written", "fsynced", "linked", "published")] + [
+    f"{kind}-{step}" for kind in ("changelog", "citation", "croissant")
+    for step in ("written", "fsynced", "replaced")]
+POINTS = {"add": [*WRITE_POINTS, "before-success"], "import": [*WRITE_POINTS, "before-success"],
+          "release": [*RELEASE_POINTS, "before-success"]}
+
+
+def speech(n: int) -> dict[str, Any]:
+    """A small, unique, valid speech."""
+    return {"title": f"Crash trial speech {n}", "speaker": f"Speaker {n % 7}", "country": "GB",
+            "date": f"20{10 + n % 15}-0{1 + n % 9}-1{n % 10}", "language": "en",
+            "themes": ["law_and_crime"], "text": f"Speech {n} of the crash trials.\n\nIt ends."}
+
+
+def text_hash(fields: dict[str, Any]) -> str:
+    return str(validate_speech(fields)["text_sha256"])
+
+
+def write_speech_file(folder: Path, fields: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{fields['title'].replace(' ', '-')}.txt"
+    meta = {k: v for k, v in fields.items() if k != "text"}
+    path.write_text(fields["text"], encoding="utf-8")
+    Path(f"{path}.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Outcome:
+    """What the harness saw in one trial."""
+
+    number: int
+    operation: str
+    mode: str
+    returncode: int
+    reported_success: bool
+    committed: bool
+    violations: list[str] = field(default_factory=list)
+
+
+class Harness:
+    """Trials against one corpus, with a model of what must be in it."""
+
+    def __init__(self, work: Path, seed: int = 0) -> None:
+        self.work = work
+        self.rng = random.Random(seed)
+        self.corpus = Corpus.init(work / "corpus")
+        self.present: set[str] = set()  # text hashes that must be in the head
+        self.counter = 0
+        for _ in range(3):
+            self._add_cleanly()
+        self.corpus.release("minor", notes="baseline")
+        self.fingerprints = self._fingerprints()
+
+    def _next(self) -> dict[str, Any]:
+        self.counter += 1
+        return speech(self.counter)
+
+    def _add_cleanly(self) -> None:
+        fields = self._next()
+        self.corpus.add(fields)
+        self.present.add(text_hash(fields))
+
+    def _fingerprints(self) -> dict[str, str]:
+        return {v["version"]: v["fingerprint"] for v in self.corpus.versions()}
+
+    def trial(self, number: int) -> Outcome:
+        operation = self.rng.choice(["add", "add", "import", "release"])
+        if operation == "release":
+            self._add_cleanly()  # a release needs a change
+        batch = [self._next() for _ in range(3 if operation == "import" else 1)]
+        folder = self.work / f"trial-{number}"
+        paths = [write_speech_file(folder, f) for f in batch]
+        args = {"add": ["add", str(paths[0])], "import": ["import", str(folder)],
+                "release": ["release", "-m", f"trial {number}"]}[operation]
+        env = {**os.environ}
+        if self.rng.random() < 0.5:
+            point = self.rng.choice(POINTS[operation])
+            env[CRASH_ENV] = point
+            mode, delay = f"point:{point}", None
+        else:
+            delay = self.rng.uniform(0.2, 1.4)
+            mode = "kill"
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policyspeech", "--corpus", str(self.corpus.path), *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if delay is not None:
+            try:
+                process.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+        process.wait()
+        if mode == "kill":
+            mode = f"kill:{'before-exit' if process.returncode == -9 else 'too-late'}"
+        _ = time.perf_counter() - started
+        success = process.returncode == 0
+        outcome = Outcome(number, operation, mode, process.returncode, success, False)
+        self._check(outcome, batch)
+        return outcome
+
+    def _check(self, outcome: Outcome, batch: list[dict[str, Any]]) -> None:
+        v = outcome.violations
+        corpus = Corpus(self.corpus.path)
+        problems = corpus.verify()
+        v += [f"verify: {p}" for p in problems]
+        state = corpus.head()
+        hashes = [text_hash(f) for f in batch] if outcome.operation != "release" else []
+        found = [h in state.id_by_hash for h in hashes]
+        if hashes:
+            outcome.committed = all(found)
+            if any(found) and not all(found):
+                v.append(f"{outcome.operation}: {sum(found)} of {len(found)} speeches present "
+                         "(a batch must be all or nothing)")
+            if outcome.reported_success and not all(found):
+                v.append(f"{outcome.operation} reported success but its speeches are missing")
+        frame = ps.read(corpus.path, columns=["text_sha256"])
+        counts = Counter(frame["text_sha256"].to_list())
+        v += [f"speech {h[:12]} present {n} times" for h, n in counts.items() if n > 1]
+        expected = self.present | {h for h, f in zip(hashes, found, strict=True) if f}
+        if set(counts) != expected:
+            v.append(f"head has {len(counts)} speeches, the model {len(expected)}")
+        for name in ("data", "log", "releases"):
+            leftovers = [p.name for p in (corpus.path / name).iterdir()
+                         if p.name.startswith(".tmp")]
+            if leftovers:
+                v.append(f"temporary files visible in {name}/: {leftovers}")
+        now = self._fingerprints()
+        for version, fingerprint in self.fingerprints.items():
+            if now.get(version) != fingerprint:
+                v.append(f"release {version} fingerprint changed")
+            actual = fingerprint_paths(corpus.fragment_paths(version), "1.0.0")
+            if actual != fingerprint:
+                v.append(f"release {version}: its files no longer give its fingerprint")
+        if outcome.operation == "release":
+            outcome.committed = len(now) > len(self.fingerprints)
+            if outcome.reported_success and not outcome.committed:
+                v.append("release reported success but no new release exists")
+        self.fingerprints = now
+        for h, f in zip(hashes, found, strict=True):
+            if f:
+                self.present.add(h)
+        if outcome.operation == "add":
+            self._rerun(outcome, batch[0], committed=found[0])
+
+    def _rerun(self, outcome: Outcome, fields: dict[str, Any], committed: bool) -> None:
+        corpus = Corpus(self.corpus.path)
+        try:
+            corpus.add(fields)
+        except DuplicateSpeechError:
+            if not committed:
+                outcome.violations.append("re-run: duplicate reported for a speech not present")
+            return
+        if committed:
+            outcome.violations.append("re-run: the same speech was added twice")
+        self.present.add(text_hash(fields))
+
+
+def run_trials(count: int, work: Path, seed: int = 0) -> dict[str, Any]:
+    """Run ``count`` trials in ``work``; return the figures."""
+    harness = Harness(work, seed)
+    outcomes = [harness.trial(n) for n in range(count)]
+    violations = [f"trial {o.number} ({o.operation}, {o.mode}): {text}"
+                  for o in outcomes for text in o.violations]
+    return {
+        "trials": count,
+        "seed": seed,
+        "by_operation": dict(Counter(o.operation for o in outcomes)),
+        "crash_points": sum(o.mode.startswith("point:") for o in outcomes),
+        "distinct_crash_points": len({o.mode for o in outcomes if o.mode.startswith("point:")}),
+        "sigkills": sum(o.mode == "kill:before-exit" for o in outcomes),
+        "stopped_by_crash_point": sum(o.returncode == CRASH_EXIT_CODE for o in outcomes),
+        "reported_success": sum(o.reported_success for o in outcomes),
+        "committed_without_success_message": sum(o.committed and not o.reported_success
+                                                 for o in outcomes),
+        "violations": violations,
+        "records_at_end": Corpus(harness.corpus.path).head().rows,
+        "releases_at_end": len(harness.fingerprints),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - tools/crash_trials.py is the entry point
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        print(json.dumps(run_trials(int(sys.argv[1]) if len(sys.argv) > 1 else 10,
+                                    Path(folder)), indent=2))
