@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -157,12 +158,14 @@ def test_a_second_corpus_object_sees_new_commits(corpus: Corpus) -> None:
 def test_leftover_temporary_files_are_ignored_and_cleaned(corpus: Corpus) -> None:
     staging = corpus.path / ".tmp"
     staging.mkdir(exist_ok=True)
-    (staging / ".tmp-crashed-fragment").write_bytes(b"partial")
+    (staging / ".tmp-999999999-crashed-fragment").write_bytes(b"partial")  # no such process
     (staging / ".tmp-crashed-entry").write_bytes(b"{")
+    live = staging / f".tmp-{os.getpid()}-a-live-writer"
+    live.write_bytes(b"in progress")
     assert corpus.head().rows == 0
     assert ps_read_ids(corpus) == []
     corpus.add(make_speech(1))
-    assert list(staging.iterdir()) == []
+    assert list(staging.iterdir()) == [live]  # a live writer's file is left alone
     assert sorted(p.name for p in (corpus.path / "log").iterdir()) == ["00000000.json",
                                                                        "00000001.json"]
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,7 @@ CRASH_EXIT_CODE = 77
 _crash_counts: dict[str, int] = {}
 
 TEMP_PREFIX = ".tmp-"
+STALE_SECONDS = 24 * 3600
 STAGING = ".tmp"
 """Folder of a corpus where files are written before they are published."""
 
@@ -73,7 +75,7 @@ def fsync_dir(folder: Path) -> None:
 def temporary_file(staging: Path) -> Iterator[tuple[Path, BinaryIO]]:
     """Yield a new temporary file in ``staging`` (created if need be); removed on exit."""
     staging.mkdir(exist_ok=True)
-    path = staging / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    path = staging / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -131,15 +133,37 @@ def read_no_follow(path: Path) -> bytes:
 
 
 def remove_stale_temporaries(staging: Path) -> int:
-    """Remove leftover temporary files of crashed writers; return how many were removed.
+    """Remove temporary files left by writers that died; return how many were removed.
 
-    Call only while holding the writer lock, so that no live writer's file is removed.
+    A temporary file's name holds its writer's process id: it is removed when no process
+    of that id is alive (or when it is more than a day old), so a live writer's file is
+    never touched, with or without the lock.
     """
     removed = 0
     if not staging.is_dir():
         return removed
     for entry in os.scandir(staging):
-        if entry.name.startswith(TEMP_PREFIX) and entry.is_file(follow_symlinks=False):
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        try:
+            stale = not _writer_alive(entry.name) or (
+                time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS)
+        except FileNotFoundError:  # its writer finished with it meanwhile
+            continue
+        if stale:
             Path(entry.path).unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _writer_alive(name: str) -> bool:
+    pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True

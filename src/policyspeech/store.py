@@ -57,6 +57,8 @@ from policyspeech.log import (
 from policyspeech.validate import Record, derive_id, validate_speech
 
 LOCK_TIMEOUT_SECONDS = 120
+NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
+"""Test hook: writers skip the lock file, so that only put-if-absent keeps them apart."""
 MAX_COMMIT_ATTEMPTS = 20
 CORPUS_FOLDERS = ("data", "log", "releases")
 
@@ -73,6 +75,8 @@ class Corpus:
         self.path = location.path
         self.read_only = location.bundled
         self._state: HeadState | None = None
+        self.retries = 0
+        """Commits that lost a race for their entry number and were rebuilt (see _commit)."""
         for name in CORPUS_FOLDERS:
             if (self.path / name).is_symlink():
                 raise IntegrityError(
@@ -239,6 +243,9 @@ class Corpus:
         """Hold the corpus's writer lock (released by the OS if the process dies)."""
         from filelock import FileLock, Timeout
 
+        if os.environ.get(NO_LOCK_ENV):  # tests prove that correctness does not need the lock
+            yield
+            return
         try:
             with FileLock(self.path / ".lock", timeout=LOCK_TIMEOUT_SECONDS):
                 yield
@@ -283,8 +290,9 @@ class Corpus:
             entry_path = self.path / "log" / entry_name(entry["seq"])
             if publish_new(entry_path, encode_entry(entry), self.path / STAGING, "entry"):
                 state.apply(entry, entry_sha256(entry))
-                self._write_card(state)
+                self._write_card(self.head())  # the newest head, if others committed since
                 return entry
+            self.retries += 1  # another writer published this number first: rebuild on top
         raise CorpusError(
             f"could not commit after {MAX_COMMIT_ATTEMPTS} attempts: other writers kept "
             "publishing first; try again"
