@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ def verify_corpus(corpus: Corpus, version: str | None = None, *,
     bad_fragments = {p.split(":", 1)[0] for p in problems}
     for name in releases:
         problems += _check_release(corpus.path, state.releases[name], bad_fragments)
+    problems += _check_newest_entry(corpus, state)
     if check_card and version in (None, "head"):
         problems += _check_card(corpus, state)
     return problems
@@ -145,10 +147,33 @@ def _check_card(corpus: Corpus, state: HeadState) -> list[str]:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
-    if actual == expected_card(corpus, state) or _card_is_stale(corpus, state, actual):
-        return []
+    try:
+        if actual == expected_card(corpus, state) or _card_is_stale(corpus, state, actual):
+            return []
+    except CorpusError:
+        return []  # an unreadable manifest: the release check reports it
     return [f"{path}: differs from the card the log generates (its file lists or text were "
             "changed); `policyspeech verify --repair` rewrites it"]
+
+
+def _check_newest_entry(corpus: Corpus, state: HeadState) -> list[str]:
+    """No later entry chains to the newest one, so its hash is checked against the one the
+    card recorded when the entry was published."""
+    try:
+        recorded = _recorded_head((corpus.path / "README.md").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
+    if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
+        log_path = corpus.path / "log" / f"{state.seq:08d}.json"
+        return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
+                "published; the newest log entry was changed"]
+    return []
+
+
+def _recorded_head(card: str) -> tuple[int, str] | None:
+    """The head entry number and hash that the card recorded, if it can be read."""
+    match = re.search(r"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)", card)
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def expected_card(corpus: Corpus, state: HeadState) -> str:
