@@ -174,7 +174,13 @@ def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadSta
                 "the log was edited or damaged (run `policyspeech verify`)"
             )
         _check_schema_version(path, entry.get("schema_version", SCHEMA_VERSION))
-        state.apply(entry, digest)
+        try:
+            state.apply(entry, digest)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise IntegrityError(
+                f"{path} is malformed ({type(exc).__name__}: {exc}); the log was edited or "
+                "damaged (run `policyspeech verify`)"
+            ) from None
     if state.seq < 0:
         raise NotACorpusError(
             f"'{corpus}' is not a policyspeech corpus (no log/00000000.json); "

@@ -20,6 +20,8 @@ Examples
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,7 +61,7 @@ from policyspeech.validate import Record, derive_id, validate_speech
 LOCK_TIMEOUT_SECONDS = 120
 NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
 """Test hook: writers skip the lock file, so that only put-if-absent keeps them apart."""
-MAX_COMMIT_ATTEMPTS = 20
+MAX_COMMIT_ATTEMPTS = 100
 CORPUS_FOLDERS = ("data", "log", "releases")
 
 
@@ -114,7 +116,11 @@ class Corpus:
         """The state after the newest log entry (re-read incrementally on every call)."""
         if self._state is None:
             self._state = HeadState()
-        return advance(self.path, self._state)
+        try:
+            return advance(self.path, self._state)
+        except CorpusError:
+            self._state = None  # half-applied: start again from the first entry next time
+            raise
 
     def resolve_version(self, version: str = "head") -> str:
         """The name of ``version``: ``head``, or the release that ``latest`` or a number names.
@@ -293,6 +299,7 @@ class Corpus:
                 self._write_card(self.head())  # the newest head, if others committed since
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
+            time.sleep(random.uniform(0, min(1.0, 0.005 * 2 ** min(_attempt, 8))))
         raise CorpusError(
             f"could not commit after {MAX_COMMIT_ATTEMPTS} attempts: other writers kept "
             "publishing first; try again"

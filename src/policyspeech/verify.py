@@ -150,8 +150,8 @@ def _check_card(corpus: Corpus, state: HeadState) -> list[str]:
     try:
         if actual == expected_card(corpus, state) or _card_is_stale(corpus, state, actual):
             return []
-    except CorpusError:
-        return []  # an unreadable manifest: the release check reports it
+    except (CorpusError, LookupError, TypeError, ValueError):
+        return []  # a damaged manifest: the release check reports it
     return [f"{path}: differs from the card the log generates (its file lists or text were "
             "changed); `policyspeech verify --repair` rewrites it"]
 
