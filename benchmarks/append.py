@@ -191,12 +191,13 @@ Synthetic corpora of 500–5,000-word speeches built with `add_all` in commits o
 {END}"""
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, start: str = START, end: str = END) -> None:
+    """Replace the section between ``start`` and ``end`` in RESULTS.md (or append it)."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
+    if start in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     RESULTS.write_text(text, encoding="utf-8")

@@ -67,6 +67,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("analysis", "charts"):
+        return import_module(f"policyspeech.{name}")
     if name == "__version__":
         from importlib.metadata import version
 

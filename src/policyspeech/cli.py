@@ -553,6 +553,175 @@ class _ProgressCounter:
         typer.echo(f"\rread {self.count:,} records", err=True)
 
 
+# -- comparison -----------------------------------------------------------------------
+
+PlotOption = Annotated[Path | None, typer.Option("--plot", help="Also draw a chart to FILE.png "
+                       "or FILE.svg (needs: pip install 'policyspeech[plot]').",
+                       show_default=False)]
+
+
+def _selection(version: str, speaker: list[str] | None, country: list[str] | None,
+               theme: list[str] | None, since: str | None, until: str | None) -> dict[str, Any]:
+    return {"version": version, "speaker": speaker, "country": country, "theme": theme,
+            "since": since, "until": until}
+
+
+def _show_frame(frame: Any, fmt: str) -> None:
+    from policyspeech.output import render_rows
+
+    _check_format(fmt, ("table", "csv", "json"))
+    rows = frame.to_dicts()
+    if fmt == "table":
+        rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                for r in rows]
+    typer.echo(render_rows(rows, fmt) if rows or fmt != "table" else "(no rows)")
+
+
+@app.command("stats")
+@user_errors
+def stats_(
+    ctx: typer.Context,
+    by: Annotated[list[str], typer.Option("--by", help="speaker, country, party, organisation, "
+                  "year, theme or language (repeat for two keys).")] = ["speaker"],  # noqa: B006
+    version: VersionOption = "head",
+    speaker: SpeakerOption = None,
+    country: CountryOption = None,
+    theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    plot: PlotOption = None,
+) -> None:
+    """Speeches, words, first and last date per group of one or two keys.
+
+    Example: policyspeech stats --by country --by year --since 2019
+    """
+    from policyspeech import analysis
+
+    table = analysis.stats(_corpus_path(ctx, None), by=by,
+                           **_selection(version, speaker, country, theme, since, until))
+    _show_frame(table, fmt)
+    if plot is not None:
+        from policyspeech.charts import plot_stats
+
+        typer.echo(f"chart: {plot_stats(table, plot)}", err=True)
+
+
+@app.command()
+@user_errors
+def kwic(
+    ctx: typer.Context,
+    term: Annotated[str, typer.Argument(help="A word, a phrase, or with --regex a regular "
+                    "expression.")],
+    regex: Annotated[bool, typer.Option("--regex", help="TERM is a regular expression.")] = False,
+    case_sensitive: Annotated[bool, typer.Option("--case-sensitive", help="Match case "
+                              "exactly.")] = False,
+    window: Annotated[int, typer.Option("--window", help="Words of context either side.")] = 5,
+    version: VersionOption = "head",
+    speaker: SpeakerOption = None,
+    country: CountryOption = None,
+    theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Keyword in context: every hit of TERM with the words around it, speaker and date.
+
+    Example: policyspeech kwic "organised crime" --window 4
+    """
+    from policyspeech import analysis
+
+    hits = analysis.kwic(term, _corpus_path(ctx, None), regex=regex,
+                         case_sensitive=case_sensitive, window=window,
+                         **_selection(version, speaker, country, theme, since, until))
+    if fmt == "table":
+        hits = hits.select("date", "speaker", "left", "match", "right")
+    _show_frame(hits, fmt)
+
+
+@app.command()
+@user_errors
+def compare(
+    ctx: typer.Context,
+    values: Annotated[list[str] | None, typer.Argument(metavar="[A B]", help="With --by: the "
+                      "two values to compare.", show_default=False)] = None,
+    a: Annotated[str | None, typer.Option("--a", help='Group a, as FIELD=VALUE[,VALUE][;...] '
+                 '("speaker=Brandon Lewis").', show_default=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="Group b, likewise.",
+                 show_default=False)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Compare two values of this field "
+                  "(give them as A B).", show_default=False)] = None,
+    prior_scale: Annotated[float, typer.Option("--prior-scale", help="Strength of the prior "
+                           "(times the selection's word counts).")] = 0.1,
+    min_count: Annotated[int, typer.Option("--min-count", help="Leave out rarer words.")] = 5,
+    top: Annotated[int, typer.Option("--top", help="Words to show for each side.")] = 20,
+    stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
+                         "function words.")] = False,
+    version: VersionOption = "head",
+    speaker: SpeakerOption = None,
+    country: CountryOption = None,
+    theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    plot: PlotOption = None,
+) -> None:
+    """The words that most distinguish two groups of speeches (fightin' words: weighted
+    log-odds with an informative Dirichlet prior, Monroe, Colaresi and Quinn 2008).
+
+    Example: policyspeech compare --by country GB FR --min-count 10
+    """
+    from policyspeech import analysis
+
+    if by is not None:
+        if not values or len(values) != 2:
+            raise CorpusError(f"--by {by} needs two values to compare, e.g. --by {by} A B")
+        a, b = f"{by}={values[0]}", f"{by}={values[1]}"
+    elif a is None or b is None or values:
+        raise CorpusError('give the groups as --a FIELD=VALUE --b FIELD=VALUE, or as '
+                          '--by FIELD A B')
+    table = analysis.compare(_corpus_path(ctx, None), a=a, b=b, prior_scale=prior_scale,
+                             min_count=min_count, top=top, stopwords=stopwords,
+                             **_selection(version, speaker, country, theme, since, until))
+    _show_frame(table, fmt)
+    if plot is not None:
+        from policyspeech.charts import plot_compare
+
+        typer.echo(f"chart: {plot_compare(table, plot, a=a, b=b)}", err=True)
+
+
+@app.command()
+@user_errors
+def trends(
+    ctx: typer.Context,
+    by: Annotated[str | None, typer.Option("--by", help="Also per this field (country, "
+                  "speaker, party, ...).", show_default=False)] = None,
+    period: Annotated[str, typer.Option("--period", help="year or month.")] = "year",
+    version: VersionOption = "head",
+    speaker: SpeakerOption = None,
+    country: CountryOption = None,
+    theme: ThemeOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    plot: PlotOption = None,
+) -> None:
+    """Theme shares over time: per year (or month), the share of speeches and of words
+    with each theme, optionally per group.
+
+    Example: policyspeech trends --by country --since 2015
+    """
+    from policyspeech import analysis
+
+    table = analysis.trends(_corpus_path(ctx, None), by=by, period=period,
+                            **_selection(version, speaker, country, theme, since, until))
+    _show_frame(table, fmt)
+    if plot is not None:
+        from policyspeech.charts import plot_trends
+
+        typer.echo(f"chart: {plot_trends(table, plot)}", err=True)
+
+
 @app.command()
 @user_errors
 def themes(
