@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
@@ -52,7 +53,6 @@ from policyspeech.log import (
     advance,
     encode_entry,
     entry_name,
-    entry_sha256,
     new_entry,
     read_entry,
 )
@@ -79,6 +79,7 @@ class Corpus:
         self._state: HeadState | None = None
         self.retries = 0
         """Commits that lost a race for their entry number and were rebuilt (see _commit)."""
+        self._card_written_for: str | None = None
         for name in CORPUS_FOLDERS:
             if (self.path / name).is_symlink():
                 raise IntegrityError(
@@ -294,8 +295,9 @@ class Corpus:
             state = self.head()
             entry = build(state)
             entry_path = self.path / "log" / entry_name(entry["seq"])
-            if publish_new(entry_path, encode_entry(entry), self.path / STAGING, "entry"):
-                state.apply(entry, entry_sha256(entry))
+            data = encode_entry(entry)
+            if publish_new(entry_path, data, self.path / STAGING, "entry"):
+                state.apply(entry, hashlib.sha256(data).hexdigest())
                 self._write_card(self.head())  # the newest head, if others committed since
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
@@ -309,6 +311,8 @@ class Corpus:
         """Rewrite the card if an interrupted writer left it behind the log, so that it is
         never more than one commit behind, even after repeated crashes."""
         state = self.head()
+        if self._card_written_for == state.entry_sha256:
+            return  # this object wrote the card for this very head
         expected = render_card(state, self._latest_manifest(state))
         try:
             current = (self.path / "README.md").read_text(encoding="utf-8")
@@ -317,10 +321,12 @@ class Corpus:
         if current != expected:
             replace_file(self.path / "README.md", expected.encode(), self.path / STAGING,
                          "card")
+        self._card_written_for = state.entry_sha256
 
     def _write_card(self, state: HeadState) -> None:
         replace_file(self.path / "README.md", render_card(state, self._latest_manifest(state))
                      .encode(), self.path / STAGING, "card")
+        self._card_written_for = state.entry_sha256
 
     def _latest_manifest(self, state: HeadState) -> dict[str, Any] | None:
         from policyspeech.releases import latest_version
