@@ -84,7 +84,8 @@ def main() -> None:
 Measured {datetime.date.today().isoformat()} on {machine()}, on a synthetic corpus of
 {args.size:,} speeches (500–5,000 words each, built in {build_seconds:.0f} s). Medians of
 {args.repeat} runs, in seconds; the baseline is `pl.read_parquet` of the columns the
-function needs, in the same run.
+function needs, in the same run. `compare` tokenises every speech of the selection (its
+counts are the prior), here about 275 million tokens; `kwic` cuts out every hit.
 
 | function | seconds | rows out | baseline: read the columns | ratio |
 |---|---:|---:|---:|---:|
