@@ -8,6 +8,7 @@ exit status 1. Heavy libraries are imported inside the commands, so ``--help`` i
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +93,50 @@ def _metadata(params: dict[str, Any]) -> dict[str, Any]:
     return {field: params[option] for option, field in METADATA_OPTIONS.items()
             if option in params}
 
+def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=default)
+
+
+SELECTION_PARAMETERS = [
+    _parameter("version", VersionOption, "head"),
+    _parameter("speaker", SpeakerOption, None),
+    _parameter("country", CountryOption, None),
+    _parameter("theme", ThemeOption, None),
+    _parameter("since", SinceOption, None),
+    _parameter("until", UntilOption, None),
+]
+"""The loaders' filters, shared by every command that reads a selection of speeches."""
+
+METADATA_PARAMETERS = [
+    _parameter(option, annotation, None) for option, annotation in (
+        ("title", Title), ("speaker", Speaker), ("speaker_id", SpeakerId), ("role", Role),
+        ("party", Party), ("organisation", Organisation), ("country", Country), ("date", Date),
+        ("language", Language), ("delivery", Delivery), ("theme", Themes),
+        ("keyword", Keywords), ("event", Event), ("location", Location),
+        ("source_url", SourceUrl), ("publisher", Publisher), ("license", License),
+        ("retrieved", Retrieved), ("notes", Notes))
+]
+"""The metadata options of ``add`` and ``amend``."""
+
+
+def with_parameters(shared: list[inspect.Parameter]) -> Callable[[F], F]:
+    """Give a command a shared group of options, received in its ``**kwargs``.
+
+    Typer reads a command's options from its signature, so the shared options are added
+    to the signature that Typer sees, in place of the ``**kwargs`` parameter.
+    """
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+        command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*own, *shared])
+        return command
+
+    return decorate
+
+
 
 def user_errors(command: F) -> F:
     """Turn library errors into one line on stderr and exit status 1."""
@@ -151,31 +196,13 @@ def init(
 
 @app.command()
 @user_errors
+@with_parameters(METADATA_PARAMETERS)
 def add(
     ctx: typer.Context,
     files: Annotated[list[str], typer.Argument(
         metavar="FILE...", help="Text or Markdown files ('-' for stdin).", show_default=False)],
     meta: Annotated[Path | None, typer.Option("--meta", help="YAML metadata file for every "
                     "FILE.", show_default=False)] = None,
-    title: Title = None,
-    speaker: Speaker = None,
-    speaker_id: SpeakerId = None,
-    role: Role = None,
-    party: Party = None,
-    organisation: Organisation = None,
-    country: Country = None,
-    date: Date = None,
-    language: Language = None,
-    delivery: Delivery = None,
-    theme: Themes = None,
-    keyword: Keywords = None,
-    event: Event = None,
-    location: Location = None,
-    source_url: SourceUrl = None,
-    publisher: Publisher = None,
-    license: License = None,
-    retrieved: Retrieved = None,
-    notes: Notes = None,
     id: Annotated[str | None, typer.Option("--id", help="Id to use instead of the derived "
                   "one (one FILE only).")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
@@ -183,6 +210,7 @@ def add(
                        "nothing.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest file accepted.")] = (
         5_000_000),
+    **metadata: Any,
 ) -> None:
     """Add speeches from text or Markdown files, in one commit (all or nothing).
 
@@ -217,15 +245,11 @@ LIST_COLUMNS = ["id", "date", "speaker", "country", "word_count", "title"]
 
 @app.command("list")
 @user_errors
+@with_parameters(SELECTION_PARAMETERS)
 def list_(
     ctx: typer.Context,
-    version: VersionOption = "head",
-    speaker: SpeakerOption = None,
-    country: CountryOption = None,
-    theme: ThemeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
     fmt: FormatOption = "table",
+    **selection: Any,
 ) -> None:
     """List speeches (without their text), oldest first.
 
@@ -239,9 +263,8 @@ def list_(
 
     _check_format(fmt, FORMATS)
     columns = LIST_COLUMNS if fmt == "table" else [c for c in FIELD_NAMES if c != "text"]
-    frame = loaders.read(_corpus_path(ctx, None), version=version, speaker=speaker,
-                         country=country, theme=theme, since=since, until=until,
-                         columns=columns).sort(["date", "id"])
+    frame = loaders.read(_corpus_path(ctx, None), columns=columns, **selection).sort(
+        ["date", "id"])
     typer.echo(render_rows(frame.to_dicts(), fmt))
 
 
@@ -310,31 +333,14 @@ def release(
 
 @app.command()
 @user_errors
+@with_parameters(METADATA_PARAMETERS)
 def amend(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
     reason: Reason,
     text: Annotated[Path | None, typer.Option("--text", help="File with the corrected "
                     "text.", show_default=False)] = None,
-    title: Title = None,
-    speaker: Speaker = None,
-    speaker_id: SpeakerId = None,
-    role: Role = None,
-    party: Party = None,
-    organisation: Organisation = None,
-    country: Country = None,
-    date: Date = None,
-    language: Language = None,
-    delivery: Delivery = None,
-    theme: Themes = None,
-    keyword: Keywords = None,
-    event: Event = None,
-    location: Location = None,
-    source_url: SourceUrl = None,
-    publisher: Publisher = None,
-    license: License = None,
-    retrieved: Retrieved = None,
-    notes: Notes = None,
+    **metadata: Any,
 ) -> None:
     """Correct a speech's metadata or text in a new commit; earlier releases keep theirs.
 
@@ -560,12 +566,6 @@ PlotOption = Annotated[Path | None, typer.Option("--plot", help="Also draw a cha
                        show_default=False)]
 
 
-def _selection(version: str, speaker: list[str] | None, country: list[str] | None,
-               theme: list[str] | None, since: str | None, until: str | None) -> dict[str, Any]:
-    return {"version": version, "speaker": speaker, "country": country, "theme": theme,
-            "since": since, "until": until}
-
-
 def _show_frame(frame: Any, fmt: str) -> None:
     from policyspeech.output import render_rows
 
@@ -579,18 +579,14 @@ def _show_frame(frame: Any, fmt: str) -> None:
 
 @app.command("stats")
 @user_errors
+@with_parameters(SELECTION_PARAMETERS)
 def stats_(
     ctx: typer.Context,
     by: Annotated[list[str], typer.Option("--by", help="speaker, country, party, organisation, "
                   "year, theme or language (repeat for two keys).")] = ["speaker"],  # noqa: B006
-    version: VersionOption = "head",
-    speaker: SpeakerOption = None,
-    country: CountryOption = None,
-    theme: ThemeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     plot: PlotOption = None,
+    **selection: Any,
 ) -> None:
     """Speeches, words, first and last date per group of one or two keys.
 
@@ -599,7 +595,7 @@ def stats_(
     from policyspeech import analysis
 
     table = analysis.stats(_corpus_path(ctx, None), by=by,
-                           **_selection(version, speaker, country, theme, since, until))
+                           **selection)
     _show_frame(table, fmt)
     if plot is not None:
         from policyspeech.charts import plot_stats
@@ -609,6 +605,7 @@ def stats_(
 
 @app.command()
 @user_errors
+@with_parameters(SELECTION_PARAMETERS)
 def kwic(
     ctx: typer.Context,
     term: Annotated[str, typer.Argument(help="A word, a phrase, or with --regex a regular "
@@ -617,13 +614,8 @@ def kwic(
     case_sensitive: Annotated[bool, typer.Option("--case-sensitive", help="Match case "
                               "exactly.")] = False,
     window: Annotated[int, typer.Option("--window", help="Words of context either side.")] = 5,
-    version: VersionOption = "head",
-    speaker: SpeakerOption = None,
-    country: CountryOption = None,
-    theme: ThemeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    **selection: Any,
 ) -> None:
     """Keyword in context: every hit of TERM with the words around it, speaker and date.
 
@@ -633,7 +625,7 @@ def kwic(
 
     hits = analysis.kwic(term, _corpus_path(ctx, None), regex=regex,
                          case_sensitive=case_sensitive, window=window,
-                         **_selection(version, speaker, country, theme, since, until))
+                         **selection)
     if fmt == "table":
         hits = hits.select("date", "speaker", "left", "match", "right")
     _show_frame(hits, fmt)
@@ -641,6 +633,7 @@ def kwic(
 
 @app.command()
 @user_errors
+@with_parameters(SELECTION_PARAMETERS)
 def compare(
     ctx: typer.Context,
     values: Annotated[list[str] | None, typer.Argument(metavar="[A B]", help="With --by: the "
@@ -657,14 +650,9 @@ def compare(
     top: Annotated[int, typer.Option("--top", help="Words to show for each side.")] = 20,
     stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
                          "function words.")] = False,
-    version: VersionOption = "head",
-    speaker: SpeakerOption = None,
-    country: CountryOption = None,
-    theme: ThemeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     plot: PlotOption = None,
+    **selection: Any,
 ) -> None:
     """The words that most distinguish two groups of speeches (fightin' words: weighted
     log-odds with an informative Dirichlet prior, Monroe, Colaresi and Quinn 2008).
@@ -682,7 +670,7 @@ def compare(
                           '--by FIELD A B')
     table = analysis.compare(_corpus_path(ctx, None), a=a, b=b, prior_scale=prior_scale,
                              min_count=min_count, top=top, stopwords=stopwords,
-                             **_selection(version, speaker, country, theme, since, until))
+                             **selection)
     _show_frame(table, fmt)
     if plot is not None:
         from policyspeech.charts import plot_compare
@@ -692,19 +680,15 @@ def compare(
 
 @app.command()
 @user_errors
+@with_parameters(SELECTION_PARAMETERS)
 def trends(
     ctx: typer.Context,
     by: Annotated[str | None, typer.Option("--by", help="Also per this field (country, "
                   "speaker, party, ...).", show_default=False)] = None,
     period: Annotated[str, typer.Option("--period", help="year or month.")] = "year",
-    version: VersionOption = "head",
-    speaker: SpeakerOption = None,
-    country: CountryOption = None,
-    theme: ThemeOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     plot: PlotOption = None,
+    **selection: Any,
 ) -> None:
     """Theme shares over time: per year (or month), the share of speeches and of words
     with each theme, optionally per group.
@@ -714,7 +698,7 @@ def trends(
     from policyspeech import analysis
 
     table = analysis.trends(_corpus_path(ctx, None), by=by, period=period,
-                            **_selection(version, speaker, country, theme, since, until))
+                            **selection)
     _show_frame(table, fmt)
     if plot is not None:
         from policyspeech.charts import plot_trends
