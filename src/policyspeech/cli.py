@@ -708,6 +708,41 @@ def trends(
 
 @app.command()
 @user_errors
+def compact(ctx: typer.Context) -> None:
+    """Merge the head's unreleased fragments into one (released ones are never rewritten).
+
+    Example: policyspeech compact
+    """
+    from policyspeech.store import Corpus
+
+    merged = Corpus(_corpus_path(ctx, None)).compact()
+    typer.echo(f"merged {merged} fragments into one" if merged else
+               "nothing to compact: the head has at most one unreleased fragment")
+
+
+@app.command()
+@user_errors
+def files(
+    ctx: typer.Context,
+    version: VersionOption = "head",
+    fmt: Annotated[str, typer.Option("--format", help="lines or json.")] = "lines",
+) -> None:
+    """Print the Parquet files of a version, so that any Parquet reader (DuckDB, Spark,
+    Dask, datasets) reads exactly that version.
+
+    Example: policyspeech files --version 1.0.0
+    """
+    import json
+
+    from policyspeech.store import Corpus
+
+    _check_format(fmt, ("lines", "json"))
+    paths = [str(p.resolve()) for p in Corpus(_corpus_path(ctx, None)).fragment_paths(version)]
+    typer.echo(json.dumps(paths, indent=2) if fmt == "json" else "\n".join(paths))
+
+
+@app.command()
+@user_errors
 def themes(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:

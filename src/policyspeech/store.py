@@ -369,7 +369,19 @@ class Corpus:
             self._write_release_files()
             return self.manifest(version)
 
-    def _compact_unreleased(self) -> None:
+    def compact(self) -> int:
+        """Merge the head's unreleased fragments into one sorted fragment with 1,000-row
+        groups, in one commit; return how many fragments were merged (0: nothing to do).
+
+        Released fragments are never rewritten. Worth running when many small adds have
+        left the head with about a hundred fragments or more.
+        """
+        self.check_writable()
+        with self._writer_lock():
+            remove_stale_temporaries(self.path / STAGING)
+            return self._compact_unreleased()
+
+    def _compact_unreleased(self) -> int:
         """Merge the head's unreleased fragments into one sorted fragment (a commit)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -383,11 +395,14 @@ class Corpus:
             merged = write_fragment(self.path, table.sort_by([("date", "ascending"),
                                                               ("id", "ascending")]))
             return new_entry(state, operation="compact", added=[merged], removed=small,
-                             message=f"compact {len(small)} fragments for release")
+                             message=f"compact {len(small)} fragments")
 
         state = self.head()
-        if sum(1 for p in state.fragments if p not in state.released_fragments) > 1:
-            self._commit(build)
+        count = sum(1 for p in state.fragments if p not in state.released_fragments)
+        if count < 2:
+            return 0
+        entry = self._commit(build)
+        return len(entry["removed"])
 
     def _write_manifest(self, version: str, bump: str, notes: str) -> dict[str, Any]:
         import datetime
