@@ -533,7 +533,7 @@ class Corpus:
             path = self.path / info["path"]
             if pq.read_table(path, columns=["id"], filters=[("id", "=", record_id)]).num_rows:
                 table = pq.read_table(path)
-                row = table.filter(pc_equal(table, record_id)).to_pylist()[0]
+                row = table.filter(_rows_with_id(table, record_id)).to_pylist()[0]
                 return info, table, row
         raise IntegrityError(f"the log names '{record_id}' but no fragment of the head holds "
                              "it; run `policyspeech verify`")
@@ -547,7 +547,7 @@ class Corpus:
 
         from policyspeech.fragments import records_to_table, write_fragment
 
-        kept = table.filter(pc.invert(pc_equal(table, record_id)))
+        kept = table.filter(pc.invert(_rows_with_id(table, record_id)))
         if replacement is not None:
             kept = pa.concat_tables([kept, records_to_table([replacement])])
         if kept.num_rows == 0:
@@ -656,7 +656,7 @@ class Corpus:
             )
 
 
-def pc_equal(table: Any, record_id: str) -> Any:
+def _rows_with_id(table: Any, record_id: str) -> Any:
     """Boolean mask of the rows of ``table`` whose id is ``record_id``."""
     import pyarrow.compute as pc
 
