@@ -16,7 +16,9 @@ Example
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,3 +90,36 @@ def speeches(count: int, *, seed: int = 0, start: int = 0) -> Iterator[dict[str,
             "license": "CC-BY-4.0",
             "text": f"Number {number}.\n\n" + "\n\n".join(paragraphs),
         }
+
+
+def _jsonl_lines(job: tuple[int, int, int]) -> bytes:
+    count, seed, start = job
+    return b"".join(json.dumps(s, ensure_ascii=False).encode() + b"\n"
+                    for s in speeches(count, seed=seed, start=start))
+
+
+def write_jsonl(path: Path, count: int, *, seed: int = 0, start: int = 0,
+                processes: int | None = None) -> Path:
+    """Write speeches ``start`` to ``start + count - 1`` as JSON lines to ``path`` (in
+    parallel, in blocks of 1,000; the file is the same whatever the number of processes).
+
+    >>> import tempfile
+    >>> path = write_jsonl(Path(tempfile.mkdtemp()) / "s.jsonl", 3, seed=7, processes=1)
+    >>> len(path.read_text(encoding="utf-8").splitlines())
+    3
+    """
+    import multiprocessing
+
+    jobs = [(min(1_000, start + count - first), seed, first)
+            for first in range(start, start + count, 1_000)]
+    temp = path.with_name(path.name + ".part")
+    with open(temp, "wb") as handle:
+        if processes == 1 or len(jobs) == 1:
+            for job in jobs:
+                handle.write(_jsonl_lines(job))
+        else:
+            with multiprocessing.get_context("spawn").Pool(processes) as pool:
+                for block in pool.imap(_jsonl_lines, jobs):
+                    handle.write(block)
+    temp.replace(path)
+    return path

@@ -77,3 +77,48 @@ def test_normalising_twice_changes_nothing(raw: str) -> None:
 def test_words_are_kept_in_order(words: list[str]) -> None:
     raw = "\n\n".join(" ".join(words[i : i + 5]) for i in range(0, len(words), 5))
     assert normalise_text(raw).split() == words
+
+
+def _reference_normalise(text: str) -> str:
+    """The rules applied literally to the whole text, with no fast path: the fast
+    implementation must give exactly this result (or raise exactly when this raises)."""
+    from policyspeech.text import CLOSING_PUNCTUATION, check_characters, check_mojibake
+
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    check_characters(text)
+    check_mojibake(text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    joined: list[str] = []
+    for paragraph in re.split(r"\n{2,}", "\n".join(lines).strip("\n")):
+        if not paragraph.strip():
+            continue
+        if (joined and joined[-1][-1] not in CLOSING_PUNCTUATION
+                and paragraph.lstrip()[0].islower()):
+            joined[-1] = f"{joined[-1]} {paragraph.lstrip()}"
+        else:
+            joined.append(paragraph)
+    if not joined:
+        raise InvalidSpeechError("text is empty; give the speech's text")
+    return "\n\n".join(joined)
+
+
+TRICKY = st.text(
+    alphabet=st.sampled_from(list("ab A.,\t \n\n\r\u2028\u2029\u0301\u0308e\u00e9\u00a0Ã©â€™\x00\x85"
+                                  "\u200b\u00ad")) | st.characters(),
+    max_size=60,
+)
+
+
+@given(TRICKY)
+def test_fast_path_equals_the_reference_rules(raw: str) -> None:
+    try:
+        expected: str | type[Exception] = _reference_normalise(raw)
+    except InvalidSpeechError as exc:
+        expected = type(exc)
+        with pytest.raises(InvalidSpeechError) as caught:
+            normalise_text(raw)
+        assert str(caught.value) == str(exc)
+        return
+    assert normalise_text(raw) == expected

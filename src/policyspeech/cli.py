@@ -520,43 +520,56 @@ def import_(
     """
     import time
 
-    from policyspeech.importing import read_batch
     from policyspeech.store import Corpus
 
     started = time.perf_counter()
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
         corpus.check_writable()
-    counter = _ProgressCounter() if sys.stderr.isatty() else None
-    records, labels = read_batch(path, max_errors=max_errors, max_bytes=max_bytes,
-                                 progress=counter)
-    if counter is not None:
-        counter.done()
-    duplicates = corpus.duplicate_problems(records, labels)
-    if duplicates:
-        raise BatchError(duplicates[:max_errors], len(duplicates))
-    ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=labels)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        batch = corpus.import_path(path, message=message, dry_run=dry_run,
+                                   max_errors=max_errors, max_bytes=max_bytes,
+                                   progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
     crash_point("before-success")
-    megabytes = sum(len(r["text"].encode()) for r in records) / 1e6
+    seconds = time.perf_counter() - started
     verb = "would import" if dry_run else "imported"
-    typer.echo(f"{verb} {len(ids)} speeches ({megabytes:.1f} MB of text, "
-               f"{sum(r['word_count'] for r in records):,} words) in one commit, "
-               f"{time.perf_counter() - started:.1f} s")
+    typer.echo(f"{verb} {batch.records:,} speeches ({batch.text_bytes / 1e6:.1f} MB of text, "
+               f"{batch.words:,} words) in one commit of {batch.fragments} fragment"
+               f"{'' if batch.fragments == 1 else 's'}, {seconds:.1f} s "
+               f"({batch.text_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s)")
 
 
-class _ProgressCounter:
-    """A count of records read, redrawn in place on a terminal."""
+class _Progress:
+    """Records and megabytes read so far, with the rate, redrawn in place on a terminal."""
 
     def __init__(self) -> None:
-        self.count = 0
+        import time
 
-    def __call__(self, step: int) -> None:
-        self.count += step
-        if self.count % 100 == 0:
-            typer.echo(f"\rread {self.count:,} records", err=True, nl=False)
+        self.clock = time.perf_counter
+        self.started = self.clock()
+        self.records = 0
+        self.text_bytes = 0
+        self.shown = 0.0
+
+    def __call__(self, records: int, text_bytes: int) -> None:
+        self.records, self.text_bytes = records, text_bytes
+        now = self.clock()
+        if now - self.shown >= 0.2:
+            self.shown = now
+            self._draw()
+
+    def _draw(self, end: bool = False) -> None:
+        megabytes = self.text_bytes / 1e6
+        rate = megabytes / max(self.clock() - self.started, 1e-9)
+        typer.echo(f"\rchecked {self.records:,} records, {megabytes:,.1f} MB of text "
+                   f"({rate:.1f} MB/s)", err=True, nl=end)
 
     def done(self) -> None:
-        typer.echo(f"\rread {self.count:,} records", err=True)
+        self._draw(end=True)
 
 
 # -- comparison -----------------------------------------------------------------------

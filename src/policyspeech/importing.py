@@ -1,9 +1,10 @@
 """Importing many speeches at once: a folder of text or Markdown files, a ``.jsonl`` file,
 or a ``.csv`` file with a ``text`` column or a ``path`` column.
 
-Every speech is read and validated before anything is written, and every bad record is
-reported with its file and line (up to ``max_errors``); then the whole batch is added in
-one commit, all or nothing.
+Each source is read lazily, one speech at a time, as ``(label, load)`` pairs: the label
+names the file and line for error messages, and ``load()`` reads and validates the speech.
+:meth:`policyspeech.store.Corpus.import_path` feeds them to a batch (all or nothing, with
+bounded memory; see :mod:`policyspeech.batch`).
 
 Examples
 --------
@@ -11,9 +12,8 @@ Examples
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> row = {"title": "T", "speaker": "S", "country": "GB", "date": "2019", "language": "en"}
 >>> _ = (folder / "s.jsonl").write_text(json.dumps({**row, "text": "Words."}) + "\\n")
->>> records, labels = read_batch(folder / "s.jsonl")
->>> labels, records[0]["text"]
-(['.../s.jsonl:1'], 'Words.')
+>>> [(label.endswith("s.jsonl:1"), load()["text"]) for label, load in sources(folder / "s.jsonl")]
+[(True, 'Words.')]
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from policyspeech.errors import BatchError, InvalidSpeechError
+from policyspeech.errors import InvalidSpeechError
 from policyspeech.ingest import DEFAULT_MAX_BYTES, read_speech
 from policyspeech.validate import Record, validate_speech
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-DEFAULT_MAX_ERRORS = 20
 Loader = Callable[[], Record]
 
 
@@ -68,20 +67,28 @@ def _from_fields(fields: dict[str, Any], base: Path, max_bytes: int) -> Record:
 def _jsonl(path: Path, max_bytes: int) -> Iterator[tuple[str, Loader]]:
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
+            if raw.strip():
+                yield f"{path}:{number}", functools.partial(_json_line, raw, path.parent,
+                                                            max_bytes)
 
-            def load(raw: bytes = raw) -> Record:
-                try:
-                    fields = json.loads(raw)
-                except ValueError as exc:
-                    raise InvalidSpeechError(f"not valid JSON ({exc}); write one JSON object "
-                                             "per line") from None
-                if not isinstance(fields, dict):
-                    raise InvalidSpeechError("each line must be a JSON object of field: value")
-                return _from_fields(fields, path.parent, max_bytes)
 
-            yield f"{path}:{number}", load
+def _json_line(raw: bytes, base: Path, max_bytes: int) -> Record:
+    try:
+        fields = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidSpeechError(f"not valid JSON ({exc}); write one JSON object "
+                                 "per line") from None
+    if not isinstance(fields, dict):
+        raise InvalidSpeechError("each line must be a JSON object of field: value")
+    return _from_fields(fields, base, max_bytes)
+
+
+def source_bytes(path: Path) -> int:
+    """Bytes that importing ``path`` will read (the file, or the folder's text files)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*")
+                   if p.suffix.lower() in TEXT_SUFFIXES and p.is_file())
+    return path.stat().st_size if path.is_file() else 0
 
 
 def _csv(path: Path, max_bytes: int) -> Iterator[tuple[str, Loader]]:
@@ -98,31 +105,3 @@ def _csv(path: Path, max_bytes: int) -> Iterator[tuple[str, Loader]]:
                     fields[name] = [v.strip() for v in fields[name].split(";") if v.strip()]
             yield (f"{path}:{reader.line_num}",
                    functools.partial(_from_fields, fields, path.parent, max_bytes))
-
-
-def read_batch(path: str | Path, *, max_errors: int = DEFAULT_MAX_ERRORS,
-               max_bytes: int = DEFAULT_MAX_BYTES,
-               progress: Callable[[int], None] | None = None) -> tuple[list[Record], list[str]]:
-    """Read and validate every speech in ``path``; raise :class:`BatchError` listing the bad
-    ones (file and line, at most ``max_errors``) instead of returning any."""
-    records: list[Record] = []
-    labels: list[str] = []
-    problems: list[str] = []
-    bad = 0
-    for label, load in sources(Path(path), max_bytes=max_bytes):
-        try:
-            records.append(load())
-            labels.append(label)
-        except InvalidSpeechError as exc:
-            bad += 1
-            if len(problems) < max_errors:
-                message = str(exc)
-                problems.append(message if message.startswith(label.split(":")[0])
-                                else f"{label}: {message}")
-        if progress is not None:
-            progress(1)
-    if problems:
-        raise BatchError(problems, bad)
-    if not records:
-        raise InvalidSpeechError(f"{path}: no speeches found")
-    return records, labels

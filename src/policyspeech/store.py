@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import random
 import time
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from policyspeech.batch import DEFAULT_MAX_ERRORS, Batch
 from policyspeech.card import render_card
 from policyspeech.errors import (
     CorpusError,
@@ -46,6 +48,7 @@ from policyspeech.fsutil import (
     remove_stale_temporaries,
     replace_file,
 )
+from policyspeech.ingest import DEFAULT_MAX_BYTES
 from policyspeech.locate import bundled_corpus_path, locate_corpus
 from policyspeech.log import (
     Entry,
@@ -56,12 +59,14 @@ from policyspeech.log import (
     new_entry,
     read_entry,
 )
-from policyspeech.validate import Record, derive_id, validate_speech
+from policyspeech.validate import Record, validate_speech
 
 LOCK_TIMEOUT_SECONDS = 120
 NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
 """Test hook: writers skip the lock file, so that only put-if-absent keeps them apart."""
 MAX_COMMIT_ATTEMPTS = 100
+PARALLEL_FROM_BYTES = 32 * 2**20
+"""Imports of larger sources validate their speeches in one process per CPU."""
 CORPUS_FOLDERS = ("data", "log", "releases")
 
 
@@ -204,46 +209,82 @@ class Corpus:
         message: str | None = None,
         dry_run: bool = False,
         sources: Sequence[str] | None = None,
+        max_errors: int = DEFAULT_MAX_ERRORS,
     ) -> list[str]:
         """Validate and add speeches in one commit, all or nothing; return their ids.
 
         Every speech is validated and checked for duplicates (within the batch and against
-        the corpus) before anything is written. ``dry_run`` stops after the checks.
-        ``sources`` labels each speech in error messages (file names, say).
+        the corpus) before anything is committed; the speeches may come from a generator,
+        and memory stays bounded (see :mod:`policyspeech.batch`). ``dry_run`` stops after
+        the checks. ``sources`` labels each speech in error messages (file names, say).
+        One bad speech raises its own error; several raise
+        :class:`~policyspeech.errors.BatchError` listing up to ``max_errors`` of them.
         """
-        speeches = list(speeches)
-        labels = list(sources) if sources else [
-            f"speech {n}" if len(speeches) > 1 else "" for n in range(1, len(speeches) + 1)
-        ]
-        records = [_validate(speech, label) for speech, label in zip(speeches, labels,
-                                                                     strict=True)]
-        if not records:
-            raise InvalidSpeechError("no speeches to add; give at least one")
-        _check_batch_duplicates(records, labels)
-        if dry_run:
-            return _allocate_ids(records, labels, self.head())
-        self.check_writable()
-        with self._writer_lock():
-            remove_stale_temporaries(self.path / STAGING)
-            return self._commit_records(records, labels, message)
+        from policyspeech.batch import validator
 
-    def duplicate_problems(self, records: Sequence[Record], labels: Sequence[str]) -> list[str]:
-        """Every record of a batch that repeats another in the batch or in the corpus."""
-        state = self.head()
-        problems = []
-        first: dict[str, str] = {}
-        for record, label in zip(records, labels, strict=True):
-            digest = record["text_sha256"]
-            if digest in state.id_by_hash:
-                problems.append(f"{label}: this speech is already in the corpus as "
-                                f"'{state.id_by_hash[digest]}' (same text)")
-            elif digest in first:
-                problems.append(f"{label}: has the same text as {first[digest]}")
-            else:
-                first[digest] = label
-            if record["id"] is not None and record["id"] in state.ids_ever:
-                problems.append(f"{label}: id '{record['id']}' is already used in this corpus")
-        return problems
+        reserved: list[str] = []
+        if isinstance(speeches, Sequence):  # ids given later in the batch are not derived
+            reserved = [str(s["id"]) for s in speeches if s.get("id")]
+        labels = iter(sources) if sources else (f"speech {n}" for n in itertools.count(1))
+        items = ((next(labels), validator(speech)) for speech in speeches)
+        batch = self.add_batch(items, message=message, dry_run=dry_run,
+                               max_errors=max_errors, reserved=reserved,
+                               unlabelled=not sources)
+        return batch.ids
+
+    def import_path(self, path: str | os.PathLike[str], *, message: str | None = None,
+                    dry_run: bool = False, max_errors: int = DEFAULT_MAX_ERRORS,
+                    max_bytes: int = DEFAULT_MAX_BYTES,
+                    progress: Callable[[int, int], None] | None = None,
+                    workers: int | None = None) -> Batch:
+        """Import a folder of text/Markdown files, a ``.jsonl`` or a ``.csv`` file in one
+        commit, all or nothing; return the batch (ids, records, text bytes, words).
+
+        ``progress(records, text_bytes)`` is called after every record. Speeches are read
+        and validated by ``workers`` processes (default: one per CPU when the source has
+        more than :data:`PARALLEL_FROM_BYTES`, else this process alone).
+        """
+        from policyspeech.importing import source_bytes, sources
+
+        source = Path(path)
+        if workers is None:
+            workers = (os.cpu_count() or 1) if source_bytes(source) > PARALLEL_FROM_BYTES else 1
+        items = sources(source, max_bytes=max_bytes)
+        batch = self.add_batch(items, message=message or f"import {source.name}",
+                               dry_run=dry_run, max_errors=max_errors, progress=progress,
+                               always_list=True, workers=workers)
+        return batch
+
+    def add_batch(self, items: Iterable[tuple[str, Callable[[], Record]]], *,
+                  message: str | None = None, dry_run: bool = False,
+                  max_errors: int = DEFAULT_MAX_ERRORS, reserved: Iterable[str] = (),
+                  unlabelled: bool = False, always_list: bool = False,
+                  progress: Callable[[int, int], None] | None = None,
+                  workers: int = 1) -> Batch:
+        """Add the speeches that ``(label, load)`` pairs read, in one commit; see
+        :mod:`policyspeech.batch`. The base of :meth:`add_all` and :meth:`import_path`.
+
+        A bad batch raises the one problem's own error, or
+        :class:`~policyspeech.errors.BatchError` when there are several (or always, with
+        ``always_list``)."""
+        from policyspeech.batch import Stager, loaded_blocks
+
+        if not dry_run:
+            self.check_writable()
+        stager = Stager(self.path, self.head(), write=not dry_run, max_errors=max_errors,
+                        reserved=reserved, progress=progress)
+        try:
+            for block in loaded_blocks(items, workers):
+                stager.feed(block)
+            batch = stager.finish(unlabelled=unlabelled, always_list=always_list)
+            if dry_run:
+                return batch
+            with self._writer_lock():
+                remove_stale_temporaries(self.path / STAGING)
+                self._commit_batch(batch, message)
+            return batch
+        finally:
+            stager.close()
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -262,27 +303,21 @@ class Corpus:
                 f"{LOCK_TIMEOUT_SECONDS} s; wait for it to finish and try again"
             ) from None
 
-    def _commit_records(self, records: list[Record], labels: list[str],
-                        message: str | None) -> list[str]:
-        from policyspeech.fragments import records_to_table, write_fragment
-
-        allocated: list[str] = []
-
+    def _commit_batch(self, batch: Batch, message: str | None) -> Entry:
         def build(state: HeadState) -> Entry:
-            allocated[:] = _allocate_ids(records, labels, state)
-            table = records_to_table([{**r, "id": i} for r, i in zip(records, allocated,
-                                                                      strict=True)])
+            if state.seq != batch.base_seq:
+                batch.rebase(self.path, state)
+            added = batch.publish(self.path)
             return new_entry(
                 state,
                 operation="add",
-                message=message or _default_message(allocated),
-                added=[write_fragment(self.path, table)],
-                ids=table["id"].to_pylist(),
-                text_sha256=table["text_sha256"].to_pylist(),
+                message=message or _default_message(batch.ids),
+                added=added,
+                ids=[i for fragment in batch.staged for i in fragment.ids],
+                text_sha256=[h for fragment in batch.staged for h in fragment.hashes],
             )
 
-        self._commit(build)
-        return list(allocated)
+        return self._commit(build)
 
     def _commit(self, build: Callable[[HeadState], Entry]) -> Entry:
         """Publish the entry that ``build`` makes from the head, retrying on a lost race.
@@ -482,7 +517,10 @@ class Corpus:
             merged.update(changes)
             if "date" in changes and "date_precision" not in changes:
                 merged.pop("date_precision")
-            record = _validate(merged, record_id)
+            try:
+                record = validate_speech(merged)
+            except InvalidSpeechError as exc:
+                raise InvalidSpeechError(f"{record_id}: {exc}") from None
             record["id"] = record_id
             fields[:] = [name for name in record if record[name] != old[name]]
             if not fields:
@@ -678,71 +716,6 @@ def _copy_corpus_files(source: Path, target: Path) -> None:
         for path in sorted((source / name).iterdir()):
             if path.is_file() and not path.name.startswith("."):
                 publish_new(target / name / path.name, path.read_bytes(), target / STAGING)
-
-
-def _validate(speech: Mapping[str, Any], label: str) -> Record:
-    try:
-        return validate_speech(speech)
-    except InvalidSpeechError as exc:
-        raise InvalidSpeechError(_labelled(label, str(exc))) from None
-
-
-def _labelled(label: str, message: str) -> str:
-    return f"{label}: {message}" if label and not message.startswith(f"{label}:") else message
-
-
-def _check_batch_duplicates(records: list[Record], labels: list[str]) -> None:
-    first_by_hash: dict[str, int] = {}
-    first_by_id: dict[str, int] = {}
-    for n, record in enumerate(records):
-        earlier = first_by_hash.setdefault(record["text_sha256"], n)
-        if earlier != n:
-            raise DuplicateSpeechError(_labelled(
-                labels[n], f"has the same text as {labels[earlier] or 'another speech'} in this "
-                "batch; remove one of them"))
-        if record["id"] is not None and first_by_id.setdefault(record["id"], n) != n:
-            raise DuplicateSpeechError(_labelled(
-                labels[n], f"id '{record['id']}' is given twice in this batch; give each "
-                "speech its own id"))
-
-
-def _allocate_ids(records: list[Record], labels: list[str], state: HeadState) -> list[str]:
-    """Check every record against the corpus and return the id each record will have."""
-    given = {r["id"] for r in records if r["id"] is not None}
-    new: set[str] = set()
-    ids: list[str] = []
-
-    def taken(candidate: str) -> bool:
-        return candidate in state.ids_ever or candidate in new or candidate in given
-
-    for record, label in zip(records, labels, strict=True):
-        existing = state.id_by_hash.get(record["text_sha256"])
-        if existing is not None:
-            raise DuplicateSpeechError(_labelled(
-                label, f"this speech is already in the corpus as '{existing}' (same text, "
-                f"text_sha256 {record['text_sha256'][:12]}...); nothing was added"))
-        if record["id"] is not None:
-            if record["id"] in state.ids_ever:
-                raise DuplicateSpeechError(_labelled(
-                    label, f"id '{record['id']}' is already used in this corpus (ids are "
-                    "never reused); give another --id or leave it out to derive one"))
-            ids.append(record["id"])
-            continue
-        new_id = _unique_id(derive_id(record), taken)
-        ids.append(new_id)
-        new.add(new_id)
-    return ids
-
-
-def _unique_id(base: str, taken: Callable[[str], bool]) -> str:
-    if not taken(base):
-        return base
-    for n in range(2, 1_000_000):
-        suffix = f"-{n}"
-        candidate = base[: 128 - len(suffix)].rstrip("-") + suffix
-        if not taken(candidate):
-            return candidate
-    raise CorpusError(f"no free id near '{base}'; give an id explicitly")
 
 
 def _default_message(ids: list[str]) -> str:

@@ -27,7 +27,6 @@ CLOSING_PUNCTUATION = frozenset(".!?…:;\"'”’»)]}。！？")
 """A paragraph ending in one of these is complete and is never joined to the next."""
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_BLANK_LINES = re.compile(r"\n{2,}")
 _MOJIBAKE = re.compile("â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                        "\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u2122]?|Ã[\u00a0-\u00bf]"
                        "|Â[\u00a0-\u00bf]")
@@ -97,21 +96,42 @@ def normalise_text(text: str) -> str:
     'été'
     >>> normalise_text("Title\\n\\n\\n\\nThe review, looking\\n\\nat the system.")
     'Title\\n\\nThe review, looking at the system.'
+
+    The work is done line by line and skipped where it is not needed: NFC is computed only
+    for lines that fail Unicode's quick check (a line break never takes part in
+    composition, so this equals normalising the whole text), the control-character and
+    mojibake scans run only when a cheap test says they could match. Clean text therefore
+    costs a few passes of C string methods.
     """
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\u2028" in text or "\u2029" in text:  # Unicode line and paragraph separators
         text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    check_characters(text)
-    check_mojibake(text)
-    lines = [line.rstrip() for line in text.split("\n")]
-    paragraphs = _BLANK_LINES.split("\n".join(lines).strip("\n"))
+    lines = text.split("\n")
+    printable = True
+    if not text.isascii():
+        lines = [unicodedata.normalize("NFC", line) for line in lines]
+    for line in lines:
+        if not line.isprintable():  # tabs and no-break spaces too: look closer below
+            printable = False
+            break
+    if not printable:
+        check_characters("\n".join(lines))
+    if "Ã" in text or "Â" in text or "â€" in text:
+        check_mojibake("\n".join(lines))
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
     joined: list[str] = []
     for paragraph in paragraphs:
-        if not paragraph.strip():
-            continue
         if joined and _continues(joined[-1], paragraph):
             joined[-1] = f"{joined[-1]} {paragraph.lstrip()}"
         else:

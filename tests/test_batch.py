@@ -1,0 +1,156 @@
+"""Bulk import (issue 5): bounded memory, all or nothing, parallel loading, races."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import policyspeech.batch as batch_module
+from policyspeech.batch import validator
+from policyspeech.cli import app
+from policyspeech.errors import BatchError, DuplicateSpeechError
+from policyspeech.store import Corpus
+from tests.conftest import make_speech, tree_digest
+
+
+def write_jsonl(path: Path, speeches: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in speeches),
+                    encoding="utf-8")
+    return path
+
+
+def many(count: int, start: int = 0) -> list[dict[str, Any]]:
+    return [make_speech(n, date=f"20{n % 20:02d}-01-{1 + n % 28:02d}",
+                        text=f"Speech {n} has words. " * 40) for n in range(start, start + count)]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of about 20 KB of text, so that a few hundred speeches make several."""
+    monkeypatch.setattr(batch_module, "CHUNK_TEXT_BYTES", 20_000)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_large_import_is_written_chunk_by_chunk_and_reads_back(corpus: Corpus,
+                                                                  tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "s.jsonl", many(300))
+    batch = corpus.import_path(source)
+    assert batch.records == 300 and batch.fragments >= 10  # ~1 KB per speech, 20 KB chunks
+    assert len(corpus.head().fragments) == batch.fragments
+    assert not list((corpus.path / ".tmp").glob(".tmp-*"))  # nothing left in staging
+    table = corpus.head()
+    assert table.rows == 300 and corpus.verify() == []
+    import policyspeech as ps
+
+    frame = ps.read(corpus.path, columns=["id", "text", "date"])
+    assert frame.height == 300 and frame["id"].n_unique() == 300
+    texts = {s["text"].strip() for s in many(300)}
+    assert set(frame["text"].to_list()) == texts
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_bad_record_after_staged_chunks_leaves_the_corpus_as_it_was(
+        corpus: Corpus, tmp_path: Path) -> None:
+    corpus.add(make_speech(10_000))
+    speeches = [*many(200), make_speech(5, country="UK"), *many(50, start=200)]
+    speeches.append(make_speech(10_000))  # already in the corpus
+    source = write_jsonl(tmp_path / "s.jsonl", speeches)
+    before = tree_digest(corpus.path)
+    with pytest.raises(BatchError) as caught:
+        corpus.import_path(source)
+    assert caught.value.total == 2
+    assert caught.value.problems[0].startswith(f"{source}:201: country 'UK'")
+    assert f"{source}:252: this speech is already in the corpus" in caught.value.problems[1]
+    assert tree_digest(corpus.path) == before
+
+
+def test_parallel_loading_writes_the_same_fragments(tmp_path: Path,
+                                                     small_chunks: None) -> None:
+    source = write_jsonl(tmp_path / "s.jsonl", many(150))
+    one = Corpus.init(tmp_path / "one")
+    two = Corpus.init(tmp_path / "two")
+    one.import_path(source, workers=1)
+    two.import_path(source, workers=2)
+    assert sorted(one.head().fragments) == sorted(two.head().fragments)
+
+
+def test_errors_from_parallel_workers_name_file_and_line(corpus: Corpus,
+                                                         tmp_path: Path) -> None:
+    speeches = many(100)
+    speeches[40] = {**speeches[40], "date": "2019-02-30"}
+    speeches[90] = {**speeches[90], "language": "english"}
+    source = write_jsonl(tmp_path / "s.jsonl", speeches)
+    with pytest.raises(BatchError) as caught:
+        corpus.import_path(source, workers=2, max_errors=5)
+    assert [p.split(": ")[0] for p in caught.value.problems] == [f"{source}:41", f"{source}:91"]
+    assert corpus.head().rows == 0
+
+
+def test_a_writer_that_commits_during_a_batch_is_built_upon(corpus: Corpus) -> None:
+    other = Corpus(corpus.path)
+
+    def items() -> Any:
+        yield "first", validator(make_speech(1))
+        # another process adds a speech with the same derived id while the batch is checked
+        other.add(make_speech(2, title="Speech number 1"))
+        yield "second", validator(make_speech(3))
+
+    batch = corpus.add_batch(items())
+    assert batch.ids[0] == "gb-2019-10-30-ada-lovelace-speech-number-1-2"
+    assert corpus.head().rows == 3 and corpus.verify() == []
+    assert sorted(corpus.head().hash_by_id) == sorted(
+        ["gb-2019-10-30-ada-lovelace-speech-number-1",
+         "gb-2019-10-30-ada-lovelace-speech-number-1-2",
+         "gb-2019-10-30-ada-lovelace-speech-number-3"])
+
+
+def test_a_text_added_by_another_writer_during_a_batch_is_a_duplicate(corpus: Corpus) -> None:
+    other = Corpus(corpus.path)
+
+    def items() -> Any:
+        yield "first", validator(make_speech(1))
+        other.add(make_speech(1, title="Same text, other title"))
+
+    with pytest.raises(DuplicateSpeechError, match="another writer added the same text"):
+        corpus.add_batch(items())
+    assert corpus.head().rows == 1
+    assert not list((corpus.path / ".tmp").glob(".tmp-*"))
+
+
+def test_a_given_id_that_an_earlier_speech_derived_is_refused(corpus: Corpus) -> None:
+    derived = "gb-2019-10-30-ada-lovelace-speech-number-1"
+    speeches = iter([make_speech(1), make_speech(2, id=derived)])  # a stream: ids unknown
+    with pytest.raises(DuplicateSpeechError, match=f"id '{derived}' was already derived for "
+                                                   "speech 1 in this batch"):
+        corpus.add_all(speeches)
+    # given as a list, the ids are known in advance and the derived one steps aside
+    ids = corpus.add_all([make_speech(1), make_speech(2, id=derived)])
+    assert ids == [f"{derived}-2", derived]
+
+
+def test_progress_is_reported_and_the_summary_printed(corpus: Corpus, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "s.jsonl", many(70))
+    seen: list[tuple[int, int]] = []
+    corpus.import_path(source, progress=lambda n, b: seen.append((n, b)))
+    assert seen[-1][0] == 70 and seen[-1][1] == sum(len(s["text"].strip()) for s in many(70))
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "c2")])
+    assert result.exit_code == 0, result.stderr
+    source2 = write_jsonl(tmp_path / "t.jsonl", many(5))
+    result = CliRunner().invoke(app, ["--corpus", str(tmp_path / "c2"), "import", str(source2)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("imported 5 speeches (")
+    assert "checked" not in result.stderr  # no progress line when stderr is not a terminal
+
+
+def test_a_dry_run_writes_nothing(corpus: Corpus, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "s.jsonl", many(40))
+    before = tree_digest(corpus.path)
+    batch = corpus.import_path(source, dry_run=True)
+    assert batch.records == 40 and batch.fragments == 0
+    assert tree_digest(corpus.path) == before
+    assert os.listdir(corpus.path / "data") == []
