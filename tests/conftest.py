@@ -23,6 +23,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     cache = tmp_path_factory.getbasetemp() / "hf-cache"
     monkeypatch.setenv("HF_HOME", str(cache))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(cache / "datasets"))
+    monkeypatch.setenv("POLICYSPEECH_CACHE", str(cache / "policyspeech"))
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("POLICYSPEECH_CORPUS", raising=False)

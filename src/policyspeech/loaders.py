@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policyspeech.errors import InvalidSpeechError
@@ -128,19 +129,51 @@ def read_arrow(
     return table.cast(selected)
 
 
-def load_dataset(corpus: PathLike | None = None, **filters: Any) -> datasets.Dataset:
+def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = None,
+                 **filters: Any) -> datasets.Dataset:
     """Return a ``datasets.Dataset`` with the schema's Features; same filters as :func:`scan`.
 
-    The table is built from the current fragments in memory, so it is never stale.
+    Without row filters, the dataset memory-maps one cached Arrow file per fragment
+    (:mod:`policyspeech.arrowcache`; ``cache`` overrides the folder): the first load of
+    a version converts its fragments, later loads, and loads of newer versions that
+    share fragments, reuse them. With row filters the selected rows are built in memory.
+    Either way the data are the version's current fragments, never a stale copy.
     """
+    import hashlib
+
     import datasets
     from datasets.table import InMemoryTable
 
     from policyspeech.schema import features
 
-    table = read_arrow(corpus, **filters)
-    selected = datasets.Features({name: features()[name] for name in table.column_names})
-    return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=selected))
+    row_filters = ("speaker", "country", "theme", "since", "until")
+    if any(filters.get(name) is not None for name in row_filters):
+        table = read_arrow(corpus, **filters)
+        selected = datasets.Features({name: features()[name] for name in table.column_names})
+        fingerprint = hashlib.sha256(repr(sorted(filters.items())).encode()
+                                     + str(table.num_rows).encode()).hexdigest()[:16]
+        return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(
+            features=selected), fingerprint=fingerprint)
+    from datasets.table import MemoryMappedTable, concat_tables
+
+    from policyspeech.arrowcache import cached_arrow_files
+
+    unknown = set(filters) - {"version", "columns", "verify"}
+    if unknown:
+        raise TypeError(f"load_dataset() got an unexpected keyword argument "
+                        f"'{sorted(unknown)[0]}'")
+    _Query.build(None, None, None, None, None, filters.get("columns"))  # checks the columns
+    paths = _paths(corpus, filters.get("version", "head"), filters.get("verify", False))
+    files = cached_arrow_files(paths, Path(cache) if cache is not None else None)
+    if files:
+        table = concat_tables([MemoryMappedTable.from_file(str(f)) for f in files])
+    else:
+        table = InMemoryTable(arrow_schema().empty_table())
+    fingerprint = hashlib.sha256("".join(Path(p).stem for p in paths).encode()).hexdigest()[:16]
+    dataset = datasets.Dataset(table, info=datasets.DatasetInfo(features=features()),
+                               fingerprint=fingerprint)
+    columns = filters.get("columns")
+    return dataset.select_columns(list(columns)) if columns is not None else dataset
 
 
 def _dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:

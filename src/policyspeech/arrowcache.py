@@ -1,0 +1,96 @@
+"""A cache of Arrow files, one per fragment, that ``load_dataset`` memory-maps.
+
+Fragments never change and are named by the SHA-256 of their bytes, so the Arrow file
+converted from a fragment is valid for as long as the fragment exists, in every version
+that contains it: loading release N+1 after release N converts only the fragments that
+N+1 added. Each file is the fragment in Arrow's IPC stream format (the format
+``datasets`` memory-maps), converted with every Parquet page's checksum verified, and
+published atomically (temporary file, then rename), so a crash never leaves a partial
+file under a final name.
+
+The cache lives in ``$POLICYSPEECH_CACHE``, else ``$XDG_CACHE_HOME/policyspeech``, else
+``~/.cache/policyspeech``; deleting it is always safe.
+
+Examples
+--------
+>>> import tempfile, pathlib, policyspeech as ps
+>>> from policyspeech.store import Corpus
+>>> paths = Corpus().fragment_paths("latest")
+>>> cache = pathlib.Path(tempfile.mkdtemp())
+>>> files = cached_arrow_files(paths, cache)
+>>> [f.parent.name for f in files], files[0].suffix
+(['arrow'], '.arrow')
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from policyspeech.schema import arrow_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+CACHE_ENV = "POLICYSPEECH_CACHE"
+BATCH_ROWS = 1_000
+
+
+def cache_folder() -> Path:
+    """The cache folder (see the module text); not created here."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "policyspeech"
+
+
+def schema_key() -> str:
+    """Part of every cache file's name: a new canonical schema never reuses old files."""
+    return hashlib.sha256(arrow_schema().serialize().to_pybytes()).hexdigest()[:12]
+
+
+def cached_arrow_files(fragments: Sequence[os.PathLike[str]], cache: Path | None = None,
+                       *, threads: int | None = None) -> list[Path]:
+    """The Arrow file of each fragment, converting those not yet in the cache (in
+    ``threads`` threads: the conversion runs in Arrow's C++ code, outside the GIL)."""
+    folder = (cache or cache_folder()) / "arrow"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = schema_key()
+    targets = [folder / f"{Path(p).stem}-{key}.arrow" for p in fragments]
+    missing = [(Path(p), t) for p, t in zip(fragments, targets, strict=True) if not t.exists()]
+    if len(missing) == 1:
+        _convert(*missing[0])
+    elif missing:
+        workers = threads or min(len(missing), os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            for done in [pool.submit(_convert, p, t) for p, t in missing]:
+                done.result()
+    return targets
+
+
+def _convert(fragment: Path, target: Path) -> None:
+    """Write ``fragment`` as an Arrow IPC stream to ``target``, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    try:
+        source = pq.ParquetFile(fragment, page_checksum_verification=True)
+        with pa.OSFile(str(temp), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
+            for batch in source.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
+                writer.write_batch(_canonical(batch, schema))
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _canonical(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    if batch.schema.equals(schema, check_metadata=False):
+        return batch
+    return batch.cast(schema)

@@ -1,0 +1,95 @@
+"""``ps.load_dataset``'s per-fragment Arrow cache (issue 5): correct, reused, atomic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import policyspeech as ps
+import policyspeech.arrowcache as arrowcache
+from policyspeech.store import Corpus
+from tests.conftest import make_speech
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache for this test alone (equal fragments of other tests share names)."""
+    monkeypatch.setenv("POLICYSPEECH_CACHE", str(tmp_path / "own-cache"))
+
+
+@pytest.fixture
+def released(corpus: Corpus) -> Corpus:
+    corpus.add_all([make_speech(n, date=f"201{n}-01-01") for n in range(5)])
+    corpus.release("major")
+    return corpus
+
+
+@pytest.fixture
+def conversions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The fragments converted to Arrow files, by name."""
+    seen: list[str] = []
+    convert = arrowcache._convert
+
+    def counting(fragment: Path, target: Path) -> None:
+        seen.append(fragment.stem)
+        convert(fragment, target)
+
+    monkeypatch.setattr(arrowcache, "_convert", counting)
+    return seen
+
+
+def test_the_dataset_is_the_version_row_for_row(released: Corpus) -> None:
+    released.add(make_speech(9, date="2001-05-05"))
+    for version in ("1.0.0", "head"):
+        dataset = ps.load_dataset(released.path, version=version)
+        expected = ps.read_arrow(released.path, version=version)
+        assert dataset.data.table.equals(expected.cast(dataset.data.table.schema))
+        assert dataset.features == ps.schema.features()
+    assert ps.load_dataset(released.path, version="1.0.0").num_rows == 5
+    assert ps.load_dataset(released.path, columns=["id", "date"]).column_names == ["id", "date"]
+
+
+def test_a_new_release_converts_only_its_new_fragment(released: Corpus,
+                                                      conversions: list[str]) -> None:
+    ps.load_dataset(released.path, version="1.0.0")
+    first = list(conversions)
+    assert first == [Path(p).stem for p in released.fragment_paths("1.0.0")]
+    ps.load_dataset(released.path, version="1.0.0")
+    assert conversions == first  # the second load converts nothing
+    released.add(make_speech(7))
+    released.release()
+    dataset = ps.load_dataset(released.path, version="latest")
+    new = set(Path(p).stem for p in released.fragment_paths("latest")) - set(first)
+    assert conversions[len(first):] == sorted(new) and len(new) == 1
+    assert dataset.num_rows == 6
+
+
+def test_the_files_are_memory_mapped_not_copied(released: Corpus) -> None:
+    dataset = ps.load_dataset(released.path)
+    assert dataset.cache_files and all(
+        Path(f["filename"]).parent == arrowcache.cache_folder() / "arrow"
+        for f in dataset.cache_files)
+    assert pa.total_allocated_bytes() < 10_000_000
+
+
+def test_a_crashed_conversion_leaves_no_file_under_a_final_name(
+        released: Corpus, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def failing(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(arrowcache, "_canonical", failing)
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match="disk full"):
+        ps.load_dataset(released.path, cache=cache)
+    assert list((cache / "arrow").iterdir()) == []
+    monkeypatch.undo()
+    assert ps.load_dataset(released.path, cache=cache).num_rows == 5
+
+
+def test_row_filters_still_work_without_the_cache(released: Corpus) -> None:
+    dataset = ps.load_dataset(released.path, since="2012", columns=["id", "date"])
+    assert dataset.num_rows == 3 and dataset.column_names == ["id", "date"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'speakers'"):
+        ps.load_dataset(released.path, speakers="x")
