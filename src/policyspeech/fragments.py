@@ -36,6 +36,8 @@ FEW_ROWS = 64
 """Tables of more rows are built column by column (see :func:`records_to_table`)."""
 UNIQUE_VALUED = frozenset({"id", "title", "text", "text_sha256", "source_url", "notes"})
 """Columns whose values rarely repeat: dictionary encoding would only cost space."""
+NO_STATISTICS = frozenset({"title", "text", "text_sha256", "source_url", "notes"})
+"""Long or random texts: no filter uses their minimum and maximum, which cost time."""
 DATE_FIELDS = tuple(f.name for f in FIELDS if f.kind == "date")
 EPOCH = datetime.date(1970, 1, 1)
 FragmentInfo = dict[str, Any]
@@ -95,7 +97,7 @@ def encode_fragment(table: pa.Table) -> tuple[memoryview, FragmentInfo]:
         compression="zstd",
         write_page_checksum=True,
         row_group_size=ROW_GROUP_SIZE,
-        write_statistics=True,
+        write_statistics=[name for name in table.column_names if name not in NO_STATISTICS],
         use_dictionary=[name for name in table.column_names if name not in UNIQUE_VALUED],
     )
     data = memoryview(sink.getvalue())

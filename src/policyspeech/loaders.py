@@ -76,8 +76,16 @@ def scan(
 
 
 def read(corpus: PathLike | None = None, **filters: Any) -> pl.DataFrame:
-    """Return a polars DataFrame of the corpus; same filters as :func:`scan`."""
-    return scan(corpus, **filters).collect()
+    """Return a polars DataFrame of the corpus; same filters as :func:`scan`.
+
+    The rows are read by :func:`read_arrow` (filters pushed into Arrow's Parquet scan,
+    which skips row groups by their statistics) and handed to polars without a copy.
+    """
+    import polars as pl
+
+    frame = pl.from_arrow(read_arrow(corpus, **filters), rechunk=False)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def read_arrow(

@@ -100,6 +100,9 @@ class HeadState:
     """Every fragment any entry added (superseded ones stay on disk for the releases)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     """Record changes (add, amend, retract) since the newest release, oldest first."""
+    light: bool = False
+    """A reader's state: fragments and releases only, without the id and hash indexes
+    and the pending changes (which writers need, and which cost time to build)."""
 
     @property
     def rows(self) -> int:
@@ -113,6 +116,13 @@ class HeadState:
         for info in entry.get("added", []):
             self.fragments[info["path"]] = info
             self.fragments_ever.add(info["path"])
+        operation = entry.get("operation")
+        if self.light:
+            if operation == "release":
+                self._apply_release(entry["release"])
+            self.seq, self.entry_sha256 = entry["seq"], sha256
+            self.schema_version = entry.get("schema_version", self.schema_version)
+            return
         for record_id in entry.get("removed_ids", []):
             self.id_by_hash.pop(self.hash_by_id.pop(record_id), None)
         for record_id, digest in zip(entry.get("ids", []), entry.get("text_sha256", []),
@@ -120,11 +130,8 @@ class HeadState:
             self.ids_ever.add(record_id)
             self.hash_by_id[record_id] = digest
             self.id_by_hash[digest] = record_id
-        operation = entry.get("operation")
         if operation == "release":
-            release = entry["release"]
-            self.releases[release["version"]] = release
-            self.released_fragments.update(release["fragments"])
+            self._apply_release(entry["release"])
             self.pending = []
         elif operation in CHANGE_OPERATIONS:
             self.pending.append({
@@ -137,6 +144,26 @@ class HeadState:
         self.seq = entry["seq"]
         self.entry_sha256 = sha256
         self.schema_version = entry.get("schema_version", self.schema_version)
+
+
+    def _apply_release(self, release: dict[str, Any]) -> None:
+        self.releases[release["version"]] = release
+        self.released_fragments.update(release["fragments"])
+
+    def to_json(self) -> dict[str, Any]:
+        """A light state as JSON (see :mod:`policyspeech.snapshot`)."""
+        return {"seq": self.seq, "entry_sha256": self.entry_sha256,
+                "schema_version": self.schema_version, "fragments": self.fragments,
+                "releases": self.releases, "released_fragments": sorted(self.released_fragments),
+                "fragments_ever": sorted(self.fragments_ever)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HeadState:
+        """The light state that :meth:`to_json` wrote."""
+        return cls(seq=data["seq"], entry_sha256=data["entry_sha256"],
+                   schema_version=data["schema_version"], fragments=data["fragments"],
+                   releases=data["releases"], released_fragments=set(data["released_fragments"]),
+                   fragments_ever=set(data["fragments_ever"]), light=True)
 
 
 def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:

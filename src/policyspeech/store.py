@@ -65,6 +65,12 @@ LOCK_TIMEOUT_SECONDS = 120
 NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
 """Test hook: writers skip the lock file, so that only put-if-absent keeps them apart."""
 MAX_COMMIT_ATTEMPTS = 100
+SMALL_FRAGMENT_BYTES = 16 * 2**20
+"""Fragments smaller than this are merged by compaction; larger ones are left alone."""
+COMPACT_GROUP_BYTES = 64 * 2**20
+"""Compaction merges small fragments into fragments of about this size at most."""
+AUTO_COMPACT_FRAGMENTS = 100
+AUTO_COMPACT_BYTES = 64 * 2**20
 PARALLEL_FROM_BYTES = 32 * 2**20
 """Imports of larger sources validate their speeches in one process per CPU."""
 CORPUS_FOLDERS = ("data", "log", "releases")
@@ -82,6 +88,7 @@ class Corpus:
         self.path = location.path
         self.read_only = location.bundled
         self._state: HeadState | None = None
+        self._view: HeadState | None = None
         self.retries = 0
         """Commits that lost a race for their entry number and were rebuilt (see _commit)."""
         self._card_written_for: str | None = None
@@ -128,6 +135,29 @@ class Corpus:
             self._state = None  # half-applied: start again from the first entry next time
             raise
 
+    def view(self) -> HeadState:
+        """The head for reading: its fragments and releases, without the id indexes.
+
+        Built from a cached snapshot plus the entries published since (see
+        :mod:`policyspeech.snapshot`), so opening a large corpus does not parse its log.
+        A corpus object that has written (or asked for :meth:`head`) uses the full head.
+        """
+        from policyspeech import snapshot
+
+        if self._state is not None:
+            return self.head()
+        if self._view is None:
+            self._view = snapshot.load(self.path) or HeadState(light=True)
+        before = self._view.seq
+        try:
+            self._view = advance(self.path, self._view)
+        except CorpusError:
+            self._view = None
+            raise
+        if self._view.seq != before:
+            snapshot.save(self.path, self._view)
+        return self._view
+
     def resolve_version(self, version: str = "head") -> str:
         """The name of ``version``: ``head``, or the release that ``latest`` or a number names.
 
@@ -136,7 +166,7 @@ class Corpus:
         """
         from policyspeech.releases import latest_version, parse_version
 
-        state = self.head()
+        state = self.view()
         if version == "head":
             return "head"
         if version == "latest":
@@ -158,13 +188,13 @@ class Corpus:
         """The fragments of ``version`` as the log or the release manifest records them."""
         name = self.resolve_version(version)
         if name == "head":
-            return list(self.head().fragments.values())
+            return list(self.view().fragments.values())
         return list(self.manifest(name)["fragments"])
 
     def fragment_paths(self, version: str = "head") -> list[Path]:
         """Paths of the Parquet fragments that make up ``version``."""
         name = self.resolve_version(version)
-        state = self.head()
+        state = self.view()
         listed = state.fragments if name == "head" else state.releases[name]["fragments"]
         paths = [self.path / rel for rel in listed]
         for path in paths:
@@ -180,7 +210,7 @@ class Corpus:
         name = self.resolve_version(version)
         if name == "head":
             raise UnknownVersionError("the head is not a release; give a release version")
-        path = self.path / self.head().releases[name]["manifest"]
+        path = self.path / self.view().releases[name]["manifest"]
         try:
             manifest: dict[str, Any] = json.loads(read_no_follow(path))
         except (OSError, ValueError) as exc:
@@ -194,7 +224,7 @@ class Corpus:
 
         keys = ("version", "date", "records", "fingerprint", "notes")
         return [{key: self.manifest(v)[key] for key in keys}
-                for v in sorted(self.head().releases, key=parse_version)]
+                for v in sorted(self.view().releases, key=parse_version)]
 
     def add(self, speech: Mapping[str, Any], *, message: str | None = None,
             dry_run: bool = False, source: str | None = None) -> str:
@@ -282,6 +312,7 @@ class Corpus:
             with self._writer_lock():
                 remove_stale_temporaries(self.path / STAGING)
                 self._commit_batch(batch, message)
+                self._compact_if_due()
             return batch
         finally:
             stager.close()
@@ -405,11 +436,13 @@ class Corpus:
             return self.manifest(version)
 
     def compact(self) -> int:
-        """Merge the head's unreleased fragments into one sorted fragment with 1,000-row
+        """Merge the head's small unreleased fragments into sorted fragments with 1,000-row
         groups, in one commit; return how many fragments were merged (0: nothing to do).
 
-        Released fragments are never rewritten. Worth running when many small adds have
-        left the head with about a hundred fragments or more.
+        Released fragments are never rewritten, and neither are large ones (a bulk
+        import's chunks): see :func:`compaction_groups`. Writers also compact by
+        themselves when the head passes :data:`AUTO_COMPACT_FRAGMENTS` fragments or
+        :data:`AUTO_COMPACT_BYTES` of small ones, and a release always does.
         """
         self.check_writable()
         with self._writer_lock():
@@ -417,27 +450,32 @@ class Corpus:
             return self._compact_unreleased()
 
     def _compact_unreleased(self) -> int:
-        """Merge the head's unreleased fragments into one sorted fragment (a commit)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        """Merge the head's small unreleased fragments, group by group (one commit)."""
         from policyspeech.fragments import write_fragment
 
         def build(state: HeadState) -> Entry:
-            small = [info for path, info in state.fragments.items()
-                     if path not in state.released_fragments]
-            table = pa.concat_tables(pq.read_table(self.path / info["path"]) for info in small)
-            merged = write_fragment(self.path, table.sort_by([("date", "ascending"),
-                                                              ("id", "ascending")]))
-            return new_entry(state, operation="compact", added=[merged], removed=small,
-                             message=f"compact {len(small)} fragments")
+            added, removed = [], []
+            for group in compaction_groups(state):
+                table = _read_fragments(self.path, group)
+                added.append(write_fragment(self.path, table.sort_by(
+                    [("date", "ascending"), ("id", "ascending")])))
+                removed.extend(group)
+            return new_entry(state, operation="compact", added=added, removed=removed,
+                             message=f"compact {len(removed)} fragments into {len(added)}")
 
-        state = self.head()
-        count = sum(1 for p in state.fragments if p not in state.released_fragments)
-        if count < 2:
+        if not compaction_groups(self.head()):
             return 0
         entry = self._commit(build)
         return len(entry["removed"])
+
+    def _compact_if_due(self) -> None:
+        """Compact when many small fragments have gathered (called under the lock)."""
+        state = self.head()
+        unreleased = [info for path, info in state.fragments.items()
+                      if path not in state.released_fragments]
+        small_bytes = sum(i["bytes"] for i in unreleased if i["bytes"] < SMALL_FRAGMENT_BYTES)
+        if len(unreleased) > AUTO_COMPACT_FRAGMENTS or small_bytes >= AUTO_COMPACT_BYTES:
+            self._compact_unreleased()
 
     def _write_manifest(self, version: str, bump: str, notes: str) -> dict[str, Any]:
         import datetime
@@ -699,6 +737,38 @@ def _rows_with_id(table: Any, record_id: str) -> Any:
     import pyarrow.compute as pc
 
     return pc.equal(table["id"], record_id)
+
+
+def compaction_groups(state: HeadState) -> list[list[dict[str, Any]]]:
+    """The small unreleased fragments, in groups of at most :data:`COMPACT_GROUP_BYTES`
+    that compaction merges into one fragment each (groups of one are left alone).
+
+    >>> small = {f"data/{n}.parquet": {"path": f"data/{n}.parquet", "bytes": 15 * 2**20}
+    ...          for n in range(5)}
+    >>> [len(group) for group in compaction_groups(HeadState(fragments=small))]
+    [4]
+    """
+    groups: list[list[dict[str, Any]]] = [[]]
+    total = 0
+    for path, info in state.fragments.items():
+        if path in state.released_fragments or info["bytes"] >= SMALL_FRAGMENT_BYTES:
+            continue
+        if groups[-1] and total + info["bytes"] > COMPACT_GROUP_BYTES:
+            groups.append([])
+            total = 0
+        groups[-1].append(info)
+        total += info["bytes"]
+    return [group for group in groups if len(group) > 1]
+
+
+def _read_fragments(corpus: Path, infos: list[dict[str, Any]]) -> Any:
+    """The fragments' rows as one table, every page's checksum verified."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pa.concat_tables(
+        pq.read_table(corpus / info["path"], page_checksum_verification=True)
+        for info in infos)
 
 
 def _require_reason(reason: str | None) -> str:
