@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from policyspeech.errors import (
 )
 from policyspeech.releases import fingerprint_paths, fingerprint_table
 from policyspeech.store import Corpus
+from policyspeech.text import text_sha256
 from tests.conftest import make_speech, tree_digest
 
 
@@ -46,7 +48,8 @@ def test_release_compacts_and_writes_a_manifest(released: Corpus) -> None:
     table = pq.read_table(path)
     keys = list(zip(table["date"].to_pylist(), table["id"].to_pylist(), strict=True))
     assert keys == sorted(keys)
-    assert manifest["fingerprint"] == fingerprint_table(table, manifest["schema_version"])
+    assert manifest["fingerprint"] == fingerprint_table(table, manifest["schema_version"],
+                                                        manifest["fingerprint_method"])
     assert manifest["changes"]["added"] == sorted(table["id"].to_pylist())
     log = [json.loads(p.read_text()) for p in sorted((released.path / "log").glob("*.json"))]
     assert [e["operation"] for e in log] == ["init", "add", "add", "compact", "release"]
@@ -206,9 +209,12 @@ def test_fingerprint_depends_on_content_not_bytes(released: Corpus, tmp_path: Pa
         assert fingerprint_paths([other], "1.0.0") == expected
     texts = table["text"].to_pylist()
     texts[0] = texts[0][:-1] + ("!" if texts[0][-1] != "!" else "?")
-    edited = table.set_column(table.schema.get_field_index("text"), "text",
-                              __import__("pyarrow").array(texts))
-    assert fingerprint_table(edited, "1.0.0") != expected
+    edited = table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts))
+    hashes = pa.array([text_sha256(t) for t in texts])
+    edited = edited.set_column(table.schema.get_field_index("text_sha256"), "text_sha256", hashes)
+    assert fingerprint_table(table, "1.0.0", method=2) == expected
+    assert fingerprint_table(edited, "1.0.0", method=2) != expected
+    assert fingerprint_table(edited, "1.0.0", method=1) != fingerprint_table(table, "1.0.0", 1)
 
 
 @pytest.mark.parametrize("target", ["fragment", "log entry", "manifest", "card"])
@@ -241,3 +247,20 @@ def test_card_has_one_config_per_release_and_the_citation(released: Corpus) -> N
     assert 'ps.read("corpus", version="1.1.0")' in text
     assert "| 12 | `law_and_crime` | Law and Crime |" in text
     assert "compilation" in text and "licensed under CC-BY-4.0" in text
+
+
+def test_the_fast_fingerprint_equals_the_record_by_record_definition(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policyspeech.releases as releases
+
+    tricky = ['Quote " and back\\slash', "Tab\tinside", "é, ß, 東京, emoji 🎤", "a/b <c> & d",
+              "Line\u2028separator", "\u00a0no-break"]
+    corpus.add_all([make_speech(n, title=f"{t} {n}", notes=t, keywords=[t, "x"],
+                                themes=[] if n % 2 else ["health", "energy"])
+                    for n, t in enumerate(tricky)] + [make_speech(99, notes=None, party="P")])
+    paths = corpus.fragment_paths()
+    fast = fingerprint_paths(paths, "1.0.0", method=2)
+    table = pa.concat_tables(pq.read_table(p) for p in paths)
+    assert fast == fingerprint_table(table, "1.0.0", method=2)
+    monkeypatch.setattr(releases, "SAMPLE_ROWS", 0)  # no sample check: the bytes alone
+    assert fingerprint_paths(paths, "1.0.0", method=2) == fast

@@ -434,10 +434,13 @@ def verify(
                        "(default: every version).", show_default=False)] = None,
     repair: Annotated[bool, typer.Option("--repair", help="First rewrite the files derived "
                       "from the log (card, changelog, CITATION.cff, croissant.json).")] = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also recompute every release's "
+                    "fingerprint and check every text against its text_sha256 (slower: "
+                    "reads all the records).")] = False,
 ) -> None:
     """Check every file against the log: fragment hashes, the hash chain, release
-    manifests and fingerprints, and the dataset card. Exits 1 naming each file that differs;
-    warns of files that no log entry names.
+    manifests, and the dataset card (--deep: also fingerprints and texts). Exits 1 naming
+    each file that differs; warns of files that no log entry names.
 
     Example: policyspeech verify --version 1.0.0
     """
@@ -446,7 +449,7 @@ def verify(
     corpus = Corpus(_corpus_path(ctx, None))
     if repair:
         corpus.repair()
-    problems = corpus.verify(version)
+    problems = corpus.verify(version, deep=deep)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:

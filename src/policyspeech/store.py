@@ -483,7 +483,7 @@ class Corpus:
         import json
 
         from policyspeech.citation import read_citation
-        from policyspeech.releases import fingerprint_paths, pending_changes
+        from policyspeech.releases import FINGERPRINT_METHOD, fingerprint_paths, pending_changes
 
         state = self.head()
         fragments = list(state.fragments.values())
@@ -497,6 +497,7 @@ class Corpus:
             "schema_version": state.schema_version,
             "records": state.rows,
             "fingerprint": fingerprint_paths(self.fragment_paths(), state.schema_version),
+            "fingerprint_method": FINGERPRINT_METHOD,
             "fragments": [{key: info[key] for key in ("path", "sha256", "rows", "bytes")}
                           for info in fragments],
             "changes": pending_changes(state),
@@ -633,12 +634,13 @@ class Corpus:
 
     # -- checking and citing -------------------------------------------------------------
 
-    def verify(self, version: str | None = None) -> list[str]:
+    def verify(self, version: str | None = None, *, deep: bool = False) -> list[str]:
         """Problems in ``version`` (every version when None), one line each naming the file;
-        an empty list when every file matches. See :mod:`policyspeech.verify`."""
+        an empty list when every file matches. ``deep`` also checks every text against its
+        hash. See :mod:`policyspeech.verify`."""
         from policyspeech.verify import verify_corpus
 
-        return verify_corpus(self, version)
+        return verify_corpus(self, version, deep=deep)
 
     def repair(self) -> None:
         """Rewrite the files derived from the log (the card, and at a release the changelog,

@@ -1,0 +1,59 @@
+"""The reader's cached snapshot of the head: used when valid, never stale, never trusted
+when damaged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import policyspeech as ps
+import policyspeech.log as log
+from policyspeech import snapshot
+from policyspeech.store import Corpus
+from tests.conftest import make_speech
+
+
+def test_a_reader_starts_from_the_snapshot_and_applies_newer_entries(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus.add_all([make_speech(n) for n in range(3)])
+    assert Corpus(corpus.path).view().seq == 1  # this reader saves the snapshot
+    read: list[int] = []
+    original = log.read_entry
+
+    def counting(path, seq):  # type: ignore[no-untyped-def]
+        read.append(seq)
+        return original(path, seq)
+
+    monkeypatch.setattr("policyspeech.log.read_entry", counting)
+    assert ps.read(corpus.path).height == 3
+    assert set(read) == {2}  # probes for a newer entry; entries 0 and 1 came from the cache
+    corpus.add(make_speech(9))
+    read.clear()
+    assert ps.read(corpus.path).height == 4
+    assert set(read) == {2, 3}
+
+
+def test_a_damaged_or_foreign_snapshot_is_ignored(corpus: Corpus) -> None:
+    corpus.add(make_speech(1))
+    Corpus(corpus.path).view()
+    path = snapshot._path(corpus.path)
+    data = json.loads(path.read_text())
+    data["state"]["fragments"] = {}  # a lie about the head...
+    data["entry"][2] += 1  # ...recorded for another file: ignored
+    path.write_text(json.dumps(data))
+    assert ps.read(corpus.path).height == 1
+    path.write_text("{not json")
+    assert ps.read(corpus.path).height == 1
+
+
+def test_a_replaced_log_entry_invalidates_the_snapshot(corpus: Corpus) -> None:
+    corpus.add(make_speech(1))
+    Corpus(corpus.path).view()
+    entry = corpus.path / "log" / log.entry_name(1)
+    data = entry.read_bytes()
+    entry.unlink()
+    entry.write_bytes(data)  # the same bytes in a new file: another identity
+    assert snapshot.load(corpus.path) is None
+    assert ps.read(corpus.path).height == 1
+    assert snapshot.load(corpus.path) is not None  # the reader saved a fresh snapshot
