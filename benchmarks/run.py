@@ -10,7 +10,8 @@ the median of ``--repeat`` runs (at least 3) with its baseline measured in the s
 - full reads with ``ps.read`` and ``ps.read_arrow``, against ``pl.read_parquet`` and
   ``pq.read_table`` of the same files;
 - filtered reads (speaker and date, country, theme without the text) against a full read;
-- the small-files overhead: a head of 99 fragments against the same records compacted;
+- the small-files overhead: a head of 49 fragments (just under the automatic compaction
+  threshold) against the same records compacted;
 - ``ps.load_dataset`` first load, cached load, and load after appending one speech and
   releasing, against plain ``datasets.load_dataset("parquet")`` of the same files;
 - ``verify`` (MB/s of Parquet) and the release fingerprint;
@@ -52,7 +53,7 @@ WORK = REPO / "benchmarks" / "_work"
 RAW = REPO / "benchmarks" / "results" / "scale.json"
 START, END = "<!-- scale:start -->", "<!-- scale:end -->"
 SEED = 1
-SMALL_FILES = 99
+SMALL_FILES = 49
 """Fragments of the small-files head: just under the automatic compaction threshold."""
 SMALL_FILES_MAX_SPEECHES = 9_000
 """...and under its 64 MB of small fragments."""

@@ -51,10 +51,10 @@ def repeat(action: Callable[[], Any], times: int, *, warm_up: bool = False
            ) -> tuple[list[float], Any]:
     """Run ``action`` ``times`` times (after one untimed run when ``warm_up``: first-use
     costs such as lazy imports are not what a figure measures)."""
-    seconds, result = [], None
-    if warm_up:
-        result = action()
+    seconds: list[float] = []
+    result = action() if warm_up else None
     for _ in range(times):
+        result = None  # the previous result is freed first: one at a time in memory
         started = time.perf_counter()
         result = action()
         seconds.append(time.perf_counter() - started)
