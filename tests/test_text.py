@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.text import normalise_text, text_sha256, word_count
+from policyspeech.text import normalise_and_count, normalise_text, text_sha256, word_count
 
 
 @pytest.mark.parametrize(
@@ -122,3 +122,4 @@ def test_fast_path_equals_the_reference_rules(raw: str) -> None:
         assert str(caught.value) == str(exc)
         return
     assert normalise_text(raw) == expected
+    assert normalise_and_count(raw) == (expected, word_count(expected))

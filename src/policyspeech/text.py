@@ -96,12 +96,22 @@ def normalise_text(text: str) -> str:
     'été'
     >>> normalise_text("Title\\n\\n\\n\\nThe review, looking\\n\\nat the system.")
     'Title\\n\\nThe review, looking at the system.'
+    """
+    return normalise_and_count(text)[0]
+
+
+def normalise_and_count(text: str) -> tuple[str, int]:
+    """The normalised text and its :func:`word_count`, computed in the same pass.
+
+    >>> normalise_and_count("One  two\\n\\nthree four.")
+    ('One  two three four.', 4)
 
     The work is done line by line and skipped where it is not needed: NFC is computed only
     for lines that fail Unicode's quick check (a line break never takes part in
     composition, so this equals normalising the whole text), the control-character and
-    mojibake scans run only when a cheap test says they could match. Clean text therefore
-    costs a few passes of C string methods.
+    mojibake scans run only when a cheap test says they could match, and a printable line
+    (whose only white space is U+0020) with single spaces has ``spaces + 1`` words. Clean
+    text therefore costs a few passes of C string methods.
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -121,10 +131,15 @@ def normalise_text(text: str) -> str:
         check_mojibake("\n".join(lines))
     paragraphs: list[str] = []
     current: list[str] = []
+    words = 0
     for line in lines:
         line = line.rstrip()
         if line:
             current.append(line)
+            if printable and line[0] != " " and "  " not in line:
+                words += line.count(" ") + 1
+            else:
+                words += len(line.split())
         elif current:
             paragraphs.append("\n".join(current))
             current = []
@@ -138,7 +153,7 @@ def normalise_text(text: str) -> str:
             joined.append(paragraph)
     if not joined:
         raise InvalidSpeechError("text is empty; give the speech's text")
-    return "\n\n".join(joined)
+    return "\n\n".join(joined), words
 
 
 def _continues(previous: str, paragraph: str) -> bool:

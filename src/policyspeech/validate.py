@@ -39,7 +39,7 @@ from policyspeech.schema import (
     ID_PATTERN,
     Field,
 )
-from policyspeech.text import check_characters, normalise_text, text_sha256, word_count
+from policyspeech.text import check_characters, normalise_and_count, text_sha256
 
 Record = dict[str, Any]
 """A canonical record: every field of the schema, in schema order."""
@@ -65,6 +65,7 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
     if isinstance(given_id, str) and not given_id.strip():
         raise InvalidSpeechError("id '' is empty; give an id or leave it out to derive one")
     record: Record = {}
+    words = 0
     for spec in FIELDS:
         if spec.derived:
             continue
@@ -74,9 +75,12 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
                 raise InvalidSpeechError(_missing_message(spec.name))
             record[spec.name] = [] if spec.kind == "list" else spec.default
             continue
+        if spec.name == "text":
+            record["text"], words = _check_text(value)
+            continue
         record[spec.name] = _CHECKS.get(spec.name, _check_string)(spec, value, today)
     _check_date_precision(fields, record)
-    record["word_count"] = word_count(record["text"])
+    record["word_count"] = words
     record["text_sha256"] = text_sha256(record["text"])
     for name in DERIVED_FIELDS:
         given = fields.get(name)
@@ -166,10 +170,11 @@ def _check_id(spec: Field, value: Any, today: datetime.date) -> str:
     return check_id(_as_text(spec, value))
 
 
-def _check_text(spec: Field, value: Any, today: datetime.date) -> str:
+def _check_text(value: Any) -> tuple[str, int]:
+    """The normalised text and its word count."""
     if not isinstance(value, str):
         raise InvalidSpeechError(f"text must be a string, got {type(value).__name__}")
-    return normalise_text(value)
+    return normalise_and_count(value)
 
 
 def _check_speaker_id(spec: Field, value: Any, today: datetime.date) -> str:
@@ -348,7 +353,6 @@ def _date_text(date: datetime.date, precision: str) -> str:
 
 _CHECKS = {
     "id": _check_id,
-    "text": _check_text,
     "speaker_id": _check_speaker_id,
     "country": _check_country,
     "language": _check_language,
