@@ -57,3 +57,29 @@ def test_a_replaced_log_entry_invalidates_the_snapshot(corpus: Corpus) -> None:
     assert snapshot.load(corpus.path) is None
     assert ps.read(corpus.path).height == 1
     assert snapshot.load(corpus.path) is not None  # the reader saved a fresh snapshot
+
+
+def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policyspeech.store as store
+    from policyspeech.log import HeadState, advance
+
+    monkeypatch.setattr(store, "SNAPSHOT_AFTER_IDS", 3)
+    corpus.add_all([make_speech(n) for n in range(4)])
+    corpus.retract(corpus.head().id_by_hash[next(iter(corpus.head().id_by_hash))],
+                   reason="test")
+    writer = Corpus(corpus.path)
+    writer.head()  # applies 4 ids: saves the full snapshot
+    cached = snapshot.load(corpus.path, full=True)
+    rebuilt = advance(corpus.path, HeadState())
+    assert cached is not None and not cached.light
+    for name in ("seq", "entry_sha256", "fragments", "ids_ever", "hash_by_id", "id_by_hash",
+                 "releases", "released_fragments", "fragments_ever", "pending"):
+        assert getattr(cached, name) == getattr(rebuilt, name), name
+    read: list[int] = []
+    original = log.read_entry
+    monkeypatch.setattr("policyspeech.log.read_entry",
+                        lambda path, seq: read.append(seq) or original(path, seq))
+    with pytest.raises(Exception, match="already in the corpus"):
+        Corpus(corpus.path).add(make_speech(1))  # the duplicate check works from the cache
+    assert 0 not in read and 1 not in read

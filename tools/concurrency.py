@@ -69,6 +69,8 @@ def run(processes: int, adds: int, work: Path, *, without_lock: bool = False) ->
         "retries": sum(r["retries"] for r in reported),
         "log_contiguous": entries == [f"{n:08d}.json" for n in range(len(entries))],
         "log_entries": len(entries),
+        "add_entries": sum(json.loads((corpus.path / "log" / e).read_bytes())["operation"]
+                           == "add" for e in entries),
         "verify_problems": Corpus(corpus.path).verify(),
     }
 

@@ -83,7 +83,7 @@ def read(corpus: PathLike | None = None, **filters: Any) -> pl.DataFrame:
     """
     import polars as pl
 
-    frame = pl.from_arrow(read_arrow(corpus, **filters), rechunk=False)
+    frame = pl.from_arrow(_read_table(corpus, **filters), rechunk=False)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -105,11 +105,34 @@ def read_arrow(
     Parquet page checksums are verified as the pages are read.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     query = _Query.build(speaker, country, theme, since, until, columns)
-    paths = _paths(corpus, version, verify)
+    table = _scan_table(corpus, version, verify, query)
     schema = arrow_schema()
+    selected = pa.schema([schema.field(n) for n in query.columns], schema.metadata)
+    if table.num_rows == 0:  # one empty chunk, not none: datasets needs a chunk
+        return selected.empty_table()
+    return table.cast(selected)
+
+
+def _read_table(corpus: PathLike | None = None, *, version: str = "head",
+                speaker: Values = None, country: Values = None, theme: Values = None,
+                since: str | datetime.date | None = None,
+                until: str | datetime.date | None = None,
+                columns: Sequence[str] | None = None, verify: bool = False) -> pa.Table:
+    """The selected rows as Arrow, without the schema's field descriptions (polars drops
+    them anyway, and attaching them costs a pass over every column)."""
+    query = _Query.build(speaker, country, theme, since, until, columns)
+    return _scan_table(corpus, version, verify, query)
+
+
+def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Query
+                ) -> pa.Table:
+    import pyarrow.compute as pc
+
+    from policyspeech.batch import string_array
+
+    paths = _paths(corpus, version, verify)
     conditions = []
     for name, values in (("speaker", query.speakers), ("country", query.countries)):
         if values:
@@ -127,14 +150,10 @@ def read_arrow(
     table = _dataset(paths).to_table(columns=wanted, filter=condition)
     if query.themes:
         themes = table["themes"].combine_chunks()
-        hits = pc.is_in(pc.list_flatten(themes), value_set=pa.array(query.themes))
+        hits = pc.is_in(pc.list_flatten(themes), value_set=string_array(query.themes))
         rows = pc.unique(pc.filter(pc.list_parent_indices(themes), hits))
         table = table.take(rows)  # parent indices ascend, so rows keep the table order
-    table = table.select(query.columns)
-    selected = pa.schema([schema.field(n) for n in query.columns], schema.metadata)
-    if table.num_rows == 0:  # one empty chunk, not none: datasets needs a chunk
-        return selected.empty_table()
-    return table.cast(selected)
+    return table.select(query.columns)
 
 
 def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = None,
@@ -186,14 +205,36 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
 
 def _dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
     """The fragments as one Arrow dataset in the canonical schema, whose scans verify every
-    Parquet page's checksum: a damaged fragment raises instead of returning wrong text."""
+    Parquet page's checksum: a damaged fragment raises instead of returning wrong text.
+
+    The last few datasets are kept with their files' footers read, for the next query in
+    the same session: fragments are immutable and named by their content.
+    """
+    key = tuple(str(p) for p in paths)
+    if key in _DATASETS:
+        return _DATASETS[key]
+    dataset = _new_dataset(paths)
+    if len(_DATASETS) >= KEEP_DATASETS:
+        _DATASETS.pop(next(iter(_DATASETS)))
+    _DATASETS[key] = dataset
+    return dataset
+
+
+KEEP_DATASETS = 4
+_DATASETS: dict[tuple[str, ...], pads.Dataset] = {}
+
+
+def _new_dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
     import pyarrow.dataset as pads
 
     if not paths:
         return pads.dataset(arrow_schema().empty_table())
     checked = pads.ParquetFileFormat(default_fragment_scan_options=pads.ParquetFragmentScanOptions(
         page_checksum_verification=True))
-    return pads.dataset([str(p) for p in paths], schema=arrow_schema(), format=checked)
+    dataset = pads.dataset([str(p) for p in paths], schema=arrow_schema(), format=checked)
+    for fragment in dataset.get_fragments():
+        fragment.ensure_complete_metadata()  # read each footer once, kept for later scans
+    return dataset
 
 
 def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathLike[str]]:

@@ -151,19 +151,37 @@ class HeadState:
         self.released_fragments.update(release["fragments"])
 
     def to_json(self) -> dict[str, Any]:
-        """A light state as JSON (see :mod:`policyspeech.snapshot`)."""
-        return {"seq": self.seq, "entry_sha256": self.entry_sha256,
-                "schema_version": self.schema_version, "fragments": self.fragments,
-                "releases": self.releases, "released_fragments": sorted(self.released_fragments),
-                "fragments_ever": sorted(self.fragments_ever)}
+        """The state as JSON (see :mod:`policyspeech.snapshot`); the ids and hashes of a
+        full state as long strings, which JSON reads far faster than lists."""
+        data: dict[str, Any] = {
+            "seq": self.seq, "entry_sha256": self.entry_sha256,
+            "schema_version": self.schema_version, "fragments": self.fragments,
+            "releases": self.releases, "released_fragments": sorted(self.released_fragments),
+            "fragments_ever": sorted(self.fragments_ever), "light": self.light}
+        if not self.light:
+            data.update(ids="\n".join(self.hash_by_id),
+                        hashes="".join(self.hash_by_id.values()),
+                        retired="\n".join(self.ids_ever.difference(self.hash_by_id)),
+                        pending=self.pending)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HeadState:
-        """The light state that :meth:`to_json` wrote."""
-        return cls(seq=data["seq"], entry_sha256=data["entry_sha256"],
-                   schema_version=data["schema_version"], fragments=data["fragments"],
-                   releases=data["releases"], released_fragments=set(data["released_fragments"]),
-                   fragments_ever=set(data["fragments_ever"]), light=True)
+        """The state that :meth:`to_json` wrote."""
+        state = cls(seq=data["seq"], entry_sha256=data["entry_sha256"],
+                    schema_version=data["schema_version"], fragments=data["fragments"],
+                    releases=data["releases"], released_fragments=set(data["released_fragments"]),
+                    fragments_ever=set(data["fragments_ever"]), light=data.get("light", True))
+        if not state.light:
+            ids = data["ids"].split("\n") if data["ids"] else []
+            hashes = data["hashes"]
+            state.hash_by_id = {i: hashes[64 * n:64 * n + 64] for n, i in enumerate(ids)}
+            state.id_by_hash = {h: i for i, h in state.hash_by_id.items()}
+            state.ids_ever = set(ids)
+            if data["retired"]:
+                state.ids_ever.update(data["retired"].split("\n"))
+            state.pending = data["pending"]
+        return state
 
 
 def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:

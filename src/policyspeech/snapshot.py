@@ -10,6 +10,11 @@ file, and applies only the entries published since, checking that they chain to 
 Log entries are written once and never change; ``policyspeech verify`` still checks the
 whole chain. A missing, stale or unreadable snapshot is simply ignored.
 
+Writers need more: the id and text hash of every record (for the duplicate check). A
+writer that had to apply many ids to build its head keeps a full snapshot too, so that
+the next ``policyspeech add`` on a corpus of 100,000 speeches reads one compact file
+instead of parsing the log entry of the bulk import.
+
 Examples
 --------
 >>> from policyspeech.store import Corpus
@@ -33,10 +38,11 @@ from policyspeech.log import HeadState, entry_name
 FORMAT = 1
 
 
-def load(corpus: Path) -> HeadState | None:
-    """The cached light state of ``corpus``, if its newest entry is still the same file."""
+def load(corpus: Path, *, full: bool = False) -> HeadState | None:
+    """The cached state of ``corpus`` (light, or ``full`` with the id and hash indexes that
+    writers need), if its newest entry is still the same file."""
     try:
-        data: dict[str, Any] = json.loads(_path(corpus).read_bytes())
+        data: dict[str, Any] = json.loads(_path(corpus, full).read_bytes())
         if data.get("format") != FORMAT or data.get("corpus") != str(corpus.resolve()):
             return None
         state = HeadState.from_json(data["state"])
@@ -48,9 +54,9 @@ def load(corpus: Path) -> HeadState | None:
 
 
 def save(corpus: Path, state: HeadState) -> None:
-    """Cache the light ``state`` of ``corpus`` (best effort: a cache that cannot be
+    """Cache ``state`` of ``corpus``, light or full (best effort: a cache that cannot be
     written is only a slower next open)."""
-    path = _path(corpus)
+    path = _path(corpus, not state.light)
     try:
         data = {"format": FORMAT, "corpus": str(corpus.resolve()),
                 "entry": _identity(corpus, state.seq), "state": state.to_json()}
@@ -67,8 +73,8 @@ def _identity(corpus: Path, seq: int) -> list[int]:
     return [seq, info.st_size, info.st_mtime_ns, info.st_ino]
 
 
-def _path(corpus: Path) -> Path:
+def _path(corpus: Path, full: bool = False) -> Path:
     from policyspeech.arrowcache import cache_folder
 
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:32]
-    return cache_folder() / "heads" / f"{key}.json"
+    return cache_folder() / "heads" / f"{key}{'-full' if full else ''}.json"

@@ -76,6 +76,9 @@ reads within about 1.3× of the same records compacted (`benchmarks/run.py`)."""
 AUTO_COMPACT_BYTES = 64 * 2**20
 """...or when the small unreleased fragments reach this size together."""
 PARALLEL_FROM_BYTES = 32 * 2**20
+SNAPSHOT_AFTER_ENTRIES = 50
+SNAPSHOT_AFTER_IDS = 10_000
+"""A writer that applied this many log entries or ids to open the corpus caches its head."""
 """Imports of larger sources validate their speeches in one process per CPU."""
 CORPUS_FOLDERS = ("data", "log", "releases")
 
@@ -93,6 +96,7 @@ class Corpus:
         self.read_only = location.bundled
         self._state: HeadState | None = None
         self._view: HeadState | None = None
+        self._card_manifest: tuple[tuple[str, str], dict[str, Any]] | None = None
         self.retries = 0
         """Commits that lost a race for their entry number and were rebuilt (see _commit)."""
         self._card_written_for: str | None = None
@@ -130,14 +134,26 @@ class Corpus:
         return corpus
 
     def head(self) -> HeadState:
-        """The state after the newest log entry (re-read incrementally on every call)."""
+        """The state after the newest log entry (re-read incrementally on every call).
+
+        The first call starts from the cached full snapshot when there is a valid one
+        (:mod:`policyspeech.snapshot`), and saves one after applying many ids itself.
+        """
+        from policyspeech import snapshot
+
+        loaded = None
         if self._state is None:
-            self._state = HeadState()
+            self._state = snapshot.load(self.path, full=True) or HeadState()
+            loaded = (self._state.seq, len(self._state.hash_by_id))
         try:
-            return advance(self.path, self._state)
+            state = advance(self.path, self._state)
         except CorpusError:
             self._state = None  # half-applied: start again from the first entry next time
             raise
+        if loaded is not None and (state.seq - loaded[0] >= SNAPSHOT_AFTER_ENTRIES or abs(
+                len(state.hash_by_id) - loaded[1]) >= SNAPSHOT_AFTER_IDS):
+            snapshot.save(self.path, state)
+        return state
 
     def view(self) -> HeadState:
         """The head for reading: its fragments and releases, without the id indexes.
@@ -399,10 +415,18 @@ class Corpus:
         self._card_written_for = state.entry_sha256
 
     def _latest_manifest(self, state: HeadState) -> dict[str, Any] | None:
+        """The newest release's manifest, for the card; kept while the log names the same
+        manifest bytes (the manifest of a large import lists every id it added, and
+        re-reading it on every add would cost more than the add)."""
         from policyspeech.releases import latest_version
 
         latest = latest_version(state)
-        return self.manifest(latest) if latest else None
+        if latest is None:
+            return None
+        key = (latest, state.releases[latest]["sha256"])
+        if self._card_manifest is None or self._card_manifest[0] != key:
+            self._card_manifest = (key, self.manifest(latest))
+        return self._card_manifest[1]
 
     # -- releases -------------------------------------------------------------------------
 
