@@ -1,13 +1,18 @@
 """Adding a batch of speeches in one commit, all or nothing, with bounded memory.
 
-The batch is read and validated one record at a time. Valid records gather in a chunk;
-when the chunk holds :data:`CHUNK_TEXT_BYTES` of text (or :data:`CHUNK_ROWS` records) it
-is written as a Parquet fragment to the corpus's staging folder (``.tmp/``, invisible to
-readers) and only its ids and text hashes stay in memory. Every problem (an invalid
-record, a text already in the corpus or earlier in the batch, a reused id) is kept with
-the record's label, up to ``max_errors``; after the first problem nothing more is written,
-but the rest of the batch is still checked, so that one run lists every bad record. Only
-a clean batch is published, by one log entry that names all its fragments.
+The batch is cut into chunks of about :data:`CHUNK_TEXT_BYTES` of input. Each chunk is
+loaded and validated, and its speeches are written as one Parquet fragment to the
+corpus's staging folder (``.tmp/``, invisible to readers) under provisional ids: the
+given id, else the derived one. For a large import this runs in one worker process per
+CPU, which returns only what the check needs (ids, text hashes, sizes, errors). This
+process then checks every speech in input order against the corpus and the rest of the
+batch (a text already in the corpus or earlier in the batch, a reused id) and settles
+the final ids: when a derived id was taken, the chunk's fragment is written again with
+``-2``, ``-3``... exactly as one speech at a time would have been. Every problem is kept
+with the record's label, up to ``max_errors``; after the first one nothing is kept, but
+the rest of the batch is still checked, so that one run lists every bad record. Only a
+clean batch is published, by one log entry that names all its fragments. Memory holds a
+few chunks at most, whatever the size of the batch.
 
 Examples
 --------
@@ -46,10 +51,6 @@ CHUNK_TEXT_BYTES = 64 * 2**20
 """Text gathered before a chunk is written as a fragment: the memory bound of a batch."""
 CHUNK_ROWS = 20_000
 DEFAULT_MAX_ERRORS = 20
-BLOCK_ITEMS = 32
-"""Speeches loaded together (in a worker process, when there are several)."""
-WINDOW_PER_WORKER = 4
-"""Blocks in flight per worker: the input is read only as fast as it is checked."""
 Loader = Callable[[], Record]
 """Reads and validates one speech; raises :class:`InvalidSpeechError` when it is bad.
 Loaders given to several workers must be picklable (``functools.partial``)."""
@@ -63,16 +64,6 @@ class Loaded(NamedTuple):
     text_sha256: str
     text_bytes: int
     words: int
-
-
-@dataclass
-class Block:
-    """Speeches loaded together: an outcome for each, and the valid ones as Arrow rows."""
-
-    labels: list[str]
-    outcomes: list[Loaded | InvalidSpeechError]
-    table: pa.Table | None
-    """The valid speeches, in order, with their given ids (or empty ones)."""
 
 
 @dataclass
@@ -170,18 +161,15 @@ class Batch:
 
 
 class Stager:
-    """Checks loaded speeches against the corpus and each other, and stages them in chunks
-    (see the module text). Chunks are encoded and written in a background thread."""
+    """Checks loaded chunks against the corpus and each other, in input order, and keeps
+    their staged fragments (see the module text)."""
 
-    def __init__(self, corpus: Path, state: HeadState, *, write: bool = True,
-                 max_errors: int = DEFAULT_MAX_ERRORS, reserved: Iterable[str] = (),
-                 chunk_bytes: int | None = None,
+    def __init__(self, corpus: Path, state: HeadState, *, max_errors: int = DEFAULT_MAX_ERRORS,
+                 reserved: Iterable[str] = (),
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.corpus = corpus
         self.state = state
-        self.write = write
         self.max_errors = max_errors
-        self.chunk_bytes = chunk_bytes or CHUNK_TEXT_BYTES
         self.progress = progress
         self.batch = Batch(base_seq=state.seq)
         self.reserved = set(reserved)
@@ -191,48 +179,45 @@ class Stager:
         self.problems: list[tuple[str, InvalidSpeechError | DuplicateSpeechError]] = []
         self.bad = 0
         self.seen = 0
-        self.chunk: list[pa.Table] = []
-        self.chunk_ids: list[str] = []
-        self.chunk_text = 0
-        self.writer: concurrent.futures.ThreadPoolExecutor | None = None
-        self.writing: concurrent.futures.Future[StagedFragment] | None = None
 
-    def feed(self, block: Block) -> None:
-        """Check a block of loaded speeches; stage the chunk when it is full."""
-        ids: list[str] = []
-        for label, outcome in zip(block.labels, block.outcomes, strict=True):
+    def feed(self, chunk: Chunk) -> None:
+        """Check a chunk's speeches; keep its fragment, with the final ids."""
+        final_by_hash: dict[str, str] = {}
+        renamed = False
+        for label, outcome in zip(chunk.labels, chunk.outcomes, strict=True):
             self.seen += 1
             try:
                 if isinstance(outcome, InvalidSpeechError):
                     raise outcome
-                ids.append(self._check(label, outcome))
+                final = self._check(label, outcome)
             except (InvalidSpeechError, DuplicateSpeechError) as exc:
                 self.bad += 1
                 if len(self.problems) < self.max_errors:
                     self.problems.append((label, exc))
-                self._drop_everything()
             else:
                 self.batch.text_bytes += outcome.text_bytes
                 self.batch.words += outcome.words
-                self.chunk_text += outcome.text_bytes
-        if not self.bad and block.table is not None:
-            self.chunk.append(block.table)
-            self.chunk_ids.extend(ids)
-            if self.chunk_text >= self.chunk_bytes or len(self.chunk_ids) >= CHUNK_ROWS:
-                self._flush()
+                final_by_hash[outcome.text_sha256] = final
+                renamed |= final != (outcome.given_id or outcome.derived_id)
+        if self.bad:  # nothing of a bad batch is kept
+            if chunk.staged is not None:
+                chunk.staged.temp.unlink(missing_ok=True)
+            self.batch.discard()
+        elif chunk.staged is not None:
+            if renamed:  # an id taken earlier in the batch or in the corpus: derive again
+                self.batch.staged.append(_restage(self.corpus, chunk.staged, final_by_hash))
+            else:
+                self.batch.staged.append(chunk.staged)
         if self.progress is not None:
             self.progress(self.seen, self.batch.text_bytes)
 
     def finish(self, *, unlabelled: bool = False, always_list: bool = False) -> Batch:
-        """Stage the last chunk and return the batch, or raise naming every problem (the
-        staged files are then removed): the problem's own error when there is one (unless
-        ``always_list``), else :class:`BatchError`. ``unlabelled`` leaves the label out of
-        the message of a one-speech batch."""
+        """Return the batch, or raise naming every problem (the staged files are then
+        removed): the problem's own error when there is one (unless ``always_list``), else
+        :class:`BatchError`. ``unlabelled`` leaves the label out of the message of a
+        one-speech batch."""
         if not self.problems and not self.seen:
             raise InvalidSpeechError("no speeches to add; give at least one")
-        if not self.problems:
-            self._flush(background=False)
-        self._wait_for_writer()
         if self.problems:
             self.batch.discard()
             if self.bad == 1 and not always_list:
@@ -245,8 +230,7 @@ class Stager:
         return self.batch
 
     def close(self) -> None:
-        """Stop the writer thread and remove the staged files."""
-        self._wait_for_writer(check=False)
+        """Remove the staged files (after a commit, their data are linked in ``data/``)."""
         self.batch.remove_temporaries()
 
     def _check(self, label: str, loaded: Loaded) -> str:
@@ -286,78 +270,58 @@ class Stager:
         return (candidate in self.state.ids_ever or candidate in self.label_of_id
                 or candidate in self.reserved)
 
-    def _drop_everything(self) -> None:
-        """A bad batch writes nothing more: free the chunk and the staged files."""
-        self.chunk, self.chunk_ids = [], []
-        self._wait_for_writer(check=False)
-        self.batch.discard()
 
-    def _flush(self, *, background: bool = True) -> None:
-        """Stage the chunk: in the writer thread while more input is read, else here."""
-        chunk, ids = self.chunk, self.chunk_ids
-        self.chunk, self.chunk_ids, self.chunk_text = [], [], 0
-        if not chunk or not self.write:
-            return
-        import concurrent.futures
+@dataclass
+class Chunk:
+    """A chunk of speeches after loading: an outcome for each and, when all were valid
+    and writing was asked for, their fragment staged with provisional ids (the given id,
+    else the derived one, which the batch may still change)."""
 
-        import pyarrow as pa
-
-        table = _with_ids(pa.concat_tables(chunk), ids)
-        self._wait_for_writer()  # one chunk in the writer and one gathering: bounded
-        if not background:
-            self.batch.staged.append(_stage_table(self.corpus, table))
-            return
-        if self.writer is None:
-            self.writer = concurrent.futures.ThreadPoolExecutor(1)
-        self.writing = self.writer.submit(_stage_table, self.corpus, table)
-
-    def _wait_for_writer(self, *, check: bool = True) -> None:
-        writing, self.writing = self.writing, None
-        if writing is not None:
-            try:
-                self.batch.staged.append(writing.result())
-            except BaseException:
-                if check:
-                    raise
-        if self.writing is None and self.writer is not None and not check:
-            self.writer.shutdown()
-            self.writer = None
+    labels: list[str]
+    outcomes: list[Loaded | InvalidSpeechError]
+    staged: StagedFragment | None
 
 
-def load_block(block: list[tuple[str, Loader]]) -> Block:
-    """Run the loaders of a block; the valid speeches become Arrow rows."""
+def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write: bool) -> Chunk:
+    """Load, validate and (when ``write``) stage a chunk as one fragment; run in a worker
+    process for large imports. ``owner`` is the committing process's id, which names the
+    staged file, so that no other writer takes it for a crashed writer's leftover."""
     from policyspeech.fragments import records_to_table
 
     outcomes: list[Loaded | InvalidSpeechError] = []
     records: list[Record] = []
-    for _label, load in block:
+    for _label, load in items:
         try:
             record = load()
         except InvalidSpeechError as exc:
             outcomes.append(exc)
             continue
         text = record["text"]
+        provisional = record["id"] or derive_id(record)
         outcomes.append(Loaded(
             given_id=record["id"],
-            derived_id=derive_id(record) if record["id"] is None else record["id"],
+            derived_id=provisional,
             text_sha256=record["text_sha256"],
             text_bytes=len(text) if text.isascii() else len(text.encode("utf-8")),
             words=record["word_count"],
         ))
-        records.append({**record, "id": record["id"] or ""})
-    table = records_to_table(records, sort=False, bulk=len(block) > 1) if records else None
-    return Block([label for label, _ in block], outcomes, table)
+        record["id"] = provisional
+        records.append(record)
+    staged = None
+    if write and records and len(records) == len(items):
+        table = records_to_table(records, bulk=len(records) > 1)
+        staged = _stage_table(Path(corpus), table, owner)
+    return Chunk([label for label, _ in items], outcomes, staged)
 
 
-def loaded_blocks(items: Iterable[tuple[str, Loader]], workers: int = 1) -> Iterator[Block]:
-    """Load the speeches in blocks, in order; with ``workers`` > 1, in that many processes.
-
-    At most ``workers * WINDOW_PER_WORKER`` blocks are in flight at once, so the input is
-    read only as fast as it is checked (bounded memory).
-    """
+def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers: int = 1,
+                  write: bool = True) -> Iterator[Chunk]:
+    """Load and stage the speeches chunk by chunk, in order; with ``workers`` > 1, in
+    that many processes, at most ``workers + 1`` chunks in flight (bounded memory)."""
+    owner = os.getpid()
     if workers <= 1:
-        for block in _blocks(items, BLOCK_ITEMS):
-            yield load_block(block)
+        for chunk in _chunks(items):
+            yield stage_chunk(chunk, str(corpus), owner, write)
         return
     import concurrent.futures
     import multiprocessing
@@ -365,30 +329,73 @@ def loaded_blocks(items: Iterable[tuple[str, Loader]], workers: int = 1) -> Iter
 
     context = multiprocessing.get_context("spawn")  # never fork a process that has threads
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: deque[concurrent.futures.Future[Block]] = deque()
-        for block in _blocks(items, BLOCK_ITEMS):
-            pending.append(pool.submit(load_block, block))
-            if len(pending) >= workers * WINDOW_PER_WORKER:
+        pending: deque[concurrent.futures.Future[Chunk]] = deque()
+        try:
+            for chunk in _chunks(items):
+                pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        finally:  # an error or an abandoned batch: remove what the workers staged
+            for future in pending:
+                future.cancel()
+            for future in pending:
+                if not future.cancelled() and future.exception() is None:
+                    staged = future.result().staged
+                    if staged is not None:
+                        staged.temp.unlink(missing_ok=True)
 
 
-def _blocks(items: Iterable[tuple[str, Loader]], size: int) -> Iterator[list[tuple[str, Loader]]]:
-    block: list[tuple[str, Loader]] = []
+def _chunks(items: Iterable[tuple[str, Loader]]) -> Iterator[list[tuple[str, Loader]]]:
+    """Groups of about :data:`CHUNK_TEXT_BYTES` of input (or :data:`CHUNK_ROWS` speeches)."""
+    limit = CHUNK_TEXT_BYTES
+    chunk: list[tuple[str, Loader]] = []
+    size = 0
     for item in items:
-        block.append(item)
-        if len(block) == size:
-            yield block
-            block = []
-    if block:
-        yield block
+        chunk.append(item)
+        size += _input_size(item[1])
+        if size >= limit or len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _input_size(load: Loader) -> int:
+    """Bytes a loader will read: its raw line, or its file's size (an estimate else)."""
+    if isinstance(load, functools.partial) and load.args:
+        first = load.args[0]
+        if isinstance(first, bytes):
+            return len(first)
+        if isinstance(first, Path):
+            try:
+                return first.stat().st_size
+            except OSError:
+                return 0
+        if isinstance(first, dict):
+            return len(str(first.get("text", "")))
+    return 1
+
+
+def _restage(corpus: Path, staged: StagedFragment, final_by_hash: dict[str, str]
+             ) -> StagedFragment:
+    """The staged fragment again, its provisional ids replaced by the final ones."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(staged.temp)
+    ids = [final_by_hash[h] for h in table["text_sha256"].to_pylist()]
+    restaged = _stage_table(corpus, _with_ids(table, ids))
+    staged.temp.unlink(missing_ok=True)
+    return restaged
 
 
 def _with_ids(table: pa.Table, ids: list[str]) -> pa.Table:
     """``table`` with its ``id`` column replaced, sorted by date then id (fragment order)."""
     position = table.schema.get_field_index("id")
     table = table.set_column(position, table.schema.field("id"), string_array(ids))
+    if table.num_rows < 2:  # nothing to sort (and no need to load Arrow's compute module)
+        return table
     return table.sort_by([("date", "ascending"), ("id", "ascending")])
 
 
@@ -409,15 +416,16 @@ def string_array(values: list[str]) -> pa.Array:
                                        pa.py_buffer(b"".join(encoded)))
 
 
-def _stage_table(corpus: Path, table: pa.Table) -> StagedFragment:
-    """Encode ``table`` as a fragment and write it durably to the staging folder."""
+def _stage_table(corpus: Path, table: pa.Table, owner: int | None = None) -> StagedFragment:
+    """Encode ``table`` as a fragment and write it durably to the staging folder, in a
+    file named after the ``owner`` process (this one by default)."""
     from policyspeech.fragments import encode_fragment
     from policyspeech.fsutil import write_durably
 
     data, info = encode_fragment(table)
     staging = corpus / STAGING
     staging.mkdir(exist_ok=True)
-    temp = staging / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+    temp = staging / f"{TEMP_PREFIX}{owner or os.getpid()}-{secrets.token_hex(8)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -162,7 +162,7 @@ class HeadState:
             data.update(ids="\n".join(self.hash_by_id),
                         hashes="".join(self.hash_by_id.values()),
                         retired="\n".join(self.ids_ever.difference(self.hash_by_id)),
-                        pending=self.pending)
+                        pending=[{**c, "ids": "\n".join(c["ids"])} for c in self.pending])
         return data
 
     @classmethod
@@ -180,7 +180,8 @@ class HeadState:
             state.ids_ever = set(ids)
             if data["retired"]:
                 state.ids_ever.update(data["retired"].split("\n"))
-            state.pending = data["pending"]
+            state.pending = [{**c, "ids": c["ids"].split("\n") if c["ids"] else []}
+                             for c in data["pending"]]
         return state
 
 

@@ -317,15 +317,15 @@ class Corpus:
         A bad batch raises the one problem's own error, or
         :class:`~policyspeech.errors.BatchError` when there are several (or always, with
         ``always_list``)."""
-        from policyspeech.batch import Stager, loaded_blocks
+        from policyspeech.batch import Stager, loaded_chunks
 
         if not dry_run:
             self.check_writable()
-        stager = Stager(self.path, self.head(), write=not dry_run, max_errors=max_errors,
-                        reserved=reserved, progress=progress)
+        stager = Stager(self.path, self.head(), max_errors=max_errors, reserved=reserved,
+                        progress=progress)
         try:
-            for block in loaded_blocks(items, workers):
-                stager.feed(block)
+            for chunk in loaded_chunks(items, self.path, workers=workers, write=not dry_run):
+                stager.feed(chunk)
             batch = stager.finish(unlabelled=unlabelled, always_list=always_list)
             if dry_run:
                 return batch
