@@ -32,8 +32,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policyspeech.schema import arrow_schema
-
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -49,9 +47,19 @@ def cache_folder() -> Path:
     return Path(base) / "policyspeech"
 
 
+def cache_schema() -> pa.Schema:
+    """The schema of the cached files: the one ``datasets`` derives from the corpus's
+    Features (nullable fields, its ``huggingface`` metadata), so that a ``Dataset`` built
+    on the files needs no cast."""
+    from policyspeech.schema import features
+
+    schema: pa.Schema = features().arrow_schema
+    return schema
+
+
 def schema_key() -> str:
-    """Part of every cache file's name: a new canonical schema never reuses old files."""
-    return hashlib.sha256(arrow_schema().serialize().to_pybytes()).hexdigest()[:12]
+    """Part of every cache file's name: a new schema never reuses old files."""
+    return hashlib.sha256(cache_schema().serialize().to_pybytes()).hexdigest()[:12]
 
 
 def cached_arrow_files(fragments: Sequence[os.PathLike[str]], cache: Path | None = None,
@@ -78,7 +86,7 @@ def _convert(fragment: Path, target: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema()
+    schema = cache_schema()
     temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     try:
         source = pq.ParquetFile(fragment, page_checksum_verification=True)
@@ -91,6 +99,8 @@ def _convert(fragment: Path, target: Path) -> None:
 
 
 def _canonical(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` in the cache's schema (only nullability differs from the canonical one,
+    so the cast copies no data)."""
     if batch.schema.equals(schema, check_metadata=False):
         return batch
     return batch.cast(schema)
