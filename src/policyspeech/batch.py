@@ -286,7 +286,7 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
     """Load, validate and (when ``write``) stage a chunk as one fragment; run in a worker
     process for large imports. ``owner`` is the committing process's id, which names the
     staged file, so that no other writer takes it for a crashed writer's leftover."""
-    from policyspeech.fragments import records_to_table
+    from policyspeech.fragments import FEW_ROWS, records_to_table
 
     outcomes: list[Loaded | InvalidSpeechError] = []
     records: list[Record] = []
@@ -302,7 +302,7 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
             given_id=record["id"],
             derived_id=provisional,
             text_sha256=record["text_sha256"],
-            text_bytes=len(text) if text.isascii() else len(text.encode("utf-8")),
+            text_bytes=len(text) if text.isascii() else -1,  # -1: counted below
             words=record["word_count"],
         ))
         record["id"] = provisional
@@ -311,6 +311,12 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
     if write and records and len(records) == len(items):
         table = records_to_table(records, bulk=len(records) > 1)
         staged = _stage_table(Path(corpus), table, owner)
+    if staged is not None and len(records) > FEW_ROWS:  # read off the Arrow column
+        sizes = dict(zip(staged.hashes, _utf8_lengths(table), strict=True))
+    else:  # (a few: not worth loading Arrow's compute module for)
+        sizes = {r["text_sha256"]: len(r["text"].encode("utf-8")) for r in records}
+    outcomes = [o._replace(text_bytes=sizes[o.text_sha256]) if isinstance(o, Loaded)
+                and o.text_bytes < 0 else o for o in outcomes]
     return Chunk([label for label, _ in items], outcomes, staged)
 
 
@@ -376,6 +382,14 @@ def _input_size(load: Loader) -> int:
         if isinstance(first, dict):
             return len(str(first.get("text", "")))
     return 1
+
+
+def _utf8_lengths(table: pa.Table) -> list[int]:
+    """The UTF-8 length of every text, from the Arrow column (no Python string encoded)."""
+    import pyarrow.compute as pc
+
+    lengths: list[int] = pc.binary_length(table["text"]).to_pylist()
+    return lengths
 
 
 def _restage(corpus: Path, staged: StagedFragment, final_by_hash: dict[str, str]

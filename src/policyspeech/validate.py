@@ -108,15 +108,21 @@ def derive_id(record: Mapping[str, Any]) -> str:
     return cut[: cut.rfind("-")] if cut.rfind("-") > len(stem) else cut.rstrip("-")
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(text: str) -> str:
     """Lower-case ASCII slug of ``text``: accents dropped, other characters become hyphens.
 
     >>> slugify("Security Minister's speech: after Brexit!")
     'security-minister-s-speech-after-brexit'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if text.isascii():  # nothing to decompose (the common case, and much faster)
+        ascii_text = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return _NOT_SLUG.sub("-", ascii_text).strip("-")
 
 
 def check_id(value: str) -> str:
