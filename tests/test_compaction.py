@@ -66,3 +66,22 @@ def test_compact_with_nothing_to_merge_changes_nothing(corpus: Corpus) -> None:
     corpus.add(make_speech(1))
     before = operations(corpus)
     assert corpus.compact() == 0 and operations(corpus) == before
+
+
+def test_large_fragments_do_not_make_every_add_compact(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(4):  # four "large" fragments (as a bulk import leaves them)
+        corpus.add_all([make_speech(100 * n + k, text=f"Speech {n} {k}. " * 300)
+                        for k in range(5)])
+    monkeypatch.setattr(store, "AUTO_COMPACT_FRAGMENTS", 3)
+    monkeypatch.setattr(store, "SMALL_FRAGMENT_BYTES", min(
+        info["bytes"] for info in corpus.head().fragments.values()))
+    assert "compact" not in operations(corpus)
+    for n in range(3):
+        corpus.add(make_speech(1_000 + n))
+    assert "compact" not in operations(corpus)  # 3 small ones: not past the threshold
+    corpus.add(make_speech(2_000))
+    assert operations(corpus)[-1] == "compact"
+    corpus.add(make_speech(3_000))
+    assert operations(corpus)[-1] == "add"  # the merged one and a new one: no compaction
+    assert len(corpus.head().fragments) == 4 + 2

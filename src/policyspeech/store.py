@@ -70,7 +70,7 @@ SMALL_FRAGMENT_BYTES = 16 * 2**20
 COMPACT_GROUP_BYTES = 64 * 2**20
 """Compaction merges small fragments into fragments of about this size at most."""
 AUTO_COMPACT_FRAGMENTS = 50
-"""Writers compact by themselves past this many unreleased fragments: each costs a read
+"""Writers compact by themselves past this many small unreleased fragments: each costs a read
 about a millisecond (footer, scan set-up), so that a head just under the threshold
 reads within about 1.3× of the same records compacted (`benchmarks/run.py`)."""
 AUTO_COMPACT_BYTES = 64 * 2**20
@@ -497,12 +497,16 @@ class Corpus:
         return len(entry["removed"])
 
     def _compact_if_due(self) -> None:
-        """Compact when many small fragments have gathered (called under the lock)."""
+        """Compact when many small fragments have gathered (called under the lock).
+
+        Only small fragments count: they are what compaction merges (a bulk import's
+        large fragments stay, and each costs a read little beside its size), so a head
+        with many large fragments does not compact again after every add.
+        """
         state = self.head()
-        unreleased = [info for path, info in state.fragments.items()
-                      if path not in state.released_fragments]
-        small_bytes = sum(i["bytes"] for i in unreleased if i["bytes"] < SMALL_FRAGMENT_BYTES)
-        if len(unreleased) > AUTO_COMPACT_FRAGMENTS or small_bytes >= AUTO_COMPACT_BYTES:
+        small = [info["bytes"] for path, info in state.fragments.items()
+                 if path not in state.released_fragments and info["bytes"] < SMALL_FRAGMENT_BYTES]
+        if len(small) > AUTO_COMPACT_FRAGMENTS or sum(small) >= AUTO_COMPACT_BYTES:
             self._compact_unreleased()
 
     def _write_manifest(self, version: str, bump: str, notes: str) -> dict[str, Any]:
