@@ -47,6 +47,38 @@ def cache_folder() -> Path:
     return Path(base) / "policyspeech"
 
 
+def cache_usage(cache: Path | None = None) -> dict[str, tuple[int, int]]:
+    """Files and bytes in each part of the cache: ``arrow`` (one file per fragment) and
+    ``heads`` (the snapshots of :mod:`policyspeech.snapshot`).
+
+    >>> import tempfile
+    >>> cache_usage(Path(tempfile.mkdtemp()))
+    {'arrow': (0, 0), 'heads': (0, 0)}
+    """
+    folder = cache or cache_folder()
+    usage = {}
+    for part in ("arrow", "heads"):
+        files = [p for p in (folder / part).glob("*") if p.is_file()] \
+            if (folder / part).is_dir() else []
+        usage[part] = (len(files), sum(p.stat().st_size for p in files))
+    return usage
+
+
+def clear_cache(cache: Path | None = None) -> int:
+    """Remove every file of the cache (always safe: it is rebuilt on use); return how
+    many bytes were freed."""
+    folder = cache or cache_folder()
+    freed = 0
+    for part in ("arrow", "heads"):
+        if not (folder / part).is_dir():
+            continue
+        for path in (folder / part).iterdir():
+            if path.is_file():
+                freed += path.stat().st_size
+                path.unlink(missing_ok=True)
+    return freed
+
+
 def cache_schema() -> pa.Schema:
     """The schema of the cached files: the one ``datasets`` derives from the corpus's
     Features (nullable fields, its ``huggingface`` metadata), so that a ``Dataset`` built

@@ -725,15 +725,42 @@ def trends(
 @app.command()
 @user_errors
 def compact(ctx: typer.Context) -> None:
-    """Merge the head's unreleased fragments into one (released ones are never rewritten).
+    """Merge the head's small unreleased fragments into sorted ones (released fragments
+    and the large fragments of an import are never rewritten).
 
     Example: policyspeech compact
     """
     from policyspeech.store import Corpus
 
-    merged = Corpus(_corpus_path(ctx, None)).compact()
-    typer.echo(f"merged {merged} fragments into one" if merged else
-               "nothing to compact: the head has at most one unreleased fragment")
+    corpus = Corpus(_corpus_path(ctx, None))
+    before = len(corpus.head().fragments)
+    merged = corpus.compact()
+    made = len(corpus.head().fragments) - (before - merged)
+    typer.echo(f"merged {merged} fragments into {'one' if made == 1 else made}" if merged else
+               "nothing to compact: the head has fewer than two small unreleased fragments")
+
+
+@app.command()
+@user_errors
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every cached file (safe: "
+                     "they are rebuilt when needed).")] = False,
+) -> None:
+    """Show (or clear) the user cache: the Arrow files that load_dataset memory-maps and
+    the snapshots that open large corpora quickly. Set POLICYSPEECH_CACHE to move it.
+
+    Example: policyspeech cache --clear
+    """
+    from policyspeech.arrowcache import cache_folder, cache_usage, clear_cache
+
+    if clear:
+        freed = clear_cache()
+        typer.echo(f"cleared {cache_folder()}: {freed / 1e6:,.1f} MB freed")
+        return
+    typer.echo(f"cache: {cache_folder()}")
+    for part, (count, size) in cache_usage().items():
+        what = {"arrow": "Arrow files (load_dataset)", "heads": "head snapshots"}[part]
+        typer.echo(f"  {what}: {count:,} files, {size / 1e6:,.1f} MB")
 
 
 @app.command()
