@@ -31,20 +31,17 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from policyspeech.errors import BatchError, CorpusError, DuplicateSpeechError, InvalidSpeechError
-from policyspeech.fsutil import STAGING, TEMP_PREFIX, crash_point, fsync_dir
+from policyspeech.fsutil import STAGING, crash_point, fsync_dir, write_staged
 from policyspeech.log import HeadState
 from policyspeech.validate import Record, derive_id, validate_speech
 
 if TYPE_CHECKING:
-    import concurrent.futures
-
     import pyarrow as pa
 
 CHUNK_TEXT_BYTES = 64 * 2**20
@@ -141,21 +138,16 @@ class Batch:
         self.base_seq = state.seq
 
     def _derive_again(self, corpus: Path, state: HeadState) -> None:
-        import pyarrow.parquet as pq
-
         renamed: dict[str, str] = {}
         kept = set(self.ids) - self.derived
         for old in self.ids:
             if old in self.derived and old in state.ids_ever:
                 renamed[old] = unique_id(old, lambda c: c in state.ids_ever or c in kept
                                          or c in renamed.values() or c in self.derived)
-        restaged = []
-        for fragment in self.staged:
-            table = pq.read_table(fragment.temp)
-            ids = [renamed.get(i, i) for i in table["id"].to_pylist()]
-            restaged.append(_stage_table(corpus, _with_ids(table, ids)))
-            fragment.temp.unlink(missing_ok=True)
-        self.staged = restaged
+        self.staged = [_restage(corpus, fragment, {
+            digest: renamed.get(i, i) for i, digest in zip(fragment.ids, fragment.hashes,
+                                                           strict=True)})
+            for fragment in self.staged]
         self.ids = [renamed.get(i, i) for i in self.ids]
         self.derived = {renamed.get(i, i) for i in self.derived}
 
@@ -434,19 +426,9 @@ def _stage_table(corpus: Path, table: pa.Table, owner: int | None = None) -> Sta
     """Encode ``table`` as a fragment and write it durably to the staging folder, in a
     file named after the ``owner`` process (this one by default)."""
     from policyspeech.fragments import encode_fragment
-    from policyspeech.fsutil import write_durably
 
     data, info = encode_fragment(table)
-    staging = corpus / STAGING
-    staging.mkdir(exist_ok=True)
-    temp = staging / f"{TEMP_PREFIX}{owner or os.getpid()}-{secrets.token_hex(8)}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write_durably(handle, data, "fragment")
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    temp = write_staged(corpus / STAGING, data, "fragment", owner)
     return StagedFragment(temp, info, table["id"].to_pylist(),
                           table["text_sha256"].to_pylist())
 

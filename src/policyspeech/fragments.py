@@ -44,10 +44,9 @@ FragmentInfo = dict[str, Any]
 """What the log records of a fragment: path, sha256, rows, bytes, languages, licenses."""
 
 
-def records_to_table(records: Sequence[dict[str, Any]], *, sort: bool = True,
+def records_to_table(records: Sequence[dict[str, Any]], *,
                      bulk: bool | None = None) -> pa.Table:
-    """Build a canonical Arrow table of ``records``, sorted by date then id (unless not
-    ``sort``).
+    """Build a canonical Arrow table of ``records``, sorted by date then id.
 
     A few rows go through Arrow's JSON reader with the canonical schema as its explicit
     schema: a C++ conversion that, unlike ``pa.array`` on Python lists, does not import
@@ -58,8 +57,7 @@ def records_to_table(records: Sequence[dict[str, Any]], *, sort: bool = True,
     import pyarrow as pa
     import pyarrow.json as pajson
 
-    ordered = sorted(records, key=lambda record: (record["date"], record["id"])) if sort \
-        else records
+    ordered = sorted(records, key=lambda record: (record["date"], record["id"]))
     schema = arrow_schema()
     if bulk or (bulk is None and len(ordered) > FEW_ROWS):
         return pa.Table.from_pydict(

@@ -72,16 +72,28 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def temporary_file(staging: Path) -> Iterator[tuple[Path, BinaryIO]]:
-    """Yield a new temporary file in ``staging`` (created if need be); removed on exit."""
+def temporary_file(staging: Path, owner: int | None = None) -> Iterator[tuple[Path, BinaryIO]]:
+    """Yield a new temporary file in ``staging`` (created if need be), named after the
+    ``owner`` process (this one by default); removed on exit."""
     staging.mkdir(exist_ok=True)
-    path = staging / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+    path = staging / f"{TEMP_PREFIX}{owner or os.getpid()}-{secrets.token_hex(8)}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield path, handle
     finally:
         path.unlink(missing_ok=True)
+
+
+def write_staged(staging: Path, data: bytes | memoryview, kind: str,
+                 owner: int | None = None) -> Path:
+    """Write ``data`` durably to a new temporary file in ``staging`` that is kept (the
+    caller links it to its final name, or removes it); return its path."""
+    with temporary_file(staging, owner) as (temp, handle):
+        write_durably(handle, data, kind)
+        kept = temp.with_name(temp.name + "-staged")
+        os.rename(temp, kept)  # out of the way of the context's clean-up
+    return kept
 
 
 def link_new(temp: Path, final: Path, kind: str = "file") -> bool:
