@@ -14,6 +14,9 @@ from policyspeech.store import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_2cd032a15e885a1c.txt"
+REALDATA = REPO.parent / "shared" / "realdata"
+"""Real corpora this project did not write (``../shared/realdata`` beside the project);
+tests that read them are skipped when the folder is absent."""
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +30,14 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("POLICYSPEECH_CORPUS", raising=False)
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """The folder of real corpora; the test is skipped when it is absent."""
+    if not (REALDATA / "README.md").is_file():
+        pytest.skip(f"no real corpora at {REALDATA}")
+    return REALDATA
 
 
 @pytest.fixture

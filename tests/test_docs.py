@@ -12,8 +12,9 @@ import policyspeech
 from tests.conftest import REPO
 from tests.test_cli import COMMANDS
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(policyspeech.__path__, "policyspeech.")
+MODULES = sorted(m.name for m in pkgutil.walk_packages(policyspeech.__path__, "policyspeech.")
                  if m.name != "policyspeech.__main__")
+"""Every module, those of subpackages (the adapters) included."""
 
 
 @pytest.mark.parametrize("name", ["policyspeech", *MODULES])

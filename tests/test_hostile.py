@@ -50,8 +50,8 @@ def test_a_batch_of_a_thousand_whose_last_speech_is_bad(tmp_path: Path) -> None:
     result = run("--corpus", str(folder), "import", str(batch))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: {batch}:1000: country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB' for "
-        "the United Kingdom", "error: 1 bad record; nothing was imported"]
+        f"error: {batch}:1000: country 'UK' is not a country code; use 'GB' (United Kingdom)",
+        "error: 1 bad record; nothing was imported"]
     assert tree_digest(folder) == before
 
 
@@ -65,7 +65,7 @@ def test_a_corpus_from_a_newer_schema_major_version(tmp_path: Path) -> None:
     speech = tmp_path / "s.txt"
     speech.write_text("Text.")
     one_error_line(run("--corpus", str(folder), "add", str(speech), *META),
-                   "uses schema 2.0.0, newer than this policyspeech (1.0.0); upgrade policyspeech")
+                   "uses schema 2.0.0, newer than this policyspeech (1.1.0); upgrade policyspeech")
     one_error_line(run("--corpus", str(folder), "list"), "upgrade policyspeech")
     assert tree_digest(folder) == before
 

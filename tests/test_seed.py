@@ -52,4 +52,4 @@ def test_rebuilding_from_seeds_gives_the_shipped_record(tmp_path: Path) -> None:
     rebuilt = ps.read(folder).to_dicts()
     shipped = ps.read(REPO / "corpus").to_dicts()
     assert rebuilt == shipped
-    assert Corpus(folder).head().id_by_hash == Corpus(REPO / "corpus").head().id_by_hash
+    assert Corpus(folder).head().key_by_id == Corpus(REPO / "corpus").head().key_by_id

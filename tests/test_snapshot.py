@@ -66,15 +66,15 @@ def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
 
     monkeypatch.setattr(store, "SNAPSHOT_AFTER_IDS", 3)
     corpus.add_all([make_speech(n) for n in range(4)])
-    corpus.retract(corpus.head().id_by_hash[next(iter(corpus.head().id_by_hash))],
-                   reason="test")
+    corpus.retract(next(iter(corpus.head().hash_by_id)), reason="test")
     writer = Corpus(corpus.path)
     writer.head()  # applies 4 ids: saves the full snapshot
     cached = snapshot.load(corpus.path, full=True)
     rebuilt = advance(corpus.path, HeadState())
     assert cached is not None and not cached.light
-    for name in ("seq", "entry_sha256", "fragments", "ids_ever", "hash_by_id", "id_by_hash",
-                 "releases", "released_fragments", "fragments_ever", "pending"):
+    for name in ("seq", "entry_sha256", "fragments", "ids_ever", "hash_by_id", "key_by_id",
+                 "id_by_key", "retracted", "keyless", "releases", "released_fragments",
+                 "fragments_ever", "pending"):
         assert getattr(cached, name) == getattr(rebuilt, name), name
     read: list[int] = []
     original = log.read_entry
@@ -82,4 +82,6 @@ def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
                         lambda path, seq: read.append(seq) or original(path, seq))
     with pytest.raises(Exception, match="already in the corpus"):
         Corpus(corpus.path).add(make_speech(1))  # the duplicate check works from the cache
+    with pytest.raises(Exception, match="was retracted from the corpus"):
+        Corpus(corpus.path).add(make_speech(0))
     assert 0 not in read and 1 not in read

@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
+from policyspeech.schema import SCHEMA_VERSION
 from policyspeech.store import Corpus
 from tests.conftest import make_speech
 
@@ -75,7 +76,7 @@ class CorpusMachine(RuleBasedStateMachine):
     def releases_are_unchanged(self) -> None:
         for version, (fingerprint, model) in self.releases.items():
             paths = self.corpus.fragment_paths(version)
-            assert fingerprint_paths(paths, "1.0.0") == fingerprint
+            assert fingerprint_paths(paths, SCHEMA_VERSION) == fingerprint
             frame = ps.read(self.corpus.path, version=version, columns=["id", "text", "party"])
             assert {r["id"]: (r["text"], r["party"]) for r in frame.to_dicts()} == model
 

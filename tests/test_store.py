@@ -93,18 +93,27 @@ def test_row_groups_of_about_a_thousand_rows(corpus: Corpus) -> None:
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 500]
 
 
-def test_duplicate_text_is_rejected_naming_the_existing_id(corpus: Corpus) -> None:
+def test_the_same_speech_is_rejected_naming_the_existing_id(corpus: Corpus) -> None:
     existing = corpus.add(make_speech(1))
     before = tree_digest(corpus.path)
-    with pytest.raises(DuplicateSpeechError, match=f"already in the corpus as '{existing}'"):
-        corpus.add(make_speech(1, title="Another title", speaker="Someone Else"))
+    with pytest.raises(DuplicateSpeechError, match=f"already in the corpus as '{existing}' "
+                       r"\(same text, speaker, date and source\)"):
+        corpus.add(make_speech(1, title="Another title", speaker="ADA LOVELACE"))
     assert tree_digest(corpus.path) == before
+
+
+def test_the_same_words_by_another_speaker_on_another_day_or_source_are_other_speeches(
+        corpus: Corpus) -> None:
+    oath = make_speech(1, text="Ich gelobe.")
+    ids = corpus.add_all([oath, {**oath, "speaker": "Someone Else"},
+                          {**oath, "date": "2019-10-31"}, {**oath, "source_id": "u2"}])
+    assert len(set(ids)) == 4 and corpus.head().rows == 4
 
 
 def test_ids_are_unique_and_never_reused(corpus: Corpus) -> None:
     first = corpus.add(make_speech(1))
-    second = corpus.add(make_speech(2, title="Speech number 1"))  # same derived id
-    assert second == f"{first}-2"
+    second = corpus.add(make_speech(2, title="Speech number 1"))  # same stem, another speech
+    assert second != first and second.rsplit("-", 1)[0] == first.rsplit("-", 1)[0]
     with pytest.raises(DuplicateSpeechError, match="id 'given-id' is already used"):
         corpus.add_all([make_speech(3, id="given-id")])
         corpus.add(make_speech(4, id="given-id"))
@@ -116,7 +125,7 @@ def test_add_all_is_all_or_nothing(corpus: Corpus) -> None:
     batch = [make_speech(n) for n in range(1, 1_000)] + [make_speech(1_000, country="UK")]
     with pytest.raises(InvalidSpeechError, match="speech 1000: country 'UK'"):
         corpus.add_all(batch)
-    with pytest.raises(DuplicateSpeechError, match="speech 3: has the same text as speech 1"):
+    with pytest.raises(DuplicateSpeechError, match=r"speech 3: is the same speech .* as speech 1"):
         corpus.add_all([make_speech(7), make_speech(8), make_speech(7)])
     with pytest.raises(DuplicateSpeechError, match="speech 2: this speech is already in"):
         corpus.add_all([make_speech(9), make_speech(0)])

@@ -152,7 +152,8 @@ class Harness:
         v += [f"verify: {p}" for p in problems]
         state = corpus.head()
         hashes = [text_hash(f) for f in batch] if outcome.operation != "release" else []
-        found = [h in state.id_by_hash for h in hashes]
+        present = set(state.hash_by_id.values())
+        found = [h in present for h in hashes]
         if hashes:
             outcome.committed = all(found)
             if any(found) and not all(found):
@@ -175,7 +176,8 @@ class Harness:
         for version, fingerprint in self.fingerprints.items():
             if now.get(version) != fingerprint:
                 v.append(f"release {version} fingerprint changed")
-            actual = fingerprint_paths(corpus.fragment_paths(version), "1.0.0")
+            actual = fingerprint_paths(corpus.fragment_paths(version),
+                                       corpus.manifest(version)["schema_version"])
             if actual != fingerprint:
                 v.append(f"release {version}: its files no longer give its fingerprint")
         if outcome.operation == "release":

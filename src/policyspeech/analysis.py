@@ -21,7 +21,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +56,7 @@ STOPWORDS_EN = frozenset([
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = {"version", "speaker", "country", "theme", "since", "until"}
+    allowed = {"version", "speaker", "country", "language", "theme", "since", "until"}
     unknown = set(filters) - allowed
     if unknown:
         raise CorpusError(f"unknown filter '{sorted(unknown)[0]}'; use "
@@ -90,29 +92,61 @@ def stats(corpus: Any = None, *, by: str | Sequence[str] = "speaker",
           **filters: Any) -> pl.DataFrame:
     """Speeches, words, first and last date per group of one or two keys.
 
-    A speech with several themes counts once in each of its themes.
+    A speech with several themes counts once in each of its themes. ``first`` and
+    ``last`` are dates at their precision (``2023``, ``2019-10``, ``2019-10-30``): the
+    earliest start and the latest end of the group's speeches.
     """
     import polars as pl
 
     from policyspeech.loaders import scan
 
     keys = _check_keys(by)
-    columns = sorted({"date", "word_count", *(k for k in keys if k != "year"),
+    columns = sorted({"date", "date_precision", "word_count",
+                      *(k for k in keys if k != "year"),
                       *(["themes"] if "theme" in keys else [])} - {"theme"})
     frame = _with_keys(scan(corpus, columns=columns, **_filters(filters)), keys)
+    frame = frame.with_columns(shown=date_at_precision(), end=_period_end())
     return (frame.group_by(keys)
             .agg(speeches=pl.len(), words=pl.col("word_count").cast(pl.Int64).sum(),
-                 first=pl.col("date").min(), last=pl.col("date").max())
+                 first=pl.col("shown").sort_by("date").first(),
+                 last=pl.col("shown").sort_by("end").last())
             .sort(["speeches", *keys], descending=[True, *[False] * len(keys)])
             .collect())
+
+
+def date_at_precision(date: str = "date", precision: str = "date_precision") -> pl.Expr:
+    """A polars expression: ``date`` written at its precision (``2023``, ``2019-10``)."""
+    import polars as pl
+
+    column = pl.col(date)
+    return (pl.when(pl.col(precision) == "year").then(column.dt.strftime("%Y"))
+            .when(pl.col(precision) == "month").then(column.dt.strftime("%Y-%m"))
+            .otherwise(column.dt.strftime("%Y-%m-%d")))
+
+
+def _period_end() -> pl.Expr:
+    import polars as pl
+
+    column = pl.col("date")
+    return (pl.when(pl.col("date_precision") == "year")
+            .then(pl.date(column.dt.year(), 12, 31))
+            .when(pl.col("date_precision") == "month").then(column.dt.month_end())
+            .otherwise(column))
 
 
 def term_pattern(term: str, *, regex: bool = False, case_sensitive: bool = False) -> str:
     """The regular expression that ``kwic`` searches for.
 
+    The term is NFC, like the stored texts. Without ``case_sensitive`` a word matches by
+    full Unicode case folding, so that ``STRASSE`` finds ``Straße`` (and ``Straße``
+    finds ``STRASSE``), which simple case-insensitive matching misses.
+
     >>> term_pattern("organised crime")
     '(?i)\\\\borganised\\\\s+crime\\\\b'
+    >>> term_pattern("STRASSE")  # also the ligatures that fold to "st"
+    '(?i)\\\\b(?:st|ﬅ|ﬆ)ra(?:ss|ß|ẞ)e\\\\b'
     """
+    term = unicodedata.normalize("NFC", term)
     if not term.strip():
         raise CorpusError("give a word, a phrase or (with --regex) a regular expression")
     if regex:
@@ -121,9 +155,45 @@ def term_pattern(term: str, *, regex: bool = False, case_sensitive: bool = False
         except re.error as exc:
             raise CorpusError(f"'{term}' is not a valid regular expression ({exc})") from None
         body = term
-    else:
+    elif case_sensitive:
         body = r"\b" + r"\s+".join(re.escape(word) for word in term.split()) + r"\b"
+    else:
+        body = r"\b" + r"\s+".join(_folded(word) for word in term.split()) + r"\b"
     return body if case_sensitive else f"(?i){body}"
+
+
+def _folded(word: str) -> str:
+    """A pattern for ``word`` under full case folding: wherever the folded word holds the
+    expansion of a character that folds to several (``ß`` -> ``ss``), that character
+    matches too."""
+    folded = word.casefold()
+    expansions = _multi_folds()
+    parts = []
+    position = 0
+    while position < len(folded):
+        for size in (3, 2):
+            piece = folded[position:position + size]
+            if len(piece) == size and piece in expansions:
+                choices = [re.escape(piece), *expansions[piece]]
+                parts.append(f"(?:{'|'.join(choices)})")
+                position += size
+                break
+        else:
+            parts.append(re.escape(folded[position]))
+            position += 1
+    return "".join(parts)
+
+
+@functools.cache
+def _multi_folds() -> dict[str, list[str]]:
+    """Every character whose case folding is several characters, by that folding."""
+    table: dict[str, list[str]] = {}
+    for code in range(0x80, 0x20000):
+        char = chr(code)
+        folded = char.casefold()
+        if len(folded) > 1 and unicodedata.category(char) != "Cs":
+            table.setdefault(folded, []).append(char)
+    return table
 
 
 def kwic(term: str, corpus: Any = None, *, regex: bool = False, case_sensitive: bool = False,
@@ -132,7 +202,7 @@ def kwic(term: str, corpus: Any = None, *, regex: bool = False, case_sensitive: 
 
     Speeches are selected with a polars regular-expression filter; the hits of the
     selected speeches are then cut out with Python's ``re`` (same syntax for simple
-    patterns). Columns: id, speaker, date, left, match, right.
+    patterns). Columns: id, speaker, date, date_precision, left, match, right.
     """
     import polars as pl
 
@@ -142,7 +212,8 @@ def kwic(term: str, corpus: Any = None, *, regex: bool = False, case_sensitive: 
         raise CorpusError(f"window {window} is negative; give 0 or more words")
     pattern = term_pattern(term, regex=regex, case_sensitive=case_sensitive)
     try:
-        found = (scan(corpus, columns=["id", "speaker", "date", "text"], **_filters(filters))
+        found = (scan(corpus, columns=["id", "speaker", "date", "date_precision", "text"],
+                      **_filters(filters))
                  .filter(pl.col("text").str.contains(pattern)).collect())
     except pl.exceptions.ComputeError as exc:
         raise CorpusError(f"'{term}' is not a regular expression polars accepts ({exc})") \
@@ -155,10 +226,12 @@ def kwic(term: str, corpus: Any = None, *, regex: bool = False, case_sensitive: 
             left = _words_before(text, match.start(), window)
             right = text[match.end():match.end() + CONTEXT_CHARS * (window + 1)].split()[:window]
             rows.append({"id": record["id"], "speaker": record["speaker"],
-                         "date": record["date"], "left": " ".join(left),
-                         "match": match.group(), "right": " ".join(right)})
-    schema = {"id": pl.String, "speaker": pl.String, "date": pl.Date, "left": pl.String,
-              "match": pl.String, "right": pl.String}
+                         "date": record["date"], "date_precision": record["date_precision"],
+                         "left": " ".join(left), "match": match.group(),
+                         "right": " ".join(right)})
+    schema = {"id": pl.String, "speaker": pl.String, "date": pl.Date,
+              "date_precision": pl.String, "left": pl.String, "match": pl.String,
+              "right": pl.String}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -315,18 +388,22 @@ def trends(corpus: Any = None, *, by: str | None = None, period: str = "year",
            **filters: Any) -> pl.DataFrame:
     """Theme shares over time: per period (and group), the share of speeches and of words
     that carry each theme. Shares of one period add up to more than 1 when speeches have
-    several themes; speeches without a theme count in the denominators only."""
+    several themes; speeches without a theme count in the denominators only. A speech
+    dated less precisely than the period (only to the year, for months) is in no period:
+    :func:`undated_in` counts them."""
     import polars as pl
 
     from policyspeech.loaders import scan
 
-    if period not in ("year", "month"):
-        raise CorpusError(f"period '{period}' is not known; use year or month")
+    _check_period(period)
     keys = [] if by is None else _check_keys(by)
     if "theme" in keys:
         raise CorpusError("trends are per theme already; group by another key")
-    columns = sorted({"date", "word_count", "themes", *(k for k in keys if k != "year")})
+    columns = sorted({"date", "date_precision", "word_count", "themes",
+                      *(k for k in keys if k != "year")})
     frame = scan(corpus, columns=columns, **_filters(filters))
+    if period == "month":
+        frame = frame.filter(pl.col("date_precision") != "year")
     frame = _with_keys(frame, keys).with_columns(
         (pl.col("date").dt.year().cast(pl.String) if period == "year"
          else pl.col("date").dt.strftime("%Y-%m")).alias("period"))
@@ -340,3 +417,23 @@ def trends(corpus: Any = None, *, by: str | None = None, period: str = "year",
             .with_columns(share_speeches=pl.col("speeches") / pl.col("period_speeches"),
                           share_words=pl.col("words") / pl.col("period_words"))
             .sort([*group, "theme"]).collect())
+
+
+def undated_in(period: str, corpus: Any = None, **filters: Any) -> int:
+    """How many selected speeches are dated less precisely than ``period`` (and so are in
+    no period of it): speeches known only to the year, for months."""
+    import polars as pl
+
+    from policyspeech.loaders import scan
+
+    _check_period(period)
+    if period == "year":
+        return 0
+    frame = scan(corpus, columns=["date_precision"], **_filters(filters))
+    return int(frame.filter(pl.col("date_precision") == "year").select(pl.len()).collect()
+               .item())
+
+
+def _check_period(period: str) -> None:
+    if period not in ("year", "month"):
+        raise CorpusError(f"period '{period}' is not known; use year or month")

@@ -132,7 +132,13 @@ def _convert(fragment: Path, target: Path) -> None:
 
 def _canonical(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """``batch`` in the cache's schema (only nullability differs from the canonical one,
-    so the cast copies no data)."""
+    so the cast copies no data); a field that the fragment's older schema lacks is null."""
+    import pyarrow as pa
+
     if batch.schema.equals(schema, check_metadata=False):
         return batch
+    if batch.schema.names != schema.names:
+        batch = pa.RecordBatch.from_arrays(
+            [batch.column(f.name) if f.name in batch.schema.names
+             else pa.nulls(batch.num_rows, f.type) for f in schema], names=schema.names)
     return batch.cast(schema)

@@ -2,17 +2,18 @@
 
 The batch is cut into chunks of about :data:`CHUNK_TEXT_BYTES` of input. Each chunk is
 loaded and validated, and its speeches are written as one Parquet fragment to the
-corpus's staging folder (``.tmp/``, invisible to readers) under provisional ids: the
-given id, else the derived one. For a large import this runs in one worker process per
-CPU, which returns only what the check needs (ids, text hashes, sizes, errors). This
-process then checks every speech in input order against the corpus and the rest of the
-batch (a text already in the corpus or earlier in the batch, a reused id) and settles
-the final ids: when a derived id was taken, the chunk's fragment is written again with
-``-2``, ``-3``... exactly as one speech at a time would have been. Every problem is kept
-with the record's label, up to ``max_errors``; after the first one nothing is kept, but
-the rest of the batch is still checked, so that one run lists every bad record. Only a
-clean batch is published, by one log entry that names all its fragments. Memory holds a
-few chunks at most, whatever the size of the batch.
+corpus's staging folder (``.tmp/``, invisible to readers) under their final ids: the
+given id, else the id derived from the record alone (:mod:`policyspeech.identity`). For a
+large import this runs in one worker process per CPU, which returns only what the check
+needs (ids, speech keys, sizes, errors). This process then checks every speech in input
+order against the corpus and the rest of the batch: the same speech (same text, speaker,
+date and source) already in the corpus, retracted from it, or earlier in the batch, and
+an id used before. With ``skip_existing`` a speech already in the corpus (or retracted
+from it) is left out and counted instead, and its chunk's fragment is written again
+without it. Every problem is kept with the record's label, up to ``max_errors``; after
+the first one nothing is kept, but the rest of the batch is still checked, so that one
+run lists every bad record. Only a clean batch is published, by one log entry that names
+all its fragments. Memory holds a few chunks at most, whatever the size of the batch.
 
 Examples
 --------
@@ -36,10 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from policyspeech.errors import BatchError, CorpusError, DuplicateSpeechError, InvalidSpeechError
+from policyspeech.errors import BatchError, DuplicateSpeechError, InvalidSpeechError
 from policyspeech.fsutil import STAGING, crash_point, fsync_dir, write_staged
+from policyspeech.identity import derive_id, speech_key
 from policyspeech.log import HeadState
-from policyspeech.validate import Record, derive_id, validate_speech
+from policyspeech.validate import Record, validate_speech
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,8 +59,10 @@ class Loaded(NamedTuple):
     """What the batch keeps of a valid speech until its chunk is written."""
 
     given_id: str | None
-    derived_id: str
-    text_sha256: str
+    record_id: str
+    """The given id, else the derived one."""
+    key: str
+    """The speech's identity (:func:`policyspeech.identity.speech_key`)."""
     text_bytes: int
     words: int
 
@@ -71,6 +75,7 @@ class StagedFragment:
     info: dict[str, Any]
     ids: list[str]
     hashes: list[str]
+    keys: list[str]
 
 
 @dataclass
@@ -79,11 +84,13 @@ class Batch:
 
     base_seq: int
     ids: list[str] = field(default_factory=list)
-    derived: set[str] = field(default_factory=set)
-    """Ids that were derived (not given), which a rebase may change."""
     staged: list[StagedFragment] = field(default_factory=list)
     text_bytes: int = 0
     words: int = 0
+    skipped: int = 0
+    """Speeches left out because the corpus has them already (``skip_existing``)."""
+    skipped_retracted: int = 0
+    """...of which were retracted from it."""
 
     @property
     def records(self) -> int:
@@ -117,39 +124,20 @@ class Batch:
         crash_point("fragment-published")
         return [fragment.info for fragment in self.staged]
 
-    def rebase(self, corpus: Path, state: HeadState) -> None:
-        """Make the batch fit on a head that other writers advanced since it was staged.
-
-        A text that another writer added meanwhile is a duplicate; a derived id that
-        another writer took meanwhile is derived again, rewriting the staged fragments.
-        """
+    def rebase(self, state: HeadState) -> None:
+        """Check the batch against a head that other writers advanced since it was staged:
+        the same speech or an id added meanwhile is an error (nothing is added)."""
         for fragment in self.staged:
-            for record_id, digest in zip(fragment.ids, fragment.hashes, strict=True):
-                if digest in state.id_by_hash:
+            for record_id, key in zip(fragment.ids, fragment.keys, strict=True):
+                if key in state.id_by_key:
                     raise DuplicateSpeechError(
-                        f"another writer added the same text as '{record_id}' meanwhile, as "
-                        f"'{state.id_by_hash[digest]}'; nothing was added")
-                if record_id in state.ids_ever and record_id not in self.derived:
+                        f"another writer added the same speech as '{record_id}' meanwhile, as "
+                        f"'{state.id_by_key[key]}'; nothing was added")
+                if record_id in state.ids_ever:
                     raise DuplicateSpeechError(
                         f"another writer used the id '{record_id}' meanwhile; give another "
                         "id; nothing was added")
-        if any(i in state.ids_ever for i in self.derived):
-            self._derive_again(corpus, state)
         self.base_seq = state.seq
-
-    def _derive_again(self, corpus: Path, state: HeadState) -> None:
-        renamed: dict[str, str] = {}
-        kept = set(self.ids) - self.derived
-        for old in self.ids:
-            if old in self.derived and old in state.ids_ever:
-                renamed[old] = unique_id(old, lambda c: c in state.ids_ever or c in kept
-                                         or c in renamed.values() or c in self.derived)
-        self.staged = [_restage(corpus, fragment, {
-            digest: renamed.get(i, i) for i, digest in zip(fragment.ids, fragment.hashes,
-                                                           strict=True)})
-            for fragment in self.staged]
-        self.ids = [renamed.get(i, i) for i in self.ids]
-        self.derived = {renamed.get(i, i) for i in self.derived}
 
 
 class Stager:
@@ -157,49 +145,47 @@ class Stager:
     their staged fragments (see the module text)."""
 
     def __init__(self, corpus: Path, state: HeadState, *, max_errors: int = DEFAULT_MAX_ERRORS,
-                 reserved: Iterable[str] = (),
+                 skip_existing: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.corpus = corpus
         self.state = state
-        self.max_errors = max_errors
+        self.max_errors = max(max_errors, 1)
+        self.skip_existing = skip_existing
         self.progress = progress
         self.batch = Batch(base_seq=state.seq)
-        self.reserved = set(reserved)
-        """Ids given explicitly later in the batch, when known in advance (not derived)."""
-        self.labels_by_hash: dict[str, str] = {}
+        self.label_of_key: dict[str, str] = {}
         self.label_of_id: dict[str, str] = {}
         self.problems: list[tuple[str, InvalidSpeechError | DuplicateSpeechError]] = []
         self.bad = 0
         self.seen = 0
 
     def feed(self, chunk: Chunk) -> None:
-        """Check a chunk's speeches; keep its fragment, with the final ids."""
-        final_by_hash: dict[str, str] = {}
-        renamed = False
+        """Check a chunk's speeches; keep its fragment, without the skipped ones."""
+        skipped: set[str] = set()
         for label, outcome in zip(chunk.labels, chunk.outcomes, strict=True):
             self.seen += 1
             try:
                 if isinstance(outcome, InvalidSpeechError):
                     raise outcome
-                final = self._check(label, outcome)
+                kept = self._check(label, outcome)
             except (InvalidSpeechError, DuplicateSpeechError) as exc:
                 self.bad += 1
                 if len(self.problems) < self.max_errors:
                     self.problems.append((label, exc))
-            else:
+                continue
+            if kept:
                 self.batch.text_bytes += outcome.text_bytes
                 self.batch.words += outcome.words
-                final_by_hash[outcome.text_sha256] = final
-                renamed |= final != (outcome.given_id or outcome.derived_id)
+            else:
+                skipped.add(outcome.record_id)
         if self.bad:  # nothing of a bad batch is kept
             if chunk.staged is not None:
                 chunk.staged.temp.unlink(missing_ok=True)
             self.batch.discard()
         elif chunk.staged is not None:
-            if renamed:  # an id taken earlier in the batch or in the corpus: derive again
-                self.batch.staged.append(_restage(self.corpus, chunk.staged, final_by_hash))
-            else:
-                self.batch.staged.append(chunk.staged)
+            staged = _without(self.corpus, chunk.staged, skipped) if skipped else chunk.staged
+            if staged is not None:
+                self.batch.staged.append(staged)
         if self.progress is not None:
             self.progress(self.seen, self.batch.text_bytes)
 
@@ -225,49 +211,57 @@ class Stager:
         """Remove the staged files (after a commit, their data are linked in ``data/``)."""
         self.batch.remove_temporaries()
 
-    def _check(self, label: str, loaded: Loaded) -> str:
+    def _check(self, label: str, loaded: Loaded) -> bool:
+        """Check one speech; False when it is left out (``skip_existing``)."""
         state, batch = self.state, self.batch
-        digest = loaded.text_sha256
-        existing = state.id_by_hash.get(digest)
+        existing = state.id_by_key.get(loaded.key)
         if existing is not None:
+            if self.skip_existing:
+                batch.skipped += 1
+                return False
             raise DuplicateSpeechError(
-                f"this speech is already in the corpus as '{existing}' (same text, "
-                f"text_sha256 {digest[:12]}...); nothing was added")
-        if digest in self.labels_by_hash:
+                f"this speech is already in the corpus as '{existing}' (same text, speaker, "
+                "date and source); nothing was added (import --skip-existing leaves such "
+                "speeches out)")
+        retracted = state.retracted.get(loaded.key)
+        if retracted is not None and loaded.given_id is None:
+            if self.skip_existing:
+                batch.skipped += 1
+                batch.skipped_retracted += 1
+                return False
+            old_id, reason = retracted
             raise DuplicateSpeechError(
-                f"has the same text as {self.labels_by_hash[digest] or 'another speech'} in "
-                "this batch; remove one of them")
-        given = loaded.given_id
-        if given is not None:
-            if given in state.ids_ever:
+                f"this speech was retracted from the corpus as '{old_id}' (reason: {reason}); "
+                "it is not added again: to bring it back, give it a new id explicitly")
+        if loaded.key in self.label_of_key:
+            raise DuplicateSpeechError(
+                f"is the same speech (same text, speaker, date and source) as "
+                f"{self.label_of_key[loaded.key] or 'another speech'} in this batch; remove "
+                "one of them")
+        record_id = loaded.record_id
+        if record_id in state.ids_ever:
+            if loaded.given_id is None:  # the same first 32 bits of the key: vanishingly rare
                 raise DuplicateSpeechError(
-                    f"id '{given}' is already used in this corpus (ids are never reused); "
-                    "give another --id or leave it out to derive one")
-            if given in self.label_of_id:
-                earlier = self.label_of_id[given] or "another speech"
-                how = "derived for" if given in batch.derived else "given to"
-                raise DuplicateSpeechError(
-                    f"id '{given}' was already {how} {earlier} in this batch; give each "
-                    "speech its own id")
-            record_id = given
-        else:
-            record_id = unique_id(loaded.derived_id, self._taken)
-            batch.derived.add(record_id)
-        self.labels_by_hash[digest] = label
+                    f"the id derived for this speech, '{record_id}', is already used by "
+                    "another speech in this corpus; give this speech an id")
+            raise DuplicateSpeechError(
+                f"id '{record_id}' is already used in this corpus (ids are never reused); "
+                "give another --id or leave it out to derive one")
+        if record_id in self.label_of_id:
+            earlier = self.label_of_id[record_id] or "another speech"
+            raise DuplicateSpeechError(
+                f"id '{record_id}' was already used for {earlier} in this batch; give each "
+                "speech its own id")
+        self.label_of_key[loaded.key] = label
         self.label_of_id[record_id] = label
         batch.ids.append(record_id)
-        return record_id
-
-    def _taken(self, candidate: str) -> bool:
-        return (candidate in self.state.ids_ever or candidate in self.label_of_id
-                or candidate in self.reserved)
+        return True
 
 
 @dataclass
 class Chunk:
     """A chunk of speeches after loading: an outcome for each and, when all were valid
-    and writing was asked for, their fragment staged with provisional ids (the given id,
-    else the derived one, which the batch may still change)."""
+    (with distinct ids) and writing was asked for, their fragment staged."""
 
     labels: list[str]
     outcomes: list[Loaded | InvalidSpeechError]
@@ -289,25 +283,28 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
             outcomes.append(exc)
             continue
         text = record["text"]
-        provisional = record["id"] or derive_id(record)
+        key = speech_key(record)
+        record_id = record["id"] or derive_id(record, key)
         outcomes.append(Loaded(
             given_id=record["id"],
-            derived_id=provisional,
-            text_sha256=record["text_sha256"],
+            record_id=record_id,
+            key=key,
             text_bytes=len(text) if text.isascii() else -1,  # -1: counted below
             words=record["word_count"],
         ))
-        record["id"] = provisional
+        record["id"] = record_id
         records.append(record)
     staged = None
-    if write and records and len(records) == len(items):
+    ids = [o.record_id for o in outcomes if isinstance(o, Loaded)]
+    if write and records and len(records) == len(items) and len(set(ids)) == len(ids):
         table = records_to_table(records, bulk=len(records) > 1)
-        staged = _stage_table(Path(corpus), table, owner)
+        keys = {o.record_id: o.key for o in outcomes if isinstance(o, Loaded)}
+        staged = _stage_table(Path(corpus), table, keys, owner)
     if staged is not None and len(records) > FEW_ROWS:  # read off the Arrow column
-        sizes = dict(zip(staged.hashes, _utf8_lengths(table), strict=True))
+        sizes = dict(zip(staged.ids, _utf8_lengths(table), strict=True))
     else:  # (a few: not worth loading Arrow's compute module for)
-        sizes = {r["text_sha256"]: len(r["text"].encode("utf-8")) for r in records}
-    outcomes = [o._replace(text_bytes=sizes[o.text_sha256]) if isinstance(o, Loaded)
+        sizes = {r["id"]: len(r["text"].encode("utf-8")) for r in records}
+    outcomes = [o._replace(text_bytes=sizes[o.record_id]) if isinstance(o, Loaded)
                 and o.text_bytes < 0 else o for o in outcomes]
     return Chunk([label for label, _ in items], outcomes, staged)
 
@@ -384,25 +381,21 @@ def _utf8_lengths(table: pa.Table) -> list[int]:
     return lengths
 
 
-def _restage(corpus: Path, staged: StagedFragment, final_by_hash: dict[str, str]
-             ) -> StagedFragment:
-    """The staged fragment again, its provisional ids replaced by the final ones."""
+def _without(corpus: Path, staged: StagedFragment, skipped: set[str]
+             ) -> StagedFragment | None:
+    """The staged fragment again without the ``skipped`` ids (None when nothing is left)."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    if len(skipped) == len(staged.ids):
+        staged.temp.unlink(missing_ok=True)
+        return None
     table = pq.read_table(staged.temp)
-    ids = [final_by_hash[h] for h in table["text_sha256"].to_pylist()]
-    restaged = _stage_table(corpus, _with_ids(table, ids))
+    keys = dict(zip(staged.ids, staged.keys, strict=True))
+    kept = table.filter(pc.invert(pc.is_in(table["id"], value_set=string_array(sorted(skipped)))))
+    restaged = _stage_table(corpus, kept, keys)
     staged.temp.unlink(missing_ok=True)
     return restaged
-
-
-def _with_ids(table: pa.Table, ids: list[str]) -> pa.Table:
-    """``table`` with its ``id`` column replaced, sorted by date then id (fragment order)."""
-    position = table.schema.get_field_index("id")
-    table = table.set_column(position, table.schema.field("id"), string_array(ids))
-    if table.num_rows < 2:  # nothing to sort (and no need to load Arrow's compute module)
-        return table
-    return table.sort_by([("date", "ascending"), ("id", "ascending")])
 
 
 def string_array(values: list[str]) -> pa.Array:
@@ -422,32 +415,23 @@ def string_array(values: list[str]) -> pa.Array:
                                        pa.py_buffer(b"".join(encoded)))
 
 
-def _stage_table(corpus: Path, table: pa.Table, owner: int | None = None) -> StagedFragment:
+def _stage_table(corpus: Path, table: pa.Table, keys: dict[str, str],
+                 owner: int | None = None) -> StagedFragment:
     """Encode ``table`` as a fragment and write it durably to the staging folder, in a
-    file named after the ``owner`` process (this one by default)."""
+    file named after the ``owner`` process (this one by default); ``keys`` gives each
+    id's speech key."""
     from policyspeech.fragments import encode_fragment
 
     data, info = encode_fragment(table)
     temp = write_staged(corpus / STAGING, data, "fragment", owner)
-    return StagedFragment(temp, info, table["id"].to_pylist(),
-                          table["text_sha256"].to_pylist())
+    ids = table["id"].to_pylist()
+    return StagedFragment(temp, info, ids, table["text_sha256"].to_pylist(),
+                          [keys[i] for i in ids])
 
 
 def validator(fields: Any) -> Loader:
     """A loader for a speech given as a mapping of fields."""
     return functools.partial(validate_speech, fields)
-
-
-def unique_id(base: str, taken: Callable[[str], bool]) -> str:
-    """``base``, or ``base-2``, ``base-3``... the first that is not taken."""
-    if not taken(base):
-        return base
-    for n in range(2, 1_000_000):
-        suffix = f"-{n}"
-        candidate = base[: 128 - len(suffix)].rstrip("-") + suffix
-        if not taken(candidate):
-            return candidate
-    raise CorpusError(f"no free id near '{base}'; give an id explicitly")
 
 
 def _labelled(label: str, message: str) -> str:

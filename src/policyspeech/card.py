@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from policyspeech.log import HeadState
-from policyspeech.schema import FIELDS, SCHEMA_VERSION, card_features
+from policyspeech.schema import SCHEMA_VERSION, card_features, fields_of
 
 PRETTY_NAME = "policyspeech corpus"
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when available
@@ -69,13 +69,22 @@ def _release_order(state: HeadState) -> list[str]:
     return sorted(state.releases, key=parse_version, reverse=True)
 
 
-def _dataset_info(state: HeadState) -> dict[str, Any]:
-    return {
-        "features": card_features(),
-        "splits": [{"name": "train",
-                    "num_bytes": sum(info["bytes"] for info in state.fragments.values()),
-                    "num_examples": state.rows}],
-    }
+def _dataset_info(state: HeadState) -> dict[str, Any] | list[dict[str, Any]]:
+    """One ``dataset_info`` when every config has the head's schema; else one per config,
+    each with the features of its own schema version (a release made before a field was
+    added does not have it: ``datasets`` refuses a file whose columns differ)."""
+    head = {"features": card_features(state.schema_version),
+            "splits": [{"name": "train",
+                        "num_bytes": sum(info["bytes"] for info in state.fragments.values()),
+                        "num_examples": state.rows}]}
+    if all(r["schema_version"] == state.schema_version for r in state.releases.values()):
+        return head
+    infos = [{"config_name": "default", **head}] if state.fragments else []
+    for version in _release_order(state):
+        release = state.releases[version]
+        infos.append({"config_name": version,
+                      "features": card_features(release["schema_version"])})
+    return infos
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -83,17 +92,21 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 @cache
-def _features_yaml() -> str:
-    """The constant ``features`` list, indented under ``dataset_info``."""
-    text = _dump({"features": card_features()})
+def _features_yaml(version: str) -> str:
+    """The ``features`` list of schema ``version``, indented under ``dataset_info``."""
+    text = _dump({"features": card_features(version)})
     return "".join(f"  {line}\n" for line in text.splitlines())
 
 
 def _dataset_info_yaml(state: HeadState) -> str:
     """The ``dataset_info`` block: the schema's features (rendered once) and the split."""
-    [split] = _dataset_info(state)["splits"]
-    return (f"dataset_info:\n{_features_yaml()}  splits:\n  - name: train\n"
-            f"    num_bytes: {split['num_bytes']}\n    num_examples: {split['num_examples']}\n")
+    info = _dataset_info(state)
+    if isinstance(info, list):  # configs of several schema versions: rare, rendered plainly
+        return _dump({"dataset_info": info})
+    [split] = info["splits"]
+    return (f"dataset_info:\n{_features_yaml(state.schema_version)}  splits:\n"
+            f"  - name: train\n    num_bytes: {split['num_bytes']}\n"
+            f"    num_examples: {split['num_examples']}\n")
 
 
 def _configs_yaml(state: HeadState) -> str:
@@ -161,7 +174,7 @@ corpus) is licensed under {latest['citation']['license'] if latest else 'the lic
 
 ## Fields
 
-{field_table()}
+{field_table(state.schema_version)}
 ## Themes
 
 {theme_table()}"""
@@ -169,10 +182,13 @@ corpus) is licensed under {latest['citation']['license'] if latest else 'the lic
 
 def _versions_section(state: HeadState, latest: dict[str, Any] | None) -> str:
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
-             f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema {SCHEMA_VERSION}"]
+             f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
+             f"{state.schema_version}"]
     for version in _release_order(state):
         release = state.releases[version]
-        lines.append(f"- {version} ({release['date']}): {release.get('records', 0):,} records")
+        lines.append(f"- {version} ({release['date']}): {release.get('records', 0):,} records"
+                     + ("" if release["schema_version"] == state.schema_version else
+                        f", schema {release['schema_version']}"))
     if latest:
         lines.append(f"\nThe newest release is {latest['version']}, fingerprint "
                      f"`{latest['fingerprint']}`. See CHANGELOG.md for every change.")
@@ -213,15 +229,16 @@ def theme_table() -> str:
     return "\n".join(["| CAP code | slug | label |", "|---|---|---|", *rows, ""])
 
 
-def field_table() -> str:
-    """The Markdown table of the record's fields, generated from the schema.
+def field_table(version: str = SCHEMA_VERSION) -> str:
+    """The Markdown table of the record's fields (in schema ``version``), generated from the
+    schema.
 
     >>> field_table().splitlines()[2]
-    '| `id` | string | yes | Stable unique identifier of the speech, never reused; derived from country, date, speaker and title unless given. |'
+    '| `id` | string | yes | Stable unique identifier of the speech, never reused; unless given, derived from the record alone: country, date, speaker, the first words of the title and a short hash of the speech. |'
     """
     rows = [
         f"| `{f.name}` | {_type_name(f.kind)} | {'yes' if f.required else ''} | {f.description} |"
-        for f in FIELDS
+        for f in fields_of(version)
     ]
     return "\n".join(["| field | type | required | description |", "|---|---|---|---|", *rows, ""])
 

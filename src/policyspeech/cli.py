@@ -44,12 +44,16 @@ SpeakerOption = Annotated[list[str] | None, typer.Option("--speaker", help="Only
                           "(repeat for several).", show_default=False)]
 CountryOption = Annotated[list[str] | None, typer.Option("--country", help="Only this country "
                           "code (repeat for several).", show_default=False)]
+LanguageOption = Annotated[list[str] | None, typer.Option("--language", help="Only this "
+                           "language code (repeat for several).", show_default=False)]
 ThemeOption = Annotated[list[str] | None, typer.Option("--theme", help="Only speeches with "
                         "this theme slug (repeat for any of several).", show_default=False)]
 SinceOption = Annotated[str | None, typer.Option("--since", help="From this date (YYYY, "
-                        "YYYY-MM or YYYY-MM-DD).", show_default=False)]
+                        "YYYY-MM or YYYY-MM-DD): speeches whose whole date period is on or "
+                        "after it.", show_default=False)]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Up to this date, "
-                        "inclusive of its whole period.", show_default=False)]
+                        "inclusive of its whole period: speeches whose whole date period is "
+                        "on or before its end.", show_default=False)]
 FormatOption = Annotated[str, typer.Option("--format", help="Output: table, csv, json or jsonl.")]
 
 # Metadata options shared by `add` and `amend`.
@@ -59,7 +63,8 @@ SpeakerId = Annotated[str | None, typer.Option(help="Speaker's Wikidata QID.")]
 Role = Annotated[str | None, typer.Option(help="Office held at the time.")]
 Party = Annotated[str | None, typer.Option(help="Party of the speaker.")]
 Organisation = Annotated[str | None, typer.Option(help="Ministry or body.")]
-Country = Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code (GB).")]
+Country = Annotated[str | None, typer.Option(help="Country code: ISO 3166-1 alpha-2 (GB), a "
+                    "former state (YU, DD, SU) or EU; see `policyspeech countries`.")]
 Date = Annotated[str | None, typer.Option(help="YYYY-MM-DD, YYYY-MM or YYYY.")]
 Language = Annotated[str | None, typer.Option(help="ISO 639-1 code (en).")]
 Delivery = Annotated[str | None, typer.Option(help="as_delivered, as_prepared, ...")]
@@ -74,6 +79,7 @@ Publisher = Annotated[str | None, typer.Option(help="Publisher of the source.")]
 License = Annotated[str | None, typer.Option(help="SPDX licence id (CC-BY-4.0).")]
 Retrieved = Annotated[str | None, typer.Option(help="Date the source was obtained.")]
 Notes = Annotated[str | None, typer.Option(help="Free notes.")]
+SourceId = Annotated[str | None, typer.Option(help="The speech's identifier in its source.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the log and the "
                                      "changelog).", show_default=False)]
 
@@ -84,6 +90,7 @@ METADATA_OPTIONS = {
     "language": "language", "delivery": "delivery", "theme": "themes", "keyword": "keywords",
     "event": "event", "location": "location", "source_url": "source_url",
     "publisher": "publisher", "license": "license", "retrieved": "retrieved", "notes": "notes",
+    "source_id": "source_id",
 }
 """Metadata options of ``add`` and ``amend``, and the record field each one sets."""
 
@@ -102,6 +109,7 @@ SELECTION_PARAMETERS = [
     _parameter("version", VersionOption, "head"),
     _parameter("speaker", SpeakerOption, None),
     _parameter("country", CountryOption, None),
+    _parameter("language", LanguageOption, None),
     _parameter("theme", ThemeOption, None),
     _parameter("since", SinceOption, None),
     _parameter("until", UntilOption, None),
@@ -115,9 +123,9 @@ METADATA_PARAMETERS = [
         ("language", Language), ("delivery", Delivery), ("theme", Themes),
         ("keyword", Keywords), ("event", Event), ("location", Location),
         ("source_url", SourceUrl), ("publisher", Publisher), ("license", License),
-        ("retrieved", Retrieved), ("notes", Notes))
+        ("retrieved", Retrieved), ("notes", Notes), ("source_id", SourceId))
 ]
-"""The metadata options of ``add`` and ``amend``."""
+"""The metadata options of ``add``, ``amend`` and ``import``."""
 
 
 def with_parameters(shared: list[inspect.Parameter]) -> Callable[[F], F]:
@@ -210,6 +218,9 @@ def add(
                        "nothing.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest file accepted.")] = (
         5_000_000),
+    join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="Join a "
+                          "sentence broken across paragraphs (as PDF and web extraction "
+                          "leave them).")] = True,
     **metadata: Any,
 ) -> None:
     """Add speeches from text or Markdown files, in one commit (all or nothing).
@@ -230,8 +241,8 @@ def add(
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
         corpus.check_writable()
-    records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes)
-               for f in files]
+    records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes,
+                           join_lines=join_lines) for f in files]
     ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=files)
     crash_point("before-success")
     for record_id in ids:
@@ -258,14 +269,16 @@ def list_(
     Example: policyspeech list --country GB --since 2019 --format csv
     """
     from policyspeech import loaders
-    from policyspeech.output import FORMATS, render_rows
+    from policyspeech.output import FORMATS, dates_at_precision, render_rows
     from policyspeech.schema import FIELD_NAMES
 
     _check_format(fmt, FORMATS)
-    columns = LIST_COLUMNS if fmt == "table" else [c for c in FIELD_NAMES if c != "text"]
+    table = fmt == "table"
+    columns = [*LIST_COLUMNS, "date_precision"] if table else [
+        c for c in FIELD_NAMES if c != "text"]
     frame = loaders.read(_corpus_path(ctx, None), columns=columns, **selection).sort(
         ["date", "id"])
-    typer.echo(render_rows(frame.to_dicts(), fmt))
+    typer.echo(render_rows(dates_at_precision(frame.to_dicts(), keep_precision=not table), fmt))
 
 
 @app.command()
@@ -285,7 +298,7 @@ def show(
 
     from policyspeech import loaders
     from policyspeech.errors import RecordNotFoundError
-    from policyspeech.output import FORMATS, render_rows
+    from policyspeech.output import FORMATS, dates_at_precision, render_rows
 
     _check_format(fmt, FORMATS)
     frame = loaders.scan(_corpus_path(ctx, None), version=version).filter(
@@ -294,7 +307,7 @@ def show(
         raise RecordNotFoundError(
             f"no speech with id '{record_id}' in version {version}; "
             "list the ids with `policyspeech list`")
-    record = frame.to_dicts()[0]
+    [record] = dates_at_precision(frame.to_dicts())
     if fmt != "table":
         typer.echo(render_rows([record], "jsonl" if fmt == "json" else fmt))
         return
@@ -336,28 +349,53 @@ def release(
 @with_parameters(METADATA_PARAMETERS)
 def amend(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the speech.")],
-    reason: Reason,
+    record_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="Id of the speech "
+                         "(not with --from).", show_default=False)] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (kept in the log and "
+                      "the changelog); with --from, for the rows without a reason column.",
+                      show_default=False)] = None,
     text: Annotated[Path | None, typer.Option("--text", help="File with the corrected "
                     "text.", show_default=False)] = None,
+    from_file: Annotated[Path | None, typer.Option("--from", help="Amend many speeches in "
+                         "one commit: a .jsonl or .csv file of id, the fields to change and "
+                         "(optionally) reason.", show_default=False)] = None,
+    max_errors: Annotated[int, typer.Option("--max-errors", help="Bad rows to list at "
+                          "most (with --from).")] = 20,
     **metadata: Any,
 ) -> None:
-    """Correct a speech's metadata or text in a new commit; earlier releases keep theirs.
+    """Correct speeches' metadata or text in a new commit; earlier releases keep theirs.
+
+    One speech by its ID and the options, or many from a file (--from), all or nothing.
 
     Example: policyspeech amend ID --date 2019-10-29 --reason "Date confirmed by the Home Office"
+    Example: policyspeech amend --from themes.csv --reason "CAP coding, second coder"
     """
     from policyspeech.ingest import decode_text
     from policyspeech.store import Corpus
 
     changes = _metadata(ctx.params)
+    corpus = Corpus(_corpus_path(ctx, None))
+    if from_file is not None:
+        if record_id is not None or text is not None or any(
+                v not in (None, []) for v in changes.values()):
+            raise CorpusError("--from takes the ids and changes from the file; give no ID, "
+                              "--text or field options with it")
+        result = corpus.amend_all(from_file, reason=reason, max_errors=max_errors)
+        crash_point("before-success")
+        unchanged = (f"; {result.unchanged:,} already had these values"
+                     if result.unchanged else "")
+        typer.echo(f"amended {result.amended:,} speech{'' if result.amended == 1 else 'es'} "
+                   f"in one commit{unchanged}")
+        return
+    if record_id is None:
+        raise CorpusError("give the ID of the speech to amend (or --from FILE for many)")
     new_text = None
     if text is not None:
         try:
             new_text = decode_text(text.read_bytes(), str(text))
         except OSError as exc:
             raise CorpusError(f"{text}: cannot read ({exc.strerror})") from None
-    fields = Corpus(_corpus_path(ctx, None)).amend(record_id, changes, text=new_text,
-                                                    reason=reason)
+    fields = corpus.amend(record_id, changes, text=new_text, reason=reason or "")
     typer.echo(f"amended {record_id}: {', '.join(fields)}")
 
 
@@ -503,10 +541,35 @@ def export(
 
 @app.command("import")
 @user_errors
+@with_parameters(METADATA_PARAMETERS)
 def import_(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A folder of .txt/.md files (with front matter "
-                    "or sidecars), a .jsonl file, or a .csv file with a text or path column.")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="Folders of .txt/.md files (with front matter or sidecars), "
+        ".jsonl, .csv, .tsv or .parquet files; with --from, the format's files or folders.",
+        show_default=False)],
+    source_format: Annotated[str, typer.Option("--from", help="The source's format: auto "
+                             "(by the file name), parlamint (TEI sittings) or ungdc (the UN "
+                             "General Debate Corpus layout).")] = "auto",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN: the "
+                       "source's column that holds a field (repeat).",
+                       show_default=False)] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="A column to leave out "
+                      "(repeat).", show_default=False)] = None,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave out speeches "
+                             "the corpus has already (or retracted), and say how many, "
+                             "instead of refusing them.")] = False,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="CSV delimiter "
+                         "(default: found from the header: comma, semicolon or tab).",
+                         show_default=False)] = None,
+    join_lines: Annotated[bool | None, typer.Option("--join-lines/--no-join-lines", help="Join "
+                          "a sentence broken across paragraphs (default: for .txt/.md files "
+                          "only).", show_default=False)] = None,
+    lists: Annotated[list[Path] | None, typer.Option("--lists", help="ParlaMint: the corpus's "
+                     "listPerson and listOrg files (repeat).", show_default=False)] = None,
+    speakers: Annotated[Path | None, typer.Option("--speakers", help="UNGDC: the speaker "
+                        "table (default: Speakers_by_session.xlsx beside TXT/).",
+                        show_default=False)] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
                        "nothing.")] = False,
@@ -514,36 +577,55 @@ def import_(
                           "most.")] = 20,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest text file "
                          "accepted.")] = 5_000_000,
+    **metadata: Any,
 ) -> None:
     """Import many speeches in one commit, all or nothing.
 
-    Every record is validated first; each bad one is listed with its file and line.
+    Every record is validated first; each bad one is listed with its file and line. The
+    metadata options fill the fields that the records leave empty.
 
-    Example: policyspeech import speeches.jsonl
+    Example: policyspeech import speeches.jsonl --skip-existing
+    Example: policyspeech import --from parlamint ParlaMint-AT/ --retrieved 2026-11-30
     """
     import time
 
+    from policyspeech.importing import ImportOptions, parse_mapping
     from policyspeech.store import Corpus
 
     started = time.perf_counter()
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise CorpusError(f"--delimiter '{delimiter}' must be one character (or 'tab')")
+    options = ImportOptions(
+        mapping=parse_mapping(mapping or []), ignore=frozenset(ignore or []),
+        defaults={k: v for k, v in _metadata(ctx.params).items() if v not in (None, [])},
+        join_lines=join_lines, delimiter=delimiter, max_bytes=max_bytes,
+        lists=tuple(lists or ()), speakers=speakers)
     corpus = Corpus(_corpus_path(ctx, None))
     if not dry_run:
         corpus.check_writable()
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        batch = corpus.import_path(path, message=message, dry_run=dry_run,
-                                   max_errors=max_errors, max_bytes=max_bytes,
-                                   progress=progress)
+        batch = corpus.import_path(paths, source_format=source_format, options=options,
+                                   skip_existing=skip_existing, message=message,
+                                   dry_run=dry_run, max_errors=max_errors, progress=progress)
     finally:
         if progress is not None:
             progress.done()
     crash_point("before-success")
     seconds = time.perf_counter() - started
     verb = "would import" if dry_run else "imported"
+    commit = (f"in one commit of {batch.fragments} fragment{'' if batch.fragments == 1 else 's'}"
+              if batch.records else "nothing to commit")
+    skipped = ""
+    if batch.skipped:
+        retracted = (f", {batch.skipped_retracted:,} of them retracted"
+                     if batch.skipped_retracted else "")
+        skipped = f"; skipped {batch.skipped:,} already in the corpus{retracted}"
     typer.echo(f"{verb} {batch.records:,} speeches ({batch.text_bytes / 1e6:.1f} MB of text, "
-               f"{batch.words:,} words) in one commit of {batch.fragments} fragment"
-               f"{'' if batch.fragments == 1 else 's'}, {seconds:.1f} s "
-               f"({batch.text_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s)")
+               f"{batch.words:,} words) {commit}, {seconds:.1f} s "
+               f"({batch.text_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s){skipped}")
 
 
 class _Progress:
@@ -642,6 +724,9 @@ def kwic(
     hits = analysis.kwic(term, _corpus_path(ctx, None), regex=regex,
                          case_sensitive=case_sensitive, window=window,
                          **selection)
+    from policyspeech.analysis import date_at_precision
+
+    hits = hits.with_columns(date=date_at_precision()).drop("date_precision")
     if fmt == "table":
         hits = hits.select("date", "speaker", "left", "match", "right")
     _show_frame(hits, fmt)
@@ -716,6 +801,11 @@ def trends(
     table = analysis.trends(_corpus_path(ctx, None), by=by, period=period,
                             **selection)
     _show_frame(table, fmt)
+    left_out = analysis.undated_in(period, _corpus_path(ctx, None), **selection)
+    if left_out:
+        typer.echo(f"note: {left_out:,} speech{'' if left_out == 1 else 'es'} dated only to "
+                   f"the year {'is' if left_out == 1 else 'are'} in no {period}; use "
+                   "--period year to count them", err=True)
     if plot is not None:
         from policyspeech.charts import plot_trends
 
@@ -782,6 +872,33 @@ def files(
     _check_format(fmt, ("lines", "json"))
     paths = [str(p.resolve()) for p in Corpus(_corpus_path(ctx, None)).fragment_paths(version)]
     typer.echo(json.dumps(paths, indent=2) if fmt == "json" else "\n".join(paths))
+
+
+@app.command()
+@user_errors
+def countries(
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    status: Annotated[str | None, typer.Option("--status", help="Only current, former, "
+                      "reserved or user-assigned codes.", show_default=False)] = None,
+) -> None:
+    """Print the country codes a record may carry: current ISO 3166-1, former states
+    (ISO 3166-3: YU, DD, SU, CS...), EU and XK, with their names.
+
+    CS is Czechoslovakia before 2003-07-23 and Serbia and Montenegro from then on.
+
+    Example: policyspeech countries --status former
+    """
+    from dataclasses import asdict
+
+    from policyspeech.countries import countries as all_countries
+    from policyspeech.output import render_rows
+
+    _check_format(fmt, ("table", "csv", "json"))
+    known = ("current", "former", "reserved", "user-assigned")
+    if status is not None and status not in known:
+        raise CorpusError(f"status '{status}' is not known; use {', '.join(known)}")
+    rows = [asdict(c) for c in all_countries().values() if status in (None, c.status)]
+    typer.echo(render_rows(rows, fmt))
 
 
 @app.command()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policyspeech.schema import FIELDS
+from policyspeech.schema import fields_of
 
 CONTEXT: dict[str, Any] = {
     "@language": "en",
@@ -116,7 +116,8 @@ def render_croissant(manifest: dict[str, Any], fragments: list[dict[str, Any]]) 
                 "description": f"One record per speech ({manifest['records']} records; "
                 f"fingerprint sha256:{manifest['fingerprint']}).",
                 "key": {"@id": f"{RECORD_SET}/id"},
-                "field": [_field(f.name, f.kind, f.description) for f in FIELDS],
+                "field": [_field(f.name, f.kind, f.description)
+                          for f in fields_of(manifest.get("schema_version", "1.0.0"))],
             }
         ],
     }

@@ -1,5 +1,20 @@
-"""Importing many speeches at once: a folder of text or Markdown files, a ``.jsonl`` file,
-or a ``.csv`` file with a ``text`` column or a ``path`` column.
+"""Importing many speeches at once, from the formats researchers have.
+
+- a folder of ``.txt``/``.md`` files with YAML front matter or sidecars;
+- ``.jsonl``: one JSON object of fields per line, with ``text`` (or ``path``, a text file);
+- ``.csv`` and ``.tsv``: a header row of field names, the delimiter (comma, semicolon or
+  tab) found from the header unless given, fields of any length, a UTF-8 BOM (as Excel
+  writes it) dropped; ``themes`` and ``keywords`` as ``a; b``;
+- ``.parquet``: one row per speech (a file that ``policyspeech export`` wrote, say);
+- the field's own formats, through :mod:`policyspeech.adapters`: ParlaMint TEI
+  (``source_format="parlamint"``) and the UN General Debate Corpus (``"ungdc"``).
+
+A source whose columns are named differently imports without a conversion script:
+:class:`ImportOptions` maps fields to columns (``--map speaker=name``), leaves columns out
+(``--ignore``), and fills fields that the records leave empty (``defaults``: the CLI's
+metadata options). Text from structured sources keeps its paragraphs; only text and
+Markdown files get the join of sentences broken across paragraphs (``join_lines``
+changes either).
 
 Each source is read lazily, one speech at a time, as ``(label, load)`` pairs: the label
 names the file and line for error messages, and ``load()`` reads and validates the speech.
@@ -10,69 +25,209 @@ Examples
 --------
 >>> import tempfile, pathlib, json
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> row = {"title": "T", "speaker": "S", "country": "GB", "date": "2019", "language": "en"}
+>>> row = {"name": "S", "country": "GB", "date": "2019", "language": "en", "title": "T"}
 >>> _ = (folder / "s.jsonl").write_text(json.dumps({**row, "text": "Words."}) + "\\n")
->>> [(label.endswith("s.jsonl:1"), load()["text"]) for label, load in sources(folder / "s.jsonl")]
-[(True, 'Words.')]
+>>> options = ImportOptions(mapping=parse_mapping(["speaker=name"]))
+>>> [(label.endswith("s.jsonl:1"), load()["speaker"])
+...  for label, load in sources([folder / "s.jsonl"], options=options)]
+[(True, 'S')]
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.ingest import DEFAULT_MAX_BYTES, read_speech
+from policyspeech.schema import FIELD_NAMES, FIELDS_BY_NAME
 from policyspeech.validate import Record, validate_speech
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+SOURCE_FORMATS = ("auto", "parlamint", "ungdc")
+DELIMITERS = (",", ";", "\t")
+LIST_FIELDS = ("themes", "keywords")
 Loader = Callable[[], Record]
 
 
-def sources(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[tuple[str, Loader]]:
-    """Yield ``(label, load)`` for each speech in ``path``; ``load()`` reads and validates it."""
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a source's records (picklable: worker processes receive it)."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    """Field name -> the source's column that holds it."""
+    ignore: frozenset[str] = frozenset()
+    """Columns to leave out."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Values for fields that a record leaves empty."""
+    join_lines: bool | None = None
+    """Join sentences broken across paragraphs; None: for text and Markdown files only."""
+    delimiter: str | None = None
+    """CSV delimiter; None: found from the header (a ``.tsv`` file: tab)."""
+    max_bytes: int = DEFAULT_MAX_BYTES
+    lists: tuple[Path, ...] = ()
+    """ParlaMint: the corpus's listPerson and listOrg files."""
+    speakers: Path | None = None
+    """UNGDC: the speaker table (default: found beside the TXT folder)."""
+
+    def fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A source row as record fields: columns renamed, ignored ones left out, empty
+        values dropped, defaults filled in."""
+        renamed = {column: name for name, column in self.mapping.items()}
+        fields = {renamed.get(k, k): v for k, v in row.items()
+                  if k not in self.ignore and v not in (None, "", [])
+                  and (k in renamed or k not in self.mapping)}
+        for name, value in self.defaults.items():
+            if fields.get(name) in (None, "", []) and value not in (None, "", [], ()):
+                fields[name] = value
+        return fields
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """``["speaker=name"]`` -> ``{"speaker": "name"}``, each field checked.
+
+    >>> parse_mapping(["speakr=name"])
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: --map 'speakr=name': 'speakr' is not a field; did you mean 'speaker'?
+    """
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = (part.strip() for part in pair.partition("="))
+        if not sep or not name or not column:
+            raise InvalidSpeechError(f"--map '{pair}' is not FIELD=COLUMN; write for example "
+                                     "--map speaker=name")
+        if name not in FIELDS_BY_NAME and name != "path":
+            raise InvalidSpeechError(f"--map '{pair}': '{name}' is not a field; "
+                                     f"{_field_hint(name)}")
+        mapping[name] = column
+    return mapping
+
+
+def sources(paths: Sequence[Path], *, source_format: str = "auto",
+            options: ImportOptions = ImportOptions()) -> Iterator[tuple[str, Loader]]:
+    """Yield ``(label, load)`` for each speech in ``paths``; ``load()`` reads and validates
+    it."""
+    if source_format not in SOURCE_FORMATS:
+        raise InvalidSpeechError(f"source format '{source_format}' is not known; use "
+                                 f"{', '.join(SOURCE_FORMATS)}")
+    if source_format == "parlamint":
+        from policyspeech.adapters import parlamint
+
+        yield from _adapted(parlamint.records(paths, lists=options.lists), options)
+        return
+    for path in paths:
+        if source_format == "ungdc":
+            from policyspeech.adapters import ungdc
+
+            yield from _adapted(ungdc.records(path, speakers=options.speakers), options)
+        else:
+            yield from _one_source(path, options)
+
+
+def _one_source(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
+    suffix = path.suffix.lower()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES
                        and p.is_file() and not p.name.startswith("."))
         if not files:
             raise InvalidSpeechError(f"{path}: no .txt or .md files in this folder")
+        join = True if options.join_lines is None else options.join_lines
         for file in files:
-            yield str(file), functools.partial(read_speech, file, max_bytes=max_bytes)
-    elif path.suffix.lower() == ".jsonl":
-        yield from _jsonl(path, max_bytes)
-    elif path.suffix.lower() == ".csv":
-        yield from _csv(path, max_bytes)
+            yield str(file), functools.partial(
+                read_speech, file, defaults=options.defaults or None,
+                max_bytes=options.max_bytes, join_lines=join)
     elif not path.exists():
         raise InvalidSpeechError(f"{path}: no such file or folder; check the path")
+    elif suffix == ".jsonl":
+        yield from _jsonl(path, options)
+    elif suffix in (".csv", ".tsv"):
+        yield from _csv(path, options)
+    elif suffix == ".parquet":
+        yield from _parquet(path, options)
     else:
-        raise InvalidSpeechError(f"{path}: cannot import this kind of file; give a folder of "
-                                 ".txt/.md files, a .jsonl file or a .csv file")
+        raise InvalidSpeechError(
+            f"{path}: cannot import this kind of file; give a folder of .txt/.md files, a "
+            ".jsonl, .csv, .tsv or .parquet file (or --from parlamint / ungdc)")
 
 
-def _from_fields(fields: dict[str, Any], base: Path, max_bytes: int) -> Record:
-    """A speech given as fields; a ``path`` field (relative to ``base``) supplies the text."""
-    fields = {k: v for k, v in fields.items() if v not in (None, "")}
+def row_loader(row: Mapping[str, Any], options: ImportOptions) -> Loader:
+    """A loader for one row of fields named as ``options`` maps them (a ``datasets``
+    row, say)."""
+    return functools.partial(_from_fields, dict(row), None, options)
+
+
+def _adapted(items: Iterable[tuple[str, dict[str, Any] | InvalidSpeechError]],
+             options: ImportOptions) -> Iterator[tuple[str, Loader]]:
+    for label, fields in items:
+        if isinstance(fields, InvalidSpeechError):
+            yield label, functools.partial(_fail, str(fields))
+        else:
+            yield label, functools.partial(_from_fields, fields, None, options)
+
+
+def _fail(message: str) -> Record:
+    raise InvalidSpeechError(message)
+
+
+def _from_fields(row: Mapping[str, Any], base: Path | None, options: ImportOptions) -> Record:
+    """A speech given as columns; a ``path`` column (relative to ``base``) gives the text."""
+    fields = options.fields(row)
+    unknown = [k for k in fields if k not in FIELDS_BY_NAME and k != "path"]
+    if unknown:
+        raise InvalidSpeechError(_unknown_column_message(unknown[0]))
     text_path = fields.pop("path", None)
-    if text_path is not None:
+    if text_path is not None and base is not None:
         if "text" in fields:
             raise InvalidSpeechError("give either text or path, not both")
-        return read_speech(base / str(text_path), overrides=fields, max_bytes=max_bytes)
-    return validate_speech(fields)
+        join = True if options.join_lines is None else options.join_lines
+        return read_speech(base / str(text_path), overrides=fields,
+                           max_bytes=options.max_bytes, join_lines=join)
+    return validate_speech(fields, join_lines=bool(options.join_lines))
 
 
-def _jsonl(path: Path, max_bytes: int) -> Iterator[tuple[str, Loader]]:
+def _unknown_column_message(column: str) -> str:
+    return (f"unknown field '{column}'; {_field_hint(column)} (or name its field with "
+            f"--map FIELD={column}, or leave it out with --ignore {column})")
+
+
+def _field_hint(name: str) -> str:
+    close = difflib.get_close_matches(name, FIELD_NAMES, n=1)
+    return f"did you mean '{close[0]}'?" if close else "see `policyspeech schema fields`"
+
+
+def _check_columns(path: Path, columns: Sequence[str], options: ImportOptions) -> None:
+    """Refuse a table whose columns do not name fields, once for the whole file."""
+    renamed = set(options.mapping.values())
+    named = [c for c in columns if c not in options.ignore]
+    unknown = [c for c in named if c not in renamed and c not in FIELDS_BY_NAME and c != "path"]
+    if unknown:
+        raise InvalidSpeechError(f"{path}: {_unknown_column_message(unknown[0])}")
+    missing = [c for c in options.mapping.values() if c not in columns]
+    if missing:
+        raise InvalidSpeechError(f"{path}: --map names the column '{missing[0]}', which the "
+                                 f"file does not have; its columns: {', '.join(columns)}")
+    fields = {name for name, column in options.mapping.items()} | (set(named) - renamed)
+    if "text" not in fields and "path" not in fields:
+        raise InvalidSpeechError(f"{path}: needs a 'text' column or a 'path' column (or "
+                                 f"--map text=COLUMN); it has {', '.join(columns) or 'none'}")
+
+
+def _jsonl(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if raw.strip():
                 yield f"{path}:{number}", functools.partial(_json_line, raw, path.parent,
-                                                            max_bytes)
+                                                            options)
 
 
-def _json_line(raw: bytes, base: Path, max_bytes: int) -> Record:
+def _json_line(raw: bytes, base: Path, options: ImportOptions) -> Record:
     try:
         fields = json.loads(raw)
     except ValueError as exc:
@@ -80,28 +235,120 @@ def _json_line(raw: bytes, base: Path, max_bytes: int) -> Record:
                                  "per line") from None
     if not isinstance(fields, dict):
         raise InvalidSpeechError("each line must be a JSON object of field: value")
-    return _from_fields(fields, base, max_bytes)
+    return _from_fields(fields, base, options)
 
 
-def source_bytes(path: Path) -> int:
-    """Bytes that importing ``path`` will read (the file, or the folder's text files)."""
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*")
-                   if p.suffix.lower() in TEXT_SUFFIXES and p.is_file())
-    return path.stat().st_size if path.is_file() else 0
+def source_bytes(paths: Sequence[Path]) -> int:
+    """Bytes that importing ``paths`` will read (the files, or the folders' files)."""
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            total += path.stat().st_size
+    return total
 
 
-def _csv(path: Path, max_bytes: int) -> Iterator[tuple[str, Loader]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames or []
-        if "text" not in columns and "path" not in columns:
-            raise InvalidSpeechError(f"{path}: a CSV import needs a 'text' column or a 'path' "
-                                     f"column; it has {', '.join(columns) or 'no header'}")
-        for row in reader:
-            fields: dict[str, Any] = dict(row)
-            for name in ("themes", "keywords"):
-                if isinstance(fields.get(name), str):
-                    fields[name] = [v.strip() for v in fields[name].split(";") if v.strip()]
-            yield (f"{path}:{reader.line_num}",
-                   functools.partial(_from_fields, fields, path.parent, max_bytes))
+def _csv(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
+    for label, row in table_rows(path, options):
+        if isinstance(row, InvalidSpeechError):
+            yield label, functools.partial(_fail, str(row))
+        else:
+            yield label, functools.partial(_from_fields, row, path.parent, options)
+
+
+def table_rows(path: Path, options: ImportOptions, *, check: bool = True
+               ) -> Iterator[tuple[str, dict[str, Any] | InvalidSpeechError]]:
+    """The rows of a CSV or TSV file as ``(FILE:LINE, {column: value})``, ``themes`` and
+    ``keywords`` split at ``;``; a bad row (its field count, its bytes) as an error in
+    place of the mapping. ``check`` refuses, once, columns that name no field."""
+    csv.field_size_limit(2**31 - 1)  # a speech may be longer than the default 131,072
+    with open(path, "rb") as handle:
+        lines = _DecodedLines(handle, path)
+        try:
+            header_line = next(lines, "")
+        except InvalidSpeechError as exc:
+            yield f"{path}:1", exc
+            return
+        header_line = header_line.removeprefix("\ufeff")
+        delimiter = options.delimiter or _sniff(header_line, path)
+        columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter), [])]
+        if check:
+            _check_columns(path, columns, options)
+        lists = [options.mapping.get(name, name) for name in LIST_FIELDS]
+        reader = csv.reader(lines, delimiter=delimiter)
+        while True:
+            label = f"{path}:{lines.number + 1}"
+            try:
+                values = next(reader, None)
+            except InvalidSpeechError as exc:
+                yield label, exc
+                return
+            except csv.Error as exc:
+                yield label, InvalidSpeechError(f"not a valid CSV row ({exc}); check its quotes")
+                return
+            if values is None:
+                return
+            if not values:
+                continue
+            if len(values) != len(columns):
+                yield label, InvalidSpeechError(
+                    f"row has {len(values)} fields, the header has {len(columns)}; check its "
+                    f"quotes and delimiters (the delimiter is {delimiter!r})")
+                continue
+            row: dict[str, Any] = dict(zip(columns, values, strict=True))
+            for column in lists:
+                if isinstance(row.get(column), str):
+                    row[column] = [v.strip() for v in row[column].split(";") if v.strip()]
+            yield label, row
+
+
+def _sniff(header: str, path: Path) -> str:
+    """The delimiter of a header row: tab for ``.tsv``, else the most frequent of comma,
+    semicolon and tab outside quotes."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    outside = "".join(part for n, part in enumerate(header.split('"')) if n % 2 == 0)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class _DecodedLines:
+    """The lines of a file as text, decoded one by one as strict UTF-8, counting them, so
+    that a line that is not UTF-8 is an error naming its line number."""
+
+    def __init__(self, handle: IO[bytes], path: Path) -> None:
+        self.handle, self.path, self.number = handle, path, 0
+
+    def __iter__(self) -> _DecodedLines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.handle.readline()
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidSpeechError(
+                f"line {self.number} is not valid UTF-8 (byte 0x{raw[exc.start]:02X} at column "
+                f"{exc.start + 1}); the file looks like Latin-1 or Windows-1252: convert it "
+                "to UTF-8 (iconv -f WINDOWS-1252 -t UTF-8)") from None
+
+
+def _parquet(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
+        raise InvalidSpeechError(f"{path}: not a readable Parquet file ({exc})") from None
+    _check_columns(path, source.schema_arrow.names, options)
+    number = 0
+    for batch in source.iter_batches(batch_size=1_000):
+        for row in batch.to_pylist():
+            number += 1
+            yield f"{path}:row {number}", functools.partial(_from_fields, row, path.parent,
+                                                            options)

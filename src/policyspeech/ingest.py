@@ -133,16 +133,23 @@ def read_speech(
     *,
     meta: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    join_lines: bool = True,
     today: datetime.date | None = None,
 ) -> Record:
     """Read one speech file (``"-"`` for stdin) and its metadata into a validated record.
 
-    Errors are raised as :class:`InvalidSpeechError` whose message starts with the file.
+    ``defaults`` fill the fields that no metadata gives; ``overrides`` win over all.
+    ``join_lines`` joins sentences broken across paragraphs (see
+    :func:`policyspeech.text.normalise_text`). Errors are raised as
+    :class:`InvalidSpeechError` whose message starts with the file.
     """
     source = "<stdin>" if str(path) == "-" else str(path)
     data = _read_bytes(path, source, max_bytes)
-    fields, body = split_front_matter(source, decode_text(data, source))
+    front, body = split_front_matter(source, decode_text(data, source))
+    fields = {k: v for k, v in (defaults or {}).items() if v not in (None, [], ())}
+    fields.update(front)
     if str(path) != "-":
         sidecar = Path(f"{path}.yaml")
         if sidecar.is_file():
@@ -151,7 +158,8 @@ def read_speech(
         fields.update(_read_yaml_file(Path(meta)))
     fields.update({k: v for k, v in (overrides or {}).items() if v not in (None, [], ())})
     try:
-        fields["text"] = drop_title_heading(normalise_text(body), fields.get("title"))
+        fields["text"] = drop_title_heading(normalise_text(body, join_lines=join_lines),
+                                            fields.get("title"))
         return validate_speech(fields, today=today)
     except InvalidSpeechError as exc:
         raise InvalidSpeechError(f"{source}: {exc}") from None

@@ -1,10 +1,17 @@
 """Loading the corpus: polars (``read``, ``scan``), pyarrow (``read_arrow``) and Hugging Face
 ``datasets`` (``load_dataset``).
 
-All four take the same keyword-only filters: ``speaker``, ``country``, ``theme`` (one
-value or a list of values), ``since`` and ``until`` (``YYYY``, ``YYYY-MM`` or
-``YYYY-MM-DD``; ``until`` includes its whole period), ``columns`` and ``version``. The
-filters are pushed into the Parquet scan, so metadata queries do not read the text.
+All four take the same keyword-only filters: ``speaker``, ``country``, ``language`` and
+``theme`` (one value or a list of values), ``since`` and ``until`` (``YYYY``, ``YYYY-MM``
+or ``YYYY-MM-DD``), ``columns`` and ``version``. The filters are pushed into the Parquet
+scan, so metadata queries do not read the text.
+
+Filter values are checked and normalised like stored values: speakers are NFC with
+single spaces, and a country, language or theme that a record could not carry is an
+error with the same message as ``add`` gives (``country="UK"`` names ``GB``). A speech
+is within ``since``/``until`` when the whole of its date's period is (see
+:mod:`policyspeech.dates`): a speech dated only "2023" is selected by ``until="2023"``
+but not by ``until="2023-03"``.
 
 Examples
 --------
@@ -23,10 +30,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policyspeech.dates import latest_starts, range_bound
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.schema import FIELD_NAMES, arrow_schema
-from policyspeech.themes import THEME_SLUGS
-from policyspeech.validate import parse_date
 
 if TYPE_CHECKING:
     import datasets
@@ -44,6 +50,7 @@ def scan(
     version: str = "head",
     speaker: Values = None,
     country: Values = None,
+    language: Values = None,
     theme: Values = None,
     since: str | datetime.date | None = None,
     until: str | datetime.date | None = None,
@@ -59,11 +66,10 @@ def scan(
     """
     import polars as pl
 
-    query = _Query.build(speaker, country, theme, since, until, columns)
+    query = _Query.build(speaker, country, language, theme, since, until, columns)
     frame = pl.scan_pyarrow_dataset(_dataset(_paths(corpus, version, verify)))
-    for name, values in (("speaker", query.speakers), ("country", query.countries)):
-        if values:
-            frame = frame.filter(pl.col(name).is_in(values))
+    for name, values in query.value_filters():
+        frame = frame.filter(pl.col(name).is_in(values))
     if query.themes:
         frame = frame.filter(
             pl.any_horizontal(pl.col("themes").list.contains(t) for t in query.themes)
@@ -71,7 +77,10 @@ def scan(
     if query.since:
         frame = frame.filter(pl.col("date") >= query.since)
     if query.until:
-        frame = frame.filter(pl.col("date") <= query.until)
+        starts = latest_starts(query.until)
+        frame = frame.filter((pl.col("date") <= query.until) & pl.any_horizontal(
+            (pl.col("date_precision") == precision) & (pl.col("date") <= start)
+            for precision, start in starts.items()))
     return frame.select(query.columns)
 
 
@@ -94,6 +103,7 @@ def read_arrow(
     version: str = "head",
     speaker: Values = None,
     country: Values = None,
+    language: Values = None,
     theme: Values = None,
     since: str | datetime.date | None = None,
     until: str | datetime.date | None = None,
@@ -106,7 +116,7 @@ def read_arrow(
     """
     import pyarrow as pa
 
-    query = _Query.build(speaker, country, theme, since, until, columns)
+    query = _Query.build(speaker, country, language, theme, since, until, columns)
     table = _scan_table(corpus, version, verify, query)
     schema = arrow_schema()
     selected = pa.schema([schema.field(n) for n in query.columns], schema.metadata)
@@ -116,13 +126,14 @@ def read_arrow(
 
 
 def _read_table(corpus: PathLike | None = None, *, version: str = "head",
-                speaker: Values = None, country: Values = None, theme: Values = None,
+                speaker: Values = None, country: Values = None, language: Values = None,
+                theme: Values = None,
                 since: str | datetime.date | None = None,
                 until: str | datetime.date | None = None,
                 columns: Sequence[str] | None = None, verify: bool = False) -> pa.Table:
     """The selected rows as Arrow, without the schema's field descriptions (polars drops
     them anyway, and attaching them costs a pass over every column)."""
-    query = _Query.build(speaker, country, theme, since, until, columns)
+    query = _Query.build(speaker, country, language, theme, since, until, columns)
     return _scan_table(corpus, version, verify, query)
 
 
@@ -134,13 +145,15 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
 
     paths = _paths(corpus, version, verify)
     conditions = []
-    for name, values in (("speaker", query.speakers), ("country", query.countries)):
-        if values:
-            conditions.append(pc.field(name).isin(values))
+    for name, values in query.value_filters():
+        conditions.append(pc.field(name).isin(values))
     if query.since:
         conditions.append(pc.field("date") >= query.since)
-    if query.until:
+    if query.until:  # the whole period before the bound: each precision has its own
         conditions.append(pc.field("date") <= query.until)
+        within = [(pc.field("date_precision") == precision) & (pc.field("date") <= start)
+                  for precision, start in latest_starts(query.until).items()]
+        conditions.append(within[0] | within[1] | within[2])
     condition = None
     for item in conditions:
         condition = item if condition is None else condition & item
@@ -173,7 +186,7 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
 
     from policyspeech.schema import features
 
-    row_filters = ("speaker", "country", "theme", "since", "until")
+    row_filters = ("speaker", "country", "language", "theme", "since", "until")
     if any(filters.get(name) is not None for name in row_filters):
         table = read_arrow(corpus, **filters)
         selected = datasets.Features({name: features()[name] for name in table.column_names})
@@ -189,7 +202,7 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
     if unknown:
         raise TypeError(f"load_dataset() got an unexpected keyword argument "
                         f"'{sorted(unknown)[0]}'")
-    _Query.build(None, None, None, None, None, filters.get("columns"))  # checks the columns
+    _Query.build(None, None, None, None, None, None, filters.get("columns"))  # the columns
     paths = _paths(corpus, filters.get("version", "head"), filters.get("verify", False))
     files = cached_arrow_files(paths, Path(cache) if cache is not None else None)
     if files:
@@ -254,31 +267,33 @@ def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathL
 
 
 class _Query:
-    """Validated filter values shared by every loader."""
+    """Validated, normalised filter values shared by every loader."""
 
     def __init__(self) -> None:
         self.speakers: list[str] = []
         self.countries: list[str] = []
+        self.languages: list[str] = []
         self.themes: list[str] = []
         self.since: datetime.date | None = None
         self.until: datetime.date | None = None
         self.columns: list[str] = list(FIELD_NAMES)
 
     @classmethod
-    def build(cls, speaker: Values, country: Values, theme: Values,
+    def build(cls, speaker: Values, country: Values, language: Values, theme: Values,
               since: str | datetime.date | None, until: str | datetime.date | None,
               columns: Sequence[str] | None) -> _Query:
+        from policyspeech.countries import check_country
+        from policyspeech.validate import check_language, check_theme, normalise_value
+
         query = cls()
-        query.speakers = _values(speaker)
-        query.countries = _values(country)
-        query.themes = _values(theme)
-        for slug in query.themes:
-            if slug not in THEME_SLUGS:
-                raise InvalidSpeechError(
-                    f"theme '{slug}' is not in the codebook; see `policyspeech themes`"
-                )
-        query.since = _bound(since, "since", end=False)
-        query.until = _bound(until, "until", end=True)
+        query.speakers = [normalise_value(v, "speaker") for v in _values(speaker, "speaker")]
+        query.countries = [check_country(normalise_value(v, "country"))
+                           for v in _values(country, "country")]
+        query.languages = [check_language(normalise_value(v, "language"))
+                           for v in _values(language, "language")]
+        query.themes = [check_theme(normalise_value(v, "theme")) for v in _values(theme, "theme")]
+        query.since = range_bound(since, "since", end=False)
+        query.until = range_bound(until, "until", end=True)
         if columns is not None:
             unknown = [c for c in columns if c not in FIELD_NAMES]
             if unknown:
@@ -288,21 +303,18 @@ class _Query:
             query.columns = list(columns)
         return query
 
+    def value_filters(self) -> list[tuple[str, list[str]]]:
+        """``(field, values)`` of each field filtered to one of some values."""
+        pairs = (("speaker", self.speakers), ("country", self.countries),
+                 ("language", self.languages))
+        return [(name, values) for name, values in pairs if values]
 
-def _values(value: Values) -> list[str]:
+
+def _values(value: Values, name: str) -> list[str]:
     if value is None:
         return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _bound(value: str | datetime.date | None, name: str, *, end: bool) -> datetime.date | None:
-    """First day of the period (``since``) or its last day (``until``)."""
-    if value is None or isinstance(value, datetime.date):
-        return value
-    start, precision = parse_date(value.strip(), name)
-    if not end or precision == "day":
-        return start
-    if precision == "year":
-        return datetime.date(start.year, 12, 31)
-    following = datetime.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    return following - datetime.timedelta(days=1)
+    values = [value] if isinstance(value, str) else list(value)
+    for item in values:
+        if not isinstance(item, str):
+            raise InvalidSpeechError(f"{name} {item!r} must be text; give it as a string")
+    return values

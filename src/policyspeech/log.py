@@ -3,7 +3,10 @@
 Entry ``log/00000012.json`` names its parent by the SHA-256 of the bytes of
 ``log/00000011.json``; entry 0 (written by ``init``) has no parent. The head is the state
 after the last entry: which fragments hold the records, which ids were ever used, and
-which text hashes are present. :class:`HeadState` is built by folding the entries and
+the identity key of every record present (and of every retracted one), for the
+duplicate check (:mod:`policyspeech.identity`). Entries written before keys existed list
+ids and text hashes only; a writer fills in the keys of such records from the fragments
+(:attr:`HeadState.keyless`). :class:`HeadState` is built by folding the entries and
 kept up to date by reading only the entries that appeared since.
 
 Examples
@@ -30,6 +33,8 @@ from policyspeech.errors import IntegrityError, NotACorpusError
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
+_NO_KEY = "-" * 32
+"""Stands for an unknown key in a snapshot's key string (keys are 32 hex digits)."""
 CHANGE_OPERATIONS = ("add", "amend", "retract")
 """Operations that change records (``init``, ``compact`` and ``release`` do not)."""
 Entry = dict[str, Any]
@@ -92,8 +97,15 @@ class HeadState:
     schema_version: str = SCHEMA_VERSION
     fragments: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids_ever: set[str] = field(default_factory=set)
-    id_by_hash: dict[str, str] = field(default_factory=dict)
     hash_by_id: dict[str, str] = field(default_factory=dict)
+    """Text hash of every record in the head, by id."""
+    key_by_id: dict[str, str] = field(default_factory=dict)
+    id_by_key: dict[str, str] = field(default_factory=dict)
+    """Speech key of every record in the head, and the record of each key."""
+    retracted: dict[str, list[str]] = field(default_factory=dict)
+    """``[id, reason]`` of every retracted record, by its speech key."""
+    keyless: set[str] = field(default_factory=set)
+    """Records in the head whose key the log does not record (entries made before keys)."""
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
     released_fragments: set[str] = field(default_factory=set)
     fragments_ever: set[str] = field(default_factory=set)
@@ -124,15 +136,32 @@ class HeadState:
             self.schema_version = entry.get("schema_version", self.schema_version)
             return
         for record_id in entry.get("removed_ids", []):
-            self.id_by_hash.pop(self.hash_by_id.pop(record_id), None)
-        for record_id, digest in zip(entry.get("ids", []), entry.get("text_sha256", []),
-                                     strict=True):
+            self.hash_by_id.pop(record_id)
+            self.keyless.discard(record_id)
+            key = self.key_by_id.pop(record_id, None)
+            if key is not None:
+                self.id_by_key.pop(key, None)
+                if operation == "retract":
+                    self.retracted[key] = [record_id, str(entry.get("reason") or "")]
+        ids, keys = entry.get("ids", []), entry.get("keys")
+        for n, (record_id, digest) in enumerate(zip(ids, entry.get("text_sha256", []),
+                                                    strict=True)):
             self.ids_ever.add(record_id)
             self.hash_by_id[record_id] = digest
-            self.id_by_hash[digest] = record_id
+            if keys is None:
+                self.keyless.add(record_id)
+            else:
+                self.key_by_id[record_id] = keys[n]
+                self.id_by_key[keys[n]] = record_id
+        if keys is not None and len(keys) != len(ids):
+            raise ValueError(f"{len(keys)} keys for {len(ids)} ids")
         if operation == "release":
             self._apply_release(entry["release"])
             self.pending = []
+        elif operation in CHANGE_OPERATIONS and entry.get("amendments"):
+            self.pending.extend({"operation": operation, "seq": entry["seq"], "ids": [a["id"]],
+                                 "fields": a["fields"], "reason": a["reason"]}
+                                for a in entry["amendments"])
         elif operation in CHANGE_OPERATIONS:
             self.pending.append({
                 "operation": operation,
@@ -161,6 +190,8 @@ class HeadState:
         if not self.light:
             data.update(ids="\n".join(self.hash_by_id),
                         hashes="".join(self.hash_by_id.values()),
+                        keys="".join(self.key_by_id.get(i, _NO_KEY) for i in self.hash_by_id),
+                        retracted=self.retracted,
                         retired="\n".join(self.ids_ever.difference(self.hash_by_id)),
                         pending=[{**c, "ids": "\n".join(c["ids"])} for c in self.pending])
         return data
@@ -176,7 +207,15 @@ class HeadState:
             ids = data["ids"].split("\n") if data["ids"] else []
             hashes = data["hashes"]
             state.hash_by_id = {i: hashes[64 * n:64 * n + 64] for n, i in enumerate(ids)}
-            state.id_by_hash = {h: i for i, h in state.hash_by_id.items()}
+            keys, width = data["keys"], len(_NO_KEY)
+            for n, record_id in enumerate(ids):
+                key = keys[width * n:width * n + width]
+                if key == _NO_KEY:
+                    state.keyless.add(record_id)
+                else:
+                    state.key_by_id[record_id] = key
+            state.id_by_key = {k: i for i, k in state.key_by_id.items()}
+            state.retracted = data["retracted"]
             state.ids_ever = set(ids)
             if data["retired"]:
                 state.ids_ever.update(data["retired"].split("\n"))

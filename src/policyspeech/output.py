@@ -26,6 +26,28 @@ MIN_LAST_COLUMN = 30
 """The last column of a table (a title, say) keeps at least this width, overflowing if need be."""
 
 
+def dates_at_precision(rows: Sequence[dict[str, Any]], *, keep_precision: bool = True
+                       ) -> list[dict[str, Any]]:
+    """``rows`` with each ``date`` written at its ``date_precision`` (``2023``, never
+    ``2023-01-01``); ``keep_precision=False`` drops the precision column afterwards.
+
+    >>> dates_at_precision([{"date": datetime.date(1790, 1, 1), "date_precision": "year"}],
+    ...                    keep_precision=False)
+    [{'date': '1790'}]
+    """
+    from policyspeech.dates import date_text
+
+    shown = []
+    for row in rows:
+        row = dict(row)
+        if isinstance(row.get("date"), datetime.date) and "date_precision" in row:
+            row["date"] = date_text(row["date"], row["date_precision"])
+            if not keep_precision:
+                del row["date_precision"]
+        shown.append(row)
+    return shown
+
+
 def jsonable(value: Any) -> Any:
     """Turn dates into ISO text; leave other JSON values as they are."""
     if isinstance(value, datetime.date):

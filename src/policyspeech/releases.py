@@ -141,7 +141,7 @@ def fingerprint_records(records: Iterable[dict[str, Any]], schema_version: str,
 
 def fingerprint_table(table: pa.Table, schema_version: str, method: int = 1) -> str:
     """The fingerprint of the records in an Arrow table."""
-    return fingerprint_records(_records(table), schema_version, method)
+    return fingerprint_records(_records(table, schema_version), schema_version, method)
 
 
 def fingerprint_paths(paths: Sequence[Path], schema_version: str,
@@ -151,27 +151,27 @@ def fingerprint_paths(paths: Sequence[Path], schema_version: str,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from policyspeech.schema import FIELD_NAMES, arrow_schema
+    from policyspeech.schema import arrow_schema, fields_of
 
-    columns = [n for n in FIELD_NAMES if n != "text" or method == 1]
-    schema = arrow_schema()
+    columns = [f.name for f in fields_of(schema_version) if f.name != "text" or method == 1]
+    schema = arrow_schema(schema_version)
     tables = [pq.read_table(path, columns=columns, page_checksum_verification=True)
               for path in paths]
     table = pa.concat_tables(tables) if tables else pa.schema(
         [schema.field(n) for n in columns]).empty_table()
     if method == 2:
-        lines = _canonical_lines(table)
+        lines = _canonical_lines(table, schema_version)
         if lines is not None:
             digest = hashlib.sha256(f"{_PREFIXES[2]}\nschema {schema_version}\n".encode())
             digest.update(lines)
             return digest.hexdigest()
-    return fingerprint_records(_records(table), schema_version, method)
+    return fingerprint_records(_records(table, schema_version), schema_version, method)
 
 
 SAMPLE_ROWS = 200
 
 
-def _canonical_lines(table: pa.Table) -> bytes | None:
+def _canonical_lines(table: pa.Table, schema_version: str) -> bytes | None:
     """Every record's canonical JSON and a newline, in id order, written by polars's
     NDJSON writer (a hundred times faster than one ``json.dumps`` per record). Its bytes
     are those of :func:`canonical_json` (sorted keys, no white space, the same escapes,
@@ -188,17 +188,19 @@ def _canonical_lines(table: pa.Table) -> bytes | None:
     frame.write_ndjson(sink)
     lines = sink.getvalue()
     sample = ordered.slice(0, SAMPLE_ROWS)
-    expected = b"".join(canonical_json(record) + b"\n" for record in _records(sample))
+    expected = b"".join(canonical_json(record) + b"\n"
+                        for record in _records(sample, schema_version))
     if not lines.startswith(expected) or not unicodedata.is_normalized(
             "NFC", lines.decode("utf-8")):
         return None
     return lines
 
 
-def _records(table: pa.Table) -> list[dict[str, Any]]:
-    from policyspeech.schema import FIELD_NAMES
+def _records(table: pa.Table, schema_version: str) -> list[dict[str, Any]]:
+    """The records of ``table`` with the fields of ``schema_version`` (those it has)."""
+    from policyspeech.schema import fields_of
 
-    names = [n for n in FIELD_NAMES if n in table.column_names]
+    names = [f.name for f in fields_of(schema_version) if f.name in table.column_names]
     return [{name: row[name] for name in names} for row in table.to_pylist()]
 
 

@@ -3,6 +3,14 @@
 Everything else (validation, the Parquet files, the dataset card, ``schema/``) is
 derived from :data:`FIELDS`.
 
+**Schema evolution.** Within a major version the schema only gains new nullable fields;
+each field records the schema version that added it (``since``), every log entry and
+release records the schema version it was written in, and the functions below give the
+schema of any version (``arrow_schema("1.0.0")``). A release keeps its schema version
+for ever: its fragments are never rewritten, it loads the same records (a field added
+later reads as null) and it keeps its fingerprint, which covers the fields of its own
+version only. Removing or retyping a field is a new major version.
+
 Examples
 --------
 >>> from policyspeech.schema import FIELDS, SCHEMA_VERSION, arrow_schema
@@ -27,8 +35,10 @@ if TYPE_CHECKING:
     import datasets
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.0.0"
-"""Version of the record schema; a change of its major number is a breaking change."""
+SCHEMA_VERSION = "1.1.0"
+"""Version of the record schema; a change of its major number is a breaking change.
+
+1.0.0: the first schema. 1.1.0: ``source_id`` (the record's identifier in its source)."""
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,127}$"
 WIKIDATA_PATTERN = r"^Q[1-9][0-9]*$"
@@ -59,11 +69,14 @@ class Field:
     pattern: str | None = None
     enum: tuple[str, ...] | None = None
     default: str | None = None
+    since: str = "1.0.0"
+    """The schema version that added the field."""
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("id", "string", "Stable unique identifier of the speech, never reused; derived from "
-          "country, date, speaker and title unless given.", required=True, pattern=ID_PATTERN),
+    Field("id", "string", "Stable unique identifier of the speech, never reused; unless given, "
+          "derived from the record alone: country, date, speaker, the first words of the title "
+          "and a short hash of the speech.", required=True, pattern=ID_PATTERN),
     Field("title", "string", "Title of the speech as published.", required=True),
     Field("speaker", "string", "Display name of the person who gave the speech.", required=True),
     Field("speaker_id", "string", "Wikidata QID of the speaker (Q followed by digits).",
@@ -72,8 +85,9 @@ FIELDS: tuple[Field, ...] = (
     Field("party", "string", "Political party of the speaker at the time of the speech."),
     Field("organisation", "string",
           "Ministry, department or body the speaker spoke for."),
-    Field("country", "string", "Country of the speaker or government, ISO 3166-1 alpha-2 "
-          "code in upper case (GB, DE, US).", required=True, pattern=r"^[A-Z]{2}$"),
+    Field("country", "string", "Country of the speaker or government: an ISO 3166-1 alpha-2 "
+          "code in upper case (GB, DE, US), the withdrawn ISO 3166-3 code of a former state "
+          "(YU, DD, SU, CS), EU or XK.", required=True, pattern=r"^[A-Z]{2}$"),
     Field("date", "date", "Date of the speech; a partial date is stored as its first day, "
           "with date_precision saying which parts are known.", required=True),
     Field("date_precision", "string", "Precision of date: day, month or year.",
@@ -93,7 +107,10 @@ FIELDS: tuple[Field, ...] = (
     Field("word_count", "int32", "Number of whitespace-separated words in text (derived).",
           derived=True),
     Field("text_sha256", "string", "Hex SHA-256 of the UTF-8 bytes of text (derived); equal "
-          "hashes mean duplicate speeches.", derived=True, pattern=r"^[0-9a-f]{64}$"),
+          "hashes mean the same words, which several speeches may share.", derived=True,
+          pattern=r"^[0-9a-f]{64}$"),
+    Field("source_id", "string", "Identifier of the record in its source (a ParlaMint "
+          "utterance id, a UNGDC file stem, a Hansard id).", since="1.1.0"),
     Field("source_url", "string", "Where the text was obtained (http or https URL).",
           pattern=r"^https?://"),
     Field("publisher", "string", "Who published the source text."),
@@ -102,6 +119,21 @@ FIELDS: tuple[Field, ...] = (
     Field("retrieved", "date", "Date the source was obtained."),
     Field("notes", "string", "Free notes on the record: provenance, caveats, corrections."),
 )
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"1.10.0"`` -> ``(1, 10, 0)``, for comparing schema versions."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def fields_of(version: str = SCHEMA_VERSION) -> tuple[Field, ...]:
+    """The fields of schema ``version``: those added in it or before.
+
+    >>> "source_id" in [f.name for f in fields_of("1.0.0")]
+    False
+    """
+    wanted = version_tuple(version)
+    return tuple(f for f in FIELDS if version_tuple(f.since) <= wanted)
+
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -113,11 +145,14 @@ NON_NULL_FIELDS: frozenset[str] = frozenset(
 
 
 @cache
-def arrow_schema() -> pa.Schema:
-    """Return the canonical Arrow schema, with a ``description`` on every field.
+def arrow_schema(version: str = SCHEMA_VERSION) -> pa.Schema:
+    """Return the canonical Arrow schema (of ``version``), with a ``description`` on every
+    field.
 
     >>> arrow_schema().metadata[b"policyspeech.schema_version"]
-    b'1.0.0'
+    b'1.1.0'
+    >>> len(arrow_schema("1.0.0")) + 1 == len(arrow_schema())
+    True
     """
     import pyarrow as pa
 
@@ -127,15 +162,15 @@ def arrow_schema() -> pa.Schema:
         [
             pa.field(f.name, types[f.kind], nullable=f.name not in NON_NULL_FIELDS,
                      metadata={"description": f.description})
-            for f in FIELDS
+            for f in fields_of(version)
         ],
-        metadata={"policyspeech.schema_version": SCHEMA_VERSION},
+        metadata={"policyspeech.schema_version": version},
     )
 
 
 @cache
-def features() -> datasets.Features:
-    """Return the Hugging Face ``datasets.Features`` of a record."""
+def features(version: str = SCHEMA_VERSION) -> datasets.Features:
+    """Return the Hugging Face ``datasets.Features`` of a record (of schema ``version``)."""
     import datasets
 
     def feature(kind: Kind) -> Any:
@@ -143,10 +178,10 @@ def features() -> datasets.Features:
             return datasets.List(datasets.Value("string"))
         return datasets.Value({"string": "string", "date": "date32", "int32": "int32"}[kind])
 
-    return datasets.Features({f.name: feature(f.kind) for f in FIELDS})
+    return datasets.Features({f.name: feature(f.kind) for f in fields_of(version)})
 
 
-def card_features() -> list[dict[str, str]]:
+def card_features(version: str = SCHEMA_VERSION) -> list[dict[str, str]]:
     """Return the ``dataset_info.features`` list of the dataset card (no ``datasets`` import).
 
     >>> card_features()[8]
@@ -156,7 +191,7 @@ def card_features() -> list[dict[str, str]]:
     return [
         {"name": f.name, "list": "string"} if f.kind == "list"
         else {"name": f.name, "dtype": dtypes[f.kind]}
-        for f in FIELDS
+        for f in fields_of(version)
     ]
 
 

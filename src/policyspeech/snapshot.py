@@ -35,7 +35,7 @@ from typing import Any
 
 from policyspeech.log import HeadState, entry_name
 
-FORMAT = 1
+FORMAT = 2
 
 
 def load(corpus: Path, *, full: bool = False) -> HeadState | None:

@@ -12,7 +12,7 @@ Examples
 >>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "corpus")
 >>> corpus.add({"title": "On crime", "speaker": "Brandon Lewis", "country": "GB",
 ...             "date": "2019-10-30", "language": "en", "text": "We act."})
-'gb-2019-10-30-brandon-lewis-on-crime'
+'gb-2019-10-30-brandon-lewis-on-crime-e68c0582'
 >>> corpus.head().rows
 1
 """
@@ -33,11 +33,9 @@ from policyspeech.batch import DEFAULT_MAX_ERRORS, Batch
 from policyspeech.card import render_card
 from policyspeech.errors import (
     CorpusError,
-    DuplicateSpeechError,
     IntegrityError,
     InvalidSpeechError,
     ReadOnlyCorpusError,
-    RecordNotFoundError,
     UnknownVersionError,
 )
 from policyspeech.fsutil import (
@@ -48,6 +46,7 @@ from policyspeech.fsutil import (
     remove_stale_temporaries,
     replace_file,
 )
+from policyspeech.importing import ImportOptions
 from policyspeech.ingest import DEFAULT_MAX_BYTES
 from policyspeech.locate import bundled_corpus_path, locate_corpus
 from policyspeech.log import (
@@ -59,7 +58,8 @@ from policyspeech.log import (
     new_entry,
     read_entry,
 )
-from policyspeech.validate import Record, validate_speech
+from policyspeech.schema import SCHEMA_VERSION, version_tuple
+from policyspeech.validate import Record
 
 LOCK_TIMEOUT_SECONDS = 120
 NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
@@ -150,8 +150,10 @@ class Corpus:
         except CorpusError:
             self._state = None  # half-applied: start again from the first entry next time
             raise
+        filled = _fill_keys(self.path, state) if state.keyless else 0
         if loaded is not None and (state.seq - loaded[0] >= SNAPSHOT_AFTER_ENTRIES or abs(
-                len(state.hash_by_id) - loaded[1]) >= SNAPSHOT_AFTER_IDS):
+                len(state.hash_by_id) - loaded[1]) >= SNAPSHOT_AFTER_IDS
+                or filled >= SNAPSHOT_AFTER_IDS):
             snapshot.save(self.path, state)
         return state
 
@@ -260,54 +262,68 @@ class Corpus:
         dry_run: bool = False,
         sources: Sequence[str] | None = None,
         max_errors: int = DEFAULT_MAX_ERRORS,
+        skip_existing: bool = False,
+        mapping: Mapping[str, str] | None = None,
     ) -> list[str]:
         """Validate and add speeches in one commit, all or nothing; return their ids.
 
-        Every speech is validated and checked for duplicates (within the batch and against
-        the corpus) before anything is committed; the speeches may come from a generator,
-        and memory stays bounded (see :mod:`policyspeech.batch`). ``dry_run`` stops after
-        the checks. ``sources`` labels each speech in error messages (file names, say).
-        One bad speech raises its own error; several raise
-        :class:`~policyspeech.errors.BatchError` listing up to ``max_errors`` of them.
+        ``speeches`` are mappings of fields: a list, a generator, or a ``datasets.Dataset``
+        (whose rows are mappings); ``mapping`` names the column that holds a field when
+        the names differ (``{"speaker": "name"}``). Every speech is validated and checked
+        for duplicates (the same text, speaker, date and source, within the batch and
+        against the corpus) before anything is committed; memory stays bounded (see
+        :mod:`policyspeech.batch`). ``skip_existing`` leaves out, instead of refusing,
+        speeches the corpus already has. ``dry_run`` stops after the checks. ``sources``
+        labels each speech in error messages (file names, say). One bad speech raises its
+        own error; several raise :class:`~policyspeech.errors.BatchError` listing up to
+        ``max_errors`` of them.
         """
         from policyspeech.batch import validator
+        from policyspeech.importing import parse_mapping, row_loader
 
-        reserved: list[str] = []
-        if isinstance(speeches, Sequence):  # ids given later in the batch are not derived
-            reserved = [str(s["id"]) for s in speeches if s.get("id")]
         labels = iter(sources) if sources else (f"speech {n}" for n in itertools.count(1))
-        items = ((next(labels), validator(speech)) for speech in speeches)
-        batch = self.add_batch(items, message=message, dry_run=dry_run,
-                               max_errors=max_errors, reserved=reserved,
-                               unlabelled=not sources)
+        if mapping:
+            options = ImportOptions(mapping=parse_mapping(f"{k}={v}" for k, v in mapping.items()))
+            items = ((next(labels), row_loader(speech, options)) for speech in speeches)
+        else:
+            items = ((next(labels), validator(speech)) for speech in speeches)
+        batch = self.add_batch(items, message=message, dry_run=dry_run, max_errors=max_errors,
+                               unlabelled=not sources, skip_existing=skip_existing)
         return batch.ids
 
-    def import_path(self, path: str | os.PathLike[str], *, message: str | None = None,
+    def import_path(self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+                    source_format: str = "auto", options: ImportOptions | None = None,
+                    skip_existing: bool = False, message: str | None = None,
                     dry_run: bool = False, max_errors: int = DEFAULT_MAX_ERRORS,
                     max_bytes: int = DEFAULT_MAX_BYTES,
                     progress: Callable[[int, int], None] | None = None,
                     workers: int | None = None) -> Batch:
-        """Import a folder of text/Markdown files, a ``.jsonl`` or a ``.csv`` file in one
-        commit, all or nothing; return the batch (ids, records, text bytes, words).
+        """Import a folder of text/Markdown files, ``.jsonl``, ``.csv``, ``.tsv`` or
+        ``.parquet`` files, or a format of the field (``source_format``: ``parlamint``,
+        ``ungdc``), in one commit, all or nothing; return the batch (ids, records, text
+        bytes, words, skipped). See :mod:`policyspeech.importing` for ``options``.
 
-        ``progress(records, text_bytes)`` is called after every record. Speeches are read
-        and validated by ``workers`` processes (default: one per CPU when the source has
+        ``progress(records, text_bytes)`` is called after every chunk. Speeches are read
+        and validated by ``workers`` processes (default: one per CPU when the sources have
         more than :data:`PARALLEL_FROM_BYTES`, else this process alone).
         """
         from policyspeech.importing import source_bytes, sources
 
-        source = Path(path)
+        paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
+        if not paths:
+            raise InvalidSpeechError("no source to import; give a file or a folder")
+        options = options or ImportOptions(max_bytes=max_bytes)
         if workers is None:
-            workers = (os.cpu_count() or 1) if source_bytes(source) > PARALLEL_FROM_BYTES else 1
-        items = sources(source, max_bytes=max_bytes)
-        batch = self.add_batch(items, message=message or f"import {source.name}",
-                               dry_run=dry_run, max_errors=max_errors, progress=progress,
-                               always_list=True, workers=workers)
-        return batch
+            workers = (os.cpu_count() or 1) if source_bytes(paths) > PARALLEL_FROM_BYTES else 1
+        items = sources(paths, source_format=source_format, options=options)
+        name = paths[0].name if len(paths) == 1 else f"{len(paths)} sources"
+        return self.add_batch(items, message=message or f"import {name}", dry_run=dry_run,
+                              max_errors=max_errors, progress=progress, always_list=True,
+                              workers=workers, skip_existing=skip_existing)
 
     def add_batch(self, items: Iterable[tuple[str, Callable[[], Record]]], *,
                   message: str | None = None, dry_run: bool = False,
-                  max_errors: int = DEFAULT_MAX_ERRORS, reserved: Iterable[str] = (),
+                  max_errors: int = DEFAULT_MAX_ERRORS, skip_existing: bool = False,
                   unlabelled: bool = False, always_list: bool = False,
                   progress: Callable[[int, int], None] | None = None,
                   workers: int = 1) -> Batch:
@@ -316,26 +332,66 @@ class Corpus:
 
         A bad batch raises the one problem's own error, or
         :class:`~policyspeech.errors.BatchError` when there are several (or always, with
-        ``always_list``)."""
+        ``always_list``). A batch whose every speech was skipped commits nothing."""
         from policyspeech.batch import Stager, loaded_chunks
 
+        if max_errors < 1:
+            raise InvalidSpeechError(f"max errors {max_errors} must be 1 or more (it is how "
+                                     "many bad records are listed)")
         if not dry_run:
             self.check_writable()
-        stager = Stager(self.path, self.head(), max_errors=max_errors, reserved=reserved,
-                        progress=progress)
+        stager = Stager(self.path, self.head(), max_errors=max_errors,
+                        skip_existing=skip_existing, progress=progress)
         try:
             for chunk in loaded_chunks(items, self.path, workers=workers, write=not dry_run):
                 stager.feed(chunk)
             batch = stager.finish(unlabelled=unlabelled, always_list=always_list)
-            if dry_run:
+            if dry_run or not batch.ids:
                 return batch
-            with self._writer_lock():
-                remove_stale_temporaries(self.path / STAGING)
+            with self._writing():
                 self._commit_batch(batch, message)
                 self._compact_if_due()
             return batch
         finally:
             stager.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock, clean up what crashed writers left, and bring the head up
+        to this version's schema first (:meth:`_upgrade_schema`)."""
+        with self._writer_lock():
+            remove_stale_temporaries(self.path / STAGING)
+            self._upgrade_schema()
+            yield
+
+    def _upgrade_schema(self) -> None:
+        """Bring a head written in an older schema (of the same major version) to this
+        one, in a commit of its own that changes no record: each fragment of the head that
+        lacks the newer fields is copied with them empty, so that every file of the head
+        has the same columns. Released fragments stay as they are in their releases."""
+        from policyspeech.fragments import upgrade_fragment
+
+        state = self.head()
+        if state.schema_version == SCHEMA_VERSION:
+            return
+        if version_tuple(state.schema_version) > version_tuple(SCHEMA_VERSION):
+            raise ReadOnlyCorpusError(
+                f"'{self.path}' was written in schema {state.schema_version}, newer than this "
+                f"policyspeech's ({SCHEMA_VERSION}); upgrade policyspeech to write to it")
+
+        def build(head: HeadState) -> Entry:
+            added, removed = [], []
+            for info in head.fragments.values():
+                upgraded = upgrade_fragment(self.path, info)
+                if upgraded is not None:
+                    added.append(upgraded)
+                    removed.append(info)
+            return new_entry(head, operation="upgrade", added=added, removed=removed,
+                             message=f"upgrade the head from schema {head.schema_version} to "
+                             f"{SCHEMA_VERSION} ({len(removed)} fragments copied with the new "
+                             "fields empty)")
+
+        self._commit(build)
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -357,7 +413,7 @@ class Corpus:
     def _commit_batch(self, batch: Batch, message: str | None) -> Entry:
         def build(state: HeadState) -> Entry:
             if state.seq != batch.base_seq:
-                batch.rebase(self.path, state)
+                batch.rebase(state)
             added = batch.publish(self.path)
             return new_entry(
                 state,
@@ -366,6 +422,7 @@ class Corpus:
                 added=added,
                 ids=[i for fragment in batch.staged for i in fragment.ids],
                 text_sha256=[h for fragment in batch.staged for h in fragment.hashes],
+                keys=[k for fragment in batch.staged for k in fragment.keys],
             )
 
         return self._commit(build)
@@ -440,8 +497,7 @@ class Corpus:
         from policyspeech.releases import check_bump, latest_version, next_version
 
         self.check_writable()
-        with self._writer_lock():
-            remove_stale_temporaries(self.path / STAGING)
+        with self._writing():
             state = self.head()
             chosen = check_bump(state, bump)
             version = next_version(latest_version(state), chosen)
@@ -473,8 +529,7 @@ class Corpus:
         :data:`AUTO_COMPACT_BYTES` of small ones, and a release always does.
         """
         self.check_writable()
-        with self._writer_lock():
-            remove_stale_temporaries(self.path / STAGING)
+        with self._writing():
             return self._compact_unreleased()
 
     def _compact_unreleased(self) -> int:
@@ -560,7 +615,7 @@ class Corpus:
                      render_croissant(latest, self.fragments(latest["version"])).encode(),
                      staging, "croissant")
 
-    # -- corrections ----------------------------------------------------------------------
+    # -- corrections (see policyspeech.corrections) -------------------------------------
 
     def amend(self, record_id: str, changes: Mapping[str, Any] | None = None, *,
               text: str | None = None, reason: str) -> list[str]:
@@ -569,100 +624,39 @@ class Corpus:
         The fragment holding the record is copied with the record replaced; earlier
         releases keep their fragments and load exactly as before.
         """
+        from policyspeech.corrections import amend_all, require_reason
+
         changes = {k: v for k, v in (changes or {}).items() if v not in (None, [], ())}
         if "id" in changes:
             raise InvalidSpeechError("an id never changes; retract the record and add it "
                                      "again under the new id instead")
         if text is not None:
             changes["text"] = text
-        if not changes:
-            raise InvalidSpeechError(f"nothing to amend in '{record_id}'; give the fields to "
-                                     "change (or --text FILE)")
-        reason = _require_reason(reason)
-        self.check_writable()
-        fields: list[str] = []
+        result = amend_all(self, [("", {**changes, "id": record_id})],
+                           reason=require_reason(reason), strict=True)
+        return result.fields[record_id]
 
-        def build(state: HeadState) -> Entry:
-            info, table, old = self._find_record(state, record_id)
-            merged = {k: v for k, v in old.items() if k not in ("word_count", "text_sha256")}
-            merged.update(changes)
-            if "date" in changes and "date_precision" not in changes:
-                merged.pop("date_precision")
-            try:
-                record = validate_speech(merged)
-            except InvalidSpeechError as exc:
-                raise InvalidSpeechError(f"{record_id}: {exc}") from None
-            record["id"] = record_id
-            fields[:] = [name for name in record if record[name] != old[name]]
-            if not fields:
-                raise InvalidSpeechError(f"'{record_id}' already has these values; nothing "
-                                         "to amend")
-            owner = state.id_by_hash.get(record["text_sha256"])
-            if owner not in (None, record_id):
-                raise DuplicateSpeechError(f"the new text of '{record_id}' is already in the "
-                                           f"corpus as '{owner}'; nothing was changed")
-            added = self._rewrite_fragment(table, record_id, record)
-            return new_entry(state, operation="amend", message=f"amend {record_id}",
-                             added=added, removed=[info], ids=[record_id],
-                             text_sha256=[record["text_sha256"]], removed_ids=[record_id],
-                             fields=list(fields), reason=reason)
+    def amend_all(self, rows: Iterable[Mapping[str, Any]] | str | os.PathLike[str], *,
+                  reason: str | None = None, max_errors: int = DEFAULT_MAX_ERRORS,
+                  message: str | None = None) -> Any:
+        """Amend many records in one commit, all or nothing: ``rows`` of ``id``, the fields
+        to change and a ``reason`` (else ``reason`` for all), or a JSONL/CSV file of them.
+        Returns the :class:`~policyspeech.corrections.Amendments` (fields changed per id,
+        rows that changed nothing). See :mod:`policyspeech.corrections`."""
+        from policyspeech.corrections import amend_all, read_amendments
 
-        with self._writer_lock():
-            remove_stale_temporaries(self.path / STAGING)
-            self._commit(build)
-        return list(fields)
+        labelled: list[tuple[str, Mapping[str, Any]]]
+        if isinstance(rows, str | os.PathLike):
+            labelled = list(read_amendments(Path(rows)))
+        else:
+            labelled = [(f"row {n}", row) for n, row in enumerate(rows, start=1)]
+        return amend_all(self, labelled, reason=reason, max_errors=max_errors, message=message)
 
     def retract(self, record_id: str, *, reason: str) -> None:
         """Remove a record from the head in a new commit; its id is never reused."""
-        reason = _require_reason(reason)
-        self.check_writable()
+        from policyspeech.corrections import retract
 
-        def build(state: HeadState) -> Entry:
-            info, table, _old = self._find_record(state, record_id)
-            return new_entry(state, operation="retract", message=f"retract {record_id}",
-                             added=self._rewrite_fragment(table, record_id, None),
-                             removed=[info], removed_ids=[record_id], reason=reason)
-
-        with self._writer_lock():
-            remove_stale_temporaries(self.path / STAGING)
-            self._commit(build)
-
-    def _find_record(self, state: HeadState, record_id: str) -> tuple[dict[str, Any], Any,
-                                                                        dict[str, Any]]:
-        """The fragment holding ``record_id``, its table and the record."""
-        import pyarrow.parquet as pq
-
-        if record_id not in state.hash_by_id:
-            retracted = record_id in state.ids_ever
-            raise RecordNotFoundError(
-                f"no speech with id '{record_id}' in the head"
-                + ("; it was retracted" if retracted else
-                   "; list the ids with `policyspeech list`"))
-        for info in state.fragments.values():
-            path = self.path / info["path"]
-            if pq.read_table(path, columns=["id"], filters=[("id", "=", record_id)]).num_rows:
-                table = pq.read_table(path)
-                row = table.filter(_rows_with_id(table, record_id)).to_pylist()[0]
-                return info, table, row
-        raise IntegrityError(f"the log names '{record_id}' but no fragment of the head holds "
-                             "it; run `policyspeech verify`")
-
-    def _rewrite_fragment(self, table: Any, record_id: str,
-                          replacement: Record | None) -> list[dict[str, Any]]:
-        """Copy-on-write: ``table`` without ``record_id`` (plus ``replacement``) as a new
-        fragment; no fragment when nothing is left."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from policyspeech.fragments import records_to_table, write_fragment
-
-        kept = table.filter(pc.invert(_rows_with_id(table, record_id)))
-        if replacement is not None:
-            kept = pa.concat_tables([kept, records_to_table([replacement])])
-        if kept.num_rows == 0:
-            return []
-        ordered = kept.sort_by([("date", "ascending"), ("id", "ascending")])
-        return [write_fragment(self.path, ordered)]
+        retract(self, record_id, reason=reason)
 
     # -- checking and citing -------------------------------------------------------------
 
@@ -748,9 +742,10 @@ class Corpus:
         low, high = sorted((first, last))
         for seq in range(low + 1, high + 1):
             found = read_entry(self.path, seq)
-            if found and found[0].get("reason"):
-                for record_id in found[0].get("removed_ids", []):
-                    reasons.setdefault(record_id, []).append(found[0]["reason"])
+            if found is None:
+                continue
+            for record_id, reason in _entry_reasons(found[0]):
+                reasons.setdefault(record_id, []).append(reason)
         return reasons
 
     def check_writable(self) -> None:
@@ -764,13 +759,6 @@ class Corpus:
             raise ReadOnlyCorpusError(
                 f"'{self.path}' is not writable; use a corpus folder you can write to"
             )
-
-
-def _rows_with_id(table: Any, record_id: str) -> Any:
-    """Boolean mask of the rows of ``table`` whose id is ``record_id``."""
-    import pyarrow.compute as pc
-
-    return pc.equal(table["id"], record_id)
 
 
 def compaction_groups(state: HeadState) -> list[list[dict[str, Any]]]:
@@ -805,11 +793,37 @@ def _read_fragments(corpus: Path, infos: list[dict[str, Any]]) -> Any:
         for info in infos)
 
 
-def _require_reason(reason: str | None) -> str:
-    if reason is None or not reason.strip():
-        raise InvalidSpeechError("a correction needs a reason; give --reason TEXT (it is kept "
-                                 "in the log and the changelog)")
-    return " ".join(reason.split())
+def _entry_reasons(entry: Entry) -> list[tuple[str, str]]:
+    """``(id, reason)`` of each record an entry corrected (one reason per record for a
+    bulk amendment)."""
+    if entry.get("amendments"):
+        return [(a["id"], a["reason"]) for a in entry["amendments"] if a.get("reason")]
+    if entry.get("reason"):
+        return [(record_id, entry["reason"]) for record_id in entry.get("removed_ids", [])]
+    return []
+
+
+def _fill_keys(corpus: Path, state: HeadState) -> int:
+    """Fill in the speech keys of the head's records that log entries made before keys
+    existed do not record, from the fragments; return how many."""
+    import pyarrow.dataset as pads
+
+    from policyspeech.batch import string_array
+    from policyspeech.identity import speech_key
+    from policyspeech.schema import arrow_schema
+
+    paths = [str(corpus / p) for p in state.fragments]
+    if not paths:
+        return 0
+    columns = ["id", "text_sha256", "speaker", "date", "date_precision", "source_id"]
+    table = pads.dataset(paths, schema=arrow_schema()).to_table(
+        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))))
+    for row in table.to_pylist():
+        key = speech_key(row)
+        state.key_by_id[row["id"]] = key
+        state.id_by_key[key] = row["id"]
+        state.keyless.discard(row["id"])
+    return int(table.num_rows)
 
 
 def _copy_corpus_files(source: Path, target: Path) -> None:

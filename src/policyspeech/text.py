@@ -1,14 +1,19 @@
 """Normalisation of speech text, and the values derived from it.
 
 The rules (DESIGN.md): Unicode NFC, CRLF and CR to LF, trailing white space removed,
-paragraphs separated by exactly one blank line, a paragraph that ends without closing
-punctuation and is followed by one that starts in lower case is joined to it. Control
-characters other than tab and newline, and empty text, are errors.
+paragraphs separated by exactly one blank line; control characters other than tab and
+newline, and empty text, are errors. That is all that structured sources (JSONL, CSV,
+Parquet, the adapters) get: their paragraphs stay as the source has them. Text and
+Markdown files, which PDF and web extraction fill with sentences broken across lines,
+also get ``join_lines``: a paragraph that ends without closing punctuation and is
+followed by one that starts in lower case is joined to it.
 
 Examples
 --------
 >>> normalise_text("Although we are leaving\\r\\n\\r\\n\\r\\nthe EU, we stay.  \\nNext line.")
-'Although we are leaving the EU, we stay.\\nNext line.'
+'Although we are leaving\\n\\nthe EU, we stay.\\nNext line.'
+>>> normalise_text("Although we are leaving\\r\\n\\r\\nthe EU, we stay.", join_lines=True)
+'Although we are leaving the EU, we stay.'
 >>> word_count("One two\\n\\nthree")
 3
 >>> text_sha256("abc")[:16]
@@ -87,23 +92,23 @@ def check_mojibake(text: str, what: str = "text") -> None:
     )
 
 
-def normalise_text(text: str) -> str:
+def normalise_text(text: str, *, join_lines: bool = False) -> str:
     """Return ``text`` normalised by the corpus rules; raise on control characters or emptiness.
 
     Normalising twice gives the same result as normalising once.
 
     >>> normalise_text("e\\u0301te\\u0301\\r\\n")
     'été'
-    >>> normalise_text("Title\\n\\n\\n\\nThe review, looking\\n\\nat the system.")
+    >>> normalise_text("Title\\n\\n\\n\\nThe review, looking\\n\\nat the system.", join_lines=True)
     'Title\\n\\nThe review, looking at the system.'
     """
-    return normalise_and_count(text)[0]
+    return normalise_and_count(text, join_lines=join_lines)[0]
 
 
-def normalise_and_count(text: str) -> tuple[str, int]:
+def normalise_and_count(text: str, *, join_lines: bool = False) -> tuple[str, int]:
     """The normalised text and its :func:`word_count`, computed in the same pass.
 
-    >>> normalise_and_count("One  two\\n\\nthree four.")
+    >>> normalise_and_count("One  two\\n\\nthree four.", join_lines=True)
     ('One  two three four.', 4)
 
     The work is done line by line and skipped where it is not needed: NFC is computed only
@@ -145,6 +150,10 @@ def normalise_and_count(text: str) -> tuple[str, int]:
             current = []
     if current:
         paragraphs.append("\n".join(current))
+    if not join_lines:
+        if not paragraphs:
+            raise InvalidSpeechError("text is empty; give the speech's text")
+        return "\n\n".join(paragraphs), words
     joined: list[str] = []
     for paragraph in paragraphs:
         if joined and _continues(joined[-1], paragraph):

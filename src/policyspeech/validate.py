@@ -12,12 +12,10 @@ Examples
 ...     today=datetime.date(2026, 1, 1))
 >>> record["date"], record["date_precision"], record["word_count"]
 (datetime.date(2019, 10, 1), 'month', 2)
->>> derive_id(record)
-'gb-2019-10-brandon-lewis-on-crime'
 >>> validate_speech({**record, "country": "UK"})
 Traceback (most recent call last):
 ...
-policyspeech.errors.InvalidSpeechError: country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB' for the United Kingdom
+policyspeech.errors.InvalidSpeechError: country 'UK' is not a country code; use 'GB' (United Kingdom)
 """
 
 from __future__ import annotations
@@ -30,13 +28,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from policyspeech.countries import check_country
+from policyspeech.dates import date_text, parse_date
 from policyspeech.errors import InvalidSpeechError
+from policyspeech.identity import check_id
 from policyspeech.schema import (
     DERIVED_FIELDS,
     FIELD_NAMES,
     FIELDS,
     FIELDS_BY_NAME,
-    ID_PATTERN,
     Field,
 )
 from policyspeech.text import check_characters, normalise_and_count, text_sha256
@@ -44,16 +44,18 @@ from policyspeech.text import check_characters, normalise_and_count, text_sha256
 Record = dict[str, Any]
 """A canonical record: every field of the schema, in schema order."""
 
-_COUNTRY_HINTS = {"UK": "GB", "EN": "GB", "EL": "GR"}
 _MULTILINE_FIELDS = frozenset({"notes"})
 
 
-def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = None) -> Record:
+def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = None,
+                    join_lines: bool = False) -> Record:
     """Return the canonical record of ``fields``, or raise :class:`InvalidSpeechError`.
 
     ``id`` may be missing (``None`` in the result): the corpus derives it when the speech
     is added. Derived fields (``word_count``, ``text_sha256``) are recomputed; a given
-    value that disagrees is an error.
+    value that disagrees is an error. The text keeps its paragraphs as given;
+    ``join_lines`` also joins sentences broken across paragraphs (what text and
+    Markdown files need: see :func:`policyspeech.text.normalise_and_count`).
     """
     unknown = [key for key in fields if key not in FIELDS_BY_NAME]
     if unknown:
@@ -76,7 +78,7 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
             record[spec.name] = [] if spec.kind == "list" else spec.default
             continue
         if spec.name == "text":
-            record["text"], words = _check_text(value)
+            record["text"], words = _check_text(value, join_lines)
             continue
         record[spec.name] = _CHECKS.get(spec.name, _check_string)(spec, value, today)
     _check_date_precision(fields, record)
@@ -90,50 +92,6 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
                 f"{name} is derived, leave it out"
             )
     return {name: record[name] for name in FIELD_NAMES}
-
-
-def derive_id(record: Mapping[str, Any]) -> str:
-    """Derive an id from country, date (to its precision), speaker and title.
-
-    >>> derive_id({"country": "DE", "date": datetime.date(2020, 1, 1),
-    ...            "date_precision": "year", "speaker": "Olaf Schölz", "title": "Zur Lage"})
-    'de-2020-olaf-scholz-zur-lage'
-    """
-    date_text = _date_text(record["date"], record.get("date_precision") or "day")
-    stem = f"{record['country'].lower()}-{date_text}-{slugify(record['speaker'])}"
-    full = f"{stem}-{slugify(record['title'])}".strip("-")
-    if len(full) <= 128:
-        return full
-    cut = full[:128]
-    return cut[: cut.rfind("-")] if cut.rfind("-") > len(stem) else cut.rstrip("-")
-
-
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII slug of ``text``: accents dropped, other characters become hyphens.
-
-    >>> slugify("Security Minister's speech: after Brexit!")
-    'security-minister-s-speech-after-brexit'
-    """
-    if text.isascii():  # nothing to decompose (the common case, and much faster)
-        ascii_text = text.lower()
-    else:
-        decomposed = unicodedata.normalize("NFKD", text)
-        ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return _NOT_SLUG.sub("-", ascii_text).strip("-")
-
-
-def check_id(value: str) -> str:
-    """Return ``value`` if it is a valid id, else raise with the rule and a fix."""
-    if not re.fullmatch(ID_PATTERN, value):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        raise InvalidSpeechError(
-            f"id '{shown}' is not valid; use 3 to 128 characters: lower-case letters, digits "
-            f"and hyphens, starting with a letter or digit (or leave the id out to derive it)"
-        )
-    return value
 
 
 def _is_missing(value: Any) -> bool:
@@ -176,11 +134,11 @@ def _check_id(spec: Field, value: Any, today: datetime.date) -> str:
     return check_id(_as_text(spec, value))
 
 
-def _check_text(value: Any) -> tuple[str, int]:
+def _check_text(value: Any, join_lines: bool) -> tuple[str, int]:
     """The normalised text and its word count."""
     if not isinstance(value, str):
         raise InvalidSpeechError(f"text must be a string, got {type(value).__name__}")
-    return normalise_and_count(value)
+    return normalise_and_count(value, join_lines=join_lines)
 
 
 def _check_speaker_id(spec: Field, value: Any, today: datetime.date) -> str:
@@ -194,30 +152,23 @@ def _check_speaker_id(spec: Field, value: Any, today: datetime.date) -> str:
 
 
 def _check_country(spec: Field, value: Any, today: datetime.date) -> str:
-    import pycountry
-
-    text = _as_text(spec, value)
-    if text.upper() in _COUNTRY_HINTS:
-        code = _COUNTRY_HINTS[text.upper()]
-        name = pycountry.countries.lookup(code).name
-        raise InvalidSpeechError(
-            f"country '{text}' is not an ISO 3166-1 alpha-2 code; use '{code}' for the {name}"
-        )
-    country = pycountry.countries.get(alpha_2=text.upper()) if len(text) == 2 else None
-    if country is None:
-        raise InvalidSpeechError(
-            f"country '{text}' is not an ISO 3166-1 alpha-2 code; use a two-letter code "
-            "such as GB, DE, FR or US"
-        )
-    if text != country.alpha_2:
-        raise InvalidSpeechError(f"country '{text}' must be upper case; use '{country.alpha_2}'")
-    return text
+    return check_country(_as_text(spec, value))
 
 
 def _check_language(spec: Field, value: Any, today: datetime.date) -> str:
+    return check_language(_as_text(spec, value))
+
+
+def check_language(text: str) -> str:
+    """Return ``text`` if it is an ISO 639-1 code, else raise naming the fix.
+
+    >>> check_language("German")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: language 'German' is not an ISO 639-1 code; use 'de'
+    """
     import pycountry
 
-    text = _as_text(spec, value)
     language = pycountry.languages.get(alpha_2=text.lower()) if len(text) == 2 else None
     if language is None:
         by_name = pycountry.languages.get(name=text.capitalize()) if len(text) > 3 else None
@@ -248,35 +199,6 @@ def _check_date(spec: Field, value: Any, today: datetime.date) -> datetime.date:
     return parsed
 
 
-def parse_date(text: str, name: str = "date") -> tuple[datetime.date, str]:
-    """Parse an ISO 8601 date of precision ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
-
-    Returns the first day of the period and its precision.
-
-    >>> parse_date("2019-10")
-    (datetime.date(2019, 10, 1), 'month')
-    >>> parse_date("2019-02-30")
-    Traceback (most recent call last):
-    ...
-    policyspeech.errors.InvalidSpeechError: date '2019-02-30' is not a real date (day is out of range for month); check the day and month
-    """
-    match = re.fullmatch(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", text)
-    if match is None:
-        raise InvalidSpeechError(
-            f"{name} '{text}' is not an ISO 8601 date; write YYYY-MM-DD, YYYY-MM or YYYY "
-            "(for example 2019-10-30)"
-        )
-    year, month, day = match.groups()
-    precision = "day" if day else "month" if month else "year"
-    try:
-        parsed = datetime.date(int(year), int(month or 1), int(day or 1))
-    except ValueError as exc:
-        raise InvalidSpeechError(
-            f"{name} '{text}' is not a real date ({exc}); check the day and month"
-        ) from None
-    return parsed, precision
-
-
 def _check_date_precision(fields: Mapping[str, Any], record: Record) -> None:
     raw = fields.get("date")
     implied = "day"
@@ -295,8 +217,33 @@ def _check_date_precision(fields: Mapping[str, Any], record: Record) -> None:
     ):
         raise InvalidSpeechError(
             f"date_precision '{given}' needs a date on the first day of its period; "
-            f"write the date as {_date_text(record['date'], str(given))}"
+            f"write the date as {date_text(record['date'], str(given))}"
         )
+
+
+def normalise_value(value: str, name: str) -> str:
+    """A filter value normalised as stored values are: NFC, single spaces, no control
+    characters.
+
+    >>> normalise_value("Gu\u0308nter  Kößl ", "speaker")
+    'Günter Kößl'
+    """
+    check_characters(value, name)
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+def check_theme(text: str) -> str:
+    """Return ``text`` if it is a theme slug of the codebook, else raise naming the nearest.
+
+    >>> check_theme("Health")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: theme 'Health' is not in the codebook; use 'health' (theme slugs are lower case with underscores)
+    """
+    slugs = FIELDS_BY_NAME["themes"].enum or ()
+    if text not in slugs:
+        raise InvalidSpeechError(_unknown_theme_message(text, slugs))
+    return text
 
 
 def _check_list(spec: Field, value: Any, today: datetime.date) -> list[str]:
@@ -349,12 +296,6 @@ def _check_license(spec: Field, value: Any, today: datetime.date) -> str:
             "CC-BY-4.0 or CC0-1.0 (or LicenseRef-... for another licence)"
         )
     return text
-
-
-def _date_text(date: datetime.date, precision: str) -> str:
-    return {"year": date.isoformat()[:4], "month": date.isoformat()[:7]}.get(
-        precision, date.isoformat()
-    )
 
 
 _CHECKS = {

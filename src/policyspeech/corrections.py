@@ -1,0 +1,316 @@
+"""Corrections: amending records (one, or thousands in one commit) and retracting them.
+
+A correction is a new commit with a reason. Each fragment that holds a corrected record
+is copied with the record replaced (or removed), read with every Parquet page's checksum
+verified, so that a damaged fragment is never copied into a new, validly hashed one.
+Released fragments are never rewritten: every release loads byte for byte as it was.
+
+:func:`amend_all` takes rows of ``id`` plus the fields to change (and a ``reason`` per
+row, or one for all), as a JSONL or CSV file gives them (:func:`read_amendments`), and
+commits them all or nothing: every bad row is listed with its label. A row that changes
+nothing is counted and left out (so a file of corrections can be applied again); an
+amended record that would become the same speech as another is refused.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from policyspeech.store import Corpus
+>>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "c")
+>>> speech = {"title": "T", "speaker": "S", "country": "GB", "date": "2019", "language": "en"}
+>>> ids = corpus.add_all([{**speech, "text": "One."}, {**speech, "text": "Two."}])
+>>> result = amend_all(corpus, [("row 1", {"id": ids[0], "themes": ["health"]}),
+...                             ("row 2", {"id": ids[1], "themes": ["energy"]})],
+...                    reason="CAP coding")
+>>> result.amended, result.unchanged
+(2, 0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policyspeech.errors import (
+    BatchError,
+    DuplicateSpeechError,
+    IntegrityError,
+    InvalidSpeechError,
+    RecordNotFoundError,
+)
+from policyspeech.identity import speech_key
+from policyspeech.log import Entry, HeadState, new_entry
+from policyspeech.validate import validate_speech
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from policyspeech.store import Corpus
+
+DERIVED = ("word_count", "text_sha256")
+
+
+@dataclass
+class Amendments:
+    """What :func:`amend_all` did: the fields changed per id, and rows that changed nothing."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: int = 0
+
+    @property
+    def amended(self) -> int:
+        return len(self.fields)
+
+
+def require_reason(reason: str | None) -> str:
+    """The reason with its white space collapsed; raise when there is none."""
+    if reason is None or not str(reason).strip():
+        raise InvalidSpeechError("a correction needs a reason; give --reason TEXT (it is kept "
+                                 "in the log and the changelog)")
+    return " ".join(str(reason).split())
+
+
+def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
+              reason: str | None = None, strict: bool = False, max_errors: int = 20,
+              message: str | None = None) -> Amendments:
+    """Amend the records that ``(label, row)`` pairs name, in one commit, all or nothing.
+
+    Each row has the ``id`` and the fields to change; its ``reason`` (else ``reason``)
+    says why. ``strict`` makes a row that changes nothing an error (one ``amend``).
+    """
+    wanted, problems = _collect(rows, reason)
+    result = Amendments()
+    corpus.check_writable()
+
+    def build(state: HeadState) -> Entry:
+        result.fields, result.unchanged = {}, 0
+        found = dict(problems)
+        missing = {i for i in wanted if i not in state.hash_by_id}
+        for record_id in missing:
+            found[wanted[record_id][0]] = RecordNotFoundError(_not_found(state, record_id))
+        records: dict[str, dict[str, Any]] = {}
+        rewrites = []
+        for info, table, olds in _holders(corpus.path, state, set(wanted) - missing):
+            replaced = []
+            for old in olds:
+                label, changes, why = wanted[old["id"]]
+                try:
+                    record = _amended(old, changes)
+                except InvalidSpeechError as exc:
+                    found[label] = exc
+                    continue
+                changed = [name for name in record if record[name] != old.get(name)]
+                if not changed:
+                    if strict:
+                        found[label] = InvalidSpeechError(
+                            f"'{old['id']}' already has these values; nothing to amend")
+                    result.unchanged += 1
+                    continue
+                result.fields[old["id"]] = changed
+                records[old["id"]] = {**record, "_reason": why, "_label": label}
+                replaced.append(record)
+            if replaced:
+                rewrites.append((info, table, replaced))
+        _check_keys(state, records, found)
+        if found:
+            _raise(found, max_errors)
+        if not records:
+            raise InvalidSpeechError("nothing to amend: every record already has these values")
+        added = [new for _info, table, replaced in rewrites
+                 for new in _rewrite(corpus.path, table, replaced)]
+        removed = [info for info, _table, _replaced in rewrites]
+        ids = list(records)
+        reasons = {records[i]["_reason"] for i in ids}
+        return new_entry(
+            state, operation="amend",
+            message=message or (f"amend {ids[0]}" if len(ids) == 1 else f"amend {len(ids)} "
+                                "speeches"),
+            added=added, removed=removed, ids=ids,
+            text_sha256=[records[i]["text_sha256"] for i in ids],
+            keys=[speech_key(records[i]) for i in ids], removed_ids=ids,
+            fields=sorted({f for i in ids for f in result.fields[i]}),
+            reason=reasons.pop() if len(reasons) == 1 else None,
+            amendments=[{"id": i, "fields": result.fields[i], "reason": records[i]["_reason"]}
+                        for i in ids])
+
+    with corpus._writing():
+        corpus._commit(build)
+    return result
+
+
+def retract(corpus: Corpus, record_id: str, *, reason: str) -> None:
+    """Remove a record from the head in a new commit; its id is never reused."""
+    why = require_reason(reason)
+    corpus.check_writable()
+
+    def build(state: HeadState) -> Entry:
+        if record_id not in state.hash_by_id:
+            raise RecordNotFoundError(_not_found(state, record_id))
+        [(info, table, _olds)] = _holders(corpus.path, state, {record_id})
+        return new_entry(state, operation="retract", message=f"retract {record_id}",
+                         added=_rewrite(corpus.path, table, [], drop={record_id}),
+                         removed=[info], removed_ids=[record_id], reason=why)
+
+    with corpus._writing():
+        corpus._commit(build)
+
+
+def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rows of a JSONL or CSV file of amendments, labelled ``FILE:LINE``.
+
+    CSV cells that are empty change nothing; ``themes`` and ``keywords`` are ``a; b``.
+    """
+    from policyspeech.importing import LIST_FIELDS, ImportOptions, table_rows
+
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if raw.strip():
+                    yield f"{path}:{number}", _json_row(raw)
+    elif suffix in (".csv", ".tsv"):
+        for label, row in table_rows(path, ImportOptions(), check=False):
+            if isinstance(row, InvalidSpeechError):
+                yield label, {"_error": str(row)}
+                continue
+            for name in LIST_FIELDS:
+                if name in row and not row[name]:
+                    del row[name]
+            yield label, row
+    else:
+        raise InvalidSpeechError(f"{path}: give amendments as a .jsonl or .csv file (id, the "
+                                 "fields to change, and a reason column or --reason)")
+
+
+def _json_row(raw: bytes) -> dict[str, Any]:
+    try:
+        row = json.loads(raw)
+    except ValueError as exc:
+        return {"_error": f"not valid JSON ({exc}); write one JSON object per line"}
+    return row if isinstance(row, dict) else {"_error": "each line must be a JSON object"}
+
+
+def _collect(rows: Iterable[tuple[str, Mapping[str, Any]]], reason: str | None
+             ) -> tuple[dict[str, tuple[str, dict[str, Any], str]],
+                        list[tuple[str, Exception]]]:
+    """The rows by id as (label, changes, reason), and the rows that are bad already."""
+    wanted: dict[str, tuple[str, dict[str, Any], str]] = {}
+    problems: list[tuple[str, Exception]] = []
+    for label, row in rows:
+        changes = {k: v for k, v in row.items() if v not in (None, "", [], ())}
+        try:
+            if "_error" in changes:
+                raise InvalidSpeechError(str(changes["_error"]))
+            record_id = str(changes.pop("id", "") or "")
+            if not record_id:
+                raise InvalidSpeechError("no id; give the id of the speech to amend")
+            why = require_reason(changes.pop("reason", None) or reason)
+            for name in DERIVED:
+                changes.pop(name, None)  # derived again from the (new) text
+            if not changes:
+                raise InvalidSpeechError(f"nothing to amend in '{record_id}'; give the fields "
+                                         "to change (or --text FILE)")
+            if record_id in wanted:
+                raise InvalidSpeechError(f"'{record_id}' is amended twice (also at "
+                                         f"{wanted[record_id][0]}); give one row per id")
+        except InvalidSpeechError as exc:
+            problems.append((label, exc))
+            continue
+        wanted[record_id] = (label, changes, why)
+    return wanted, problems
+
+
+def _amended(old: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``old`` with ``changes``, validated (derived fields derived again)."""
+    if "id" in changes and changes["id"] != old["id"]:
+        raise InvalidSpeechError("an id never changes; retract the record and add it again "
+                                 "under the new id instead")
+    merged = {k: v for k, v in old.items() if k not in DERIVED}
+    merged.update(changes)
+    if "date" in changes and "date_precision" not in changes:
+        merged.pop("date_precision", None)
+    try:
+        record = validate_speech(merged)
+    except InvalidSpeechError as exc:
+        raise InvalidSpeechError(f"{old['id']}: {exc}") from None
+    record["id"] = old["id"]
+    return record
+
+
+def _check_keys(state: HeadState, records: dict[str, dict[str, Any]],
+                found: dict[str, Exception]) -> None:
+    """An amended record may not become the same speech as another record."""
+    owners: dict[str, str] = {}
+    for record_id, record in records.items():
+        key = speech_key(record)
+        owner = owners.get(key) or state.id_by_key.get(key)
+        if owner is not None and owner != record_id and owner not in records:
+            found[record["_label"]] = DuplicateSpeechError(
+                f"amended, '{record_id}' would be the same speech (same text, speaker, date "
+                f"and source) as '{owner}'; nothing was changed")
+        owners[key] = record_id
+
+
+def _holders(corpus: Path, state: HeadState, ids: set[str]
+             ) -> list[tuple[dict[str, Any], pa.Table, list[dict[str, Any]]]]:
+    """Each fragment of the head that holds some of ``ids``: its log description, its
+    table (every page's checksum verified) and those records."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from policyspeech.batch import string_array
+
+    if not ids:
+        return []
+    wanted = string_array(sorted(ids))
+    holders = []
+    seen = 0
+    for info in state.fragments.values():
+        path = corpus / info["path"]
+        found = pq.read_table(path, columns=["id"], page_checksum_verification=True)["id"]
+        if not pc.any(pc.is_in(found, value_set=wanted)).as_py():
+            continue
+        table = pq.read_table(path, page_checksum_verification=True)
+        rows = table.filter(pc.is_in(table["id"], value_set=wanted)).to_pylist()
+        holders.append((info, table, rows))
+        seen += len(rows)
+    if seen < len(ids):
+        raise IntegrityError("the log names records that no fragment of the head holds; run "
+                             "`policyspeech verify`")
+    return holders
+
+
+def _rewrite(corpus: Path, table: pa.Table, replacements: list[dict[str, Any]],
+             drop: set[str] | None = None) -> list[dict[str, Any]]:
+    """Copy-on-write: ``table`` without the replaced (or ``drop``ped) records, plus the
+    replacements, as a new fragment; no fragment when nothing is left."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from policyspeech.batch import string_array
+    from policyspeech.fragments import records_to_table, write_fragment
+
+    gone = string_array(sorted((drop or set()) | {r["id"] for r in replacements}))
+    kept = table.filter(pc.invert(pc.is_in(table["id"], value_set=gone)))
+    if replacements:
+        kept = pa.concat_tables([kept, records_to_table(replacements)])
+    if kept.num_rows == 0:
+        return []
+    ordered = kept.sort_by([("date", "ascending"), ("id", "ascending")])
+    return [write_fragment(corpus, ordered)]
+
+
+def _not_found(state: HeadState, record_id: str) -> str:
+    retracted = record_id in state.ids_ever
+    return (f"no speech with id '{record_id}' in the head"
+            + ("; it was retracted" if retracted else "; list the ids with `policyspeech list`"))
+
+
+def _raise(found: dict[str, Exception], max_errors: int) -> None:
+    if len(found) == 1:
+        [(label, exc)] = found.items()
+        raise type(exc)(f"{label}: {exc}" if label else str(exc))
+    problems = [f"{label}: {exc}" for label, exc in list(found.items())[:max_errors]]
+    raise BatchError(problems, len(found))
