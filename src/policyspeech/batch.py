@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 CHUNK_TEXT_BYTES = 64 * 2**20
 """Text gathered before a chunk is written as a fragment: the memory bound of a batch."""
+MIN_CHUNK_BYTES = 4 * 2**20
+"""The smallest chunk of a parallel import (see :func:`chunk_size`)."""
 CHUNK_ROWS = 20_000
 DEFAULT_MAX_ERRORS = 20
 Loader = Callable[[], Record]
@@ -297,7 +299,7 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
     staged = None
     ids = [o.record_id for o in outcomes if isinstance(o, Loaded)]
     if write and records and len(records) == len(items) and len(set(ids)) == len(ids):
-        table = records_to_table(records, bulk=len(records) > 1)
+        table = records_to_table(records)
         keys = {o.record_id: o.key for o in outcomes if isinstance(o, Loaded)}
         staged = _stage_table(Path(corpus), table, keys, owner)
     if staged is not None and len(records) > FEW_ROWS:  # read off the Arrow column
@@ -310,12 +312,12 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
 
 
 def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers: int = 1,
-                  write: bool = True) -> Iterator[Chunk]:
+                  write: bool = True, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """Load and stage the speeches chunk by chunk, in order; with ``workers`` > 1, in
     that many processes, at most ``workers + 1`` chunks in flight (bounded memory)."""
     owner = os.getpid()
     if workers <= 1:
-        for chunk in _chunks(items):
+        for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
             yield stage_chunk(chunk, str(corpus), owner, write)
         return
     import concurrent.futures
@@ -326,7 +328,7 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque[concurrent.futures.Future[Chunk]] = deque()
         try:
-            for chunk in _chunks(items):
+            for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
                 pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
                 if len(pending) > workers:
                     yield pending.popleft().result()
@@ -342,9 +344,21 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
                         staged.temp.unlink(missing_ok=True)
 
 
-def _chunks(items: Iterable[tuple[str, Loader]]) -> Iterator[list[tuple[str, Loader]]]:
-    """Groups of about :data:`CHUNK_TEXT_BYTES` of input (or :data:`CHUNK_ROWS` speeches)."""
-    limit = CHUNK_TEXT_BYTES
+def chunk_size(total: int) -> int:
+    """Bytes of input per chunk for a source of ``total`` bytes: :data:`CHUNK_TEXT_BYTES`,
+    or an eighth of the source when that is smaller (but not below
+    :data:`MIN_CHUNK_BYTES`), so that parallel workers all have work. It depends on the
+    source alone: the same source gives the same fragments however many workers run.
+
+    >>> chunk_size(2**30) == CHUNK_TEXT_BYTES, chunk_size(64 * 2**20) // 2**20
+    (True, 8)
+    """
+    return min(CHUNK_TEXT_BYTES, max(MIN_CHUNK_BYTES, total // 8))
+
+
+def _chunks(items: Iterable[tuple[str, Loader]], limit: int
+            ) -> Iterator[list[tuple[str, Loader]]]:
+    """Groups of about ``limit`` bytes of input (or :data:`CHUNK_ROWS` speeches)."""
     chunk: list[tuple[str, Loader]] = []
     size = 0
     for item in items:
@@ -387,6 +401,8 @@ def _without(corpus: Path, staged: StagedFragment, skipped: set[str]
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from policyspeech.fragments import string_array
+
     if len(skipped) == len(staged.ids):
         staged.temp.unlink(missing_ok=True)
         return None
@@ -396,23 +412,6 @@ def _without(corpus: Path, staged: StagedFragment, skipped: set[str]
     restaged = _stage_table(corpus, kept, keys)
     staged.temp.unlink(missing_ok=True)
     return restaged
-
-
-def string_array(values: list[str]) -> pa.Array:
-    """An Arrow string array built from its buffers: ``pa.array`` on a Python list imports
-    pandas, which would cost a command-line add a third of a second.
-
-    >>> string_array(["a", "bé"]).to_pylist()
-    ['a', 'bé']
-    """
-    import numpy as np
-    import pyarrow as pa
-
-    encoded = [value.encode("utf-8") for value in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(item) for item in encoded], out=offsets[1:])
-    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets),
-                                       pa.py_buffer(b"".join(encoded)))
 
 
 def _stage_table(corpus: Path, table: pa.Table, keys: dict[str, str],

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 from dataclasses import dataclass
 from functools import cache
 
@@ -120,6 +121,7 @@ def country_name(code: str, date: datetime.date | None = None) -> str:
     return found.name if found is not None else code
 
 
+@functools.lru_cache(maxsize=1024)
 def check_country(text: str) -> str:
     """Return ``text`` if it is a code a record may carry; else raise naming the nearest.
 

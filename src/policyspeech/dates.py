@@ -29,6 +29,7 @@ from policyspeech.errors import InvalidSpeechError
 
 PRECISIONS = ("day", "month", "year")
 """From the finest to the coarsest."""
+_ISO_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 def parse_date(text: str, name: str = "date") -> tuple[datetime.date, str]:
@@ -41,7 +42,7 @@ def parse_date(text: str, name: str = "date") -> tuple[datetime.date, str]:
     ...
     policyspeech.errors.InvalidSpeechError: date '2019-02-30' is not a real date (day is out of range for month); check the day and month
     """
-    match = re.fullmatch(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?", text)
+    match = _ISO_DATE.fullmatch(text)
     if match is None:
         raise InvalidSpeechError(
             f"{name} '{text}' is not an ISO 8601 date; write YYYY-MM-DD, YYYY-MM or YYYY "

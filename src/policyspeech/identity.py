@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import re
 import unicodedata
@@ -46,6 +47,7 @@ SPEAKER_CHARS = 32
 TITLE_CHARS = 32
 """Longest slug of the speaker and of the title in a derived id (cut between words)."""
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_ID = re.compile(ID_PATTERN)
 
 
 def speech_key(record: Mapping[str, Any]) -> str:
@@ -78,8 +80,14 @@ def derive_id(record: Mapping[str, Any], key: str | None = None) -> str:
     return "-".join(part for part in parts if part)
 
 
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
+                   "\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]")
+"""Wide (East Asian) characters: each is a syllable of its own."""
+
+
 def transliterate(text: str) -> str:
-    """``text`` in ASCII (anyascii), with a space around each Chinese or Japanese syllable.
+    """``text`` in ASCII (anyascii), with a space around each Chinese, Japanese or Korean
+    syllable.
 
     >>> transliterate("Κυριάκος Μητσοτάκης"), transliterate("Владимир")
     ('Kyriakos Mitsotakis', 'Vladimir')
@@ -89,12 +97,12 @@ def transliterate(text: str) -> str:
     from anyascii import anyascii
 
     text = unicodedata.normalize("NFC", text)
-    if not any(unicodedata.east_asian_width(c) in "WF" for c in text):
+    if _WIDE.search(text) is None:
         return str(anyascii(text))
-    return "".join(f" {anyascii(c)} " if unicodedata.east_asian_width(c) in "WF"
-                   else anyascii(c) for c in text)
+    return "".join(f" {anyascii(c)} " if _WIDE.match(c) else anyascii(c) for c in text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def slugify(text: str) -> str:
     """Lower-case ASCII slug of ``text``: every script transliterated, other characters
     become hyphens.
@@ -120,7 +128,7 @@ def _cut(slug: str, limit: int) -> str:
 
 def check_id(value: str) -> str:
     """Return ``value`` if it is a valid id, else raise with the rule and a fix."""
-    if not re.fullmatch(ID_PATTERN, value):
+    if not _ID.fullmatch(value):
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise InvalidSpeechError(
             f"id '{shown}' is not valid; use 3 to 128 characters: lower-case letters, digits "

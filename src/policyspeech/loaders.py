@@ -141,7 +141,7 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
                 ) -> pa.Table:
     import pyarrow.compute as pc
 
-    from policyspeech.batch import string_array
+    from policyspeech.fragments import string_array
 
     paths = _paths(corpus, version, verify)
     conditions = []

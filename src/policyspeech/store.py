@@ -75,11 +75,12 @@ about a millisecond (footer, scan set-up), so that a head just under the thresho
 reads within about 1.3× of the same records compacted (`benchmarks/run.py`)."""
 AUTO_COMPACT_BYTES = 64 * 2**20
 """...or when the small unreleased fragments reach this size together."""
-PARALLEL_FROM_BYTES = 32 * 2**20
+PARALLEL_FROM_BYTES = 16 * 2**20
+"""Imports of larger sources validate their speeches in one process per CPU (starting one
+costs about 0.25 s: worth it from about this size)."""
 SNAPSHOT_AFTER_ENTRIES = 50
 SNAPSHOT_AFTER_IDS = 10_000
 """A writer that applied this many log entries or ids to open the corpus caches its head."""
-"""Imports of larger sources validate their speeches in one process per CPU."""
 CORPUS_FOLDERS = ("data", "log", "releases")
 
 
@@ -312,21 +313,25 @@ class Corpus:
         paths = [Path(path)] if isinstance(path, str | os.PathLike) else [Path(p) for p in path]
         if not paths:
             raise InvalidSpeechError("no source to import; give a file or a folder")
+        from policyspeech.batch import chunk_size
+
         options = options or ImportOptions(max_bytes=max_bytes)
+        total = source_bytes(paths)
         if workers is None:
-            workers = (os.cpu_count() or 1) if source_bytes(paths) > PARALLEL_FROM_BYTES else 1
+            workers = (os.cpu_count() or 1) if total > PARALLEL_FROM_BYTES else 1
         items = sources(paths, source_format=source_format, options=options)
         name = paths[0].name if len(paths) == 1 else f"{len(paths)} sources"
         return self.add_batch(items, message=message or f"import {name}", dry_run=dry_run,
                               max_errors=max_errors, progress=progress, always_list=True,
-                              workers=workers, skip_existing=skip_existing)
+                              workers=workers, skip_existing=skip_existing,
+                              chunk_bytes=chunk_size(total))
 
     def add_batch(self, items: Iterable[tuple[str, Callable[[], Record]]], *,
                   message: str | None = None, dry_run: bool = False,
                   max_errors: int = DEFAULT_MAX_ERRORS, skip_existing: bool = False,
                   unlabelled: bool = False, always_list: bool = False,
                   progress: Callable[[int, int], None] | None = None,
-                  workers: int = 1) -> Batch:
+                  workers: int = 1, chunk_bytes: int | None = None) -> Batch:
         """Add the speeches that ``(label, load)`` pairs read, in one commit; see
         :mod:`policyspeech.batch`. The base of :meth:`add_all` and :meth:`import_path`.
 
@@ -343,7 +348,8 @@ class Corpus:
         stager = Stager(self.path, self.head(), max_errors=max_errors,
                         skip_existing=skip_existing, progress=progress)
         try:
-            for chunk in loaded_chunks(items, self.path, workers=workers, write=not dry_run):
+            for chunk in loaded_chunks(items, self.path, workers=workers, write=not dry_run,
+                                       chunk_bytes=chunk_bytes):
                 stager.feed(chunk)
             batch = stager.finish(unlabelled=unlabelled, always_list=always_list)
             if dry_run or not batch.ids:
@@ -808,7 +814,7 @@ def _fill_keys(corpus: Path, state: HeadState) -> int:
     existed do not record, from the fragments; return how many."""
     import pyarrow.dataset as pads
 
-    from policyspeech.batch import string_array
+    from policyspeech.fragments import string_array
     from policyspeech.identity import speech_key
     from policyspeech.schema import arrow_schema
 

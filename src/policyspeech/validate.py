@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -45,6 +46,9 @@ Record = dict[str, Any]
 """A canonical record: every field of the schema, in schema order."""
 
 _MULTILINE_FIELDS = frozenset({"notes"})
+_GIVEN = tuple((f.name, f, f.required and f.name != "id", f.kind) for f in FIELDS
+               if not f.derived)
+"""The fields a record gives (not derived): name, spec, required, kind."""
 
 
 def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = None,
@@ -68,19 +72,18 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
         raise InvalidSpeechError("id '' is empty; give an id or leave it out to derive one")
     record: Record = {}
     words = 0
-    for spec in FIELDS:
-        if spec.derived:
-            continue
-        value = fields.get(spec.name)
-        if _is_missing(value):
-            if spec.required and spec.name != "id":
-                raise InvalidSpeechError(_missing_message(spec.name))
-            record[spec.name] = [] if spec.kind == "list" else spec.default
-            continue
-        if spec.name == "text":
+    for name, spec, required, kind in _GIVEN:  # in schema order: the first problem is named
+        value = fields.get(name)
+        if value is None or _is_missing(value):
+            if required:
+                raise InvalidSpeechError(_missing_message(name))
+            record[name] = [] if kind == "list" else spec.default
+        elif name == "text":
             record["text"], words = _check_text(value, join_lines)
-            continue
-        record[spec.name] = _CHECKS.get(spec.name, _check_string)(spec, value, today)
+        elif kind == "string" and isinstance(value, str):
+            record[name] = _checked_string(name, value)
+        else:
+            record[name] = _CHECKS.get(name, _check_string)(spec, value, today)
     _check_date_precision(fields, record)
     record["word_count"] = words
     record["text_sha256"] = text_sha256(record["text"])
@@ -92,6 +95,14 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
                 f"{name} is derived, leave it out"
             )
     return {name: record[name] for name in FIELD_NAMES}
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _checked_string(name: str, value: str) -> str:
+    """A text field checked (its checks depend on the value alone), remembered: a batch
+    repeats its speakers, countries, publishers and licences many times."""
+    spec = FIELDS_BY_NAME[name]
+    return str(_CHECKS.get(name, _check_string)(spec, value, datetime.date.today()))
 
 
 def _is_missing(value: Any) -> bool:
@@ -112,11 +123,19 @@ def _as_text(spec: Field, value: Any) -> str:
         raise InvalidSpeechError(
             f"{spec.name} must be text, got {type(value).__name__} {value!r}; quote it in YAML"
         )
+    if value.isprintable() and spec.name not in _MULTILINE_FIELDS and (
+            value.isascii() or unicodedata.is_normalized("NFC", value)):
+        return " ".join(value.split())  # nothing to check or compose (the common case)
     check_characters(value, spec.name)
     value = unicodedata.normalize("NFC", value).strip()
     if spec.name in _MULTILINE_FIELDS:
         return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n"))
     return " ".join(value.split())
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _check_string(spec: Field, value: Any, today: datetime.date) -> str:
@@ -125,7 +144,7 @@ def _check_string(spec: Field, value: Any, today: datetime.date) -> str:
         raise InvalidSpeechError(
             f"{spec.name} '{text}' is not allowed; use one of {', '.join(spec.enum)}"
         )
-    if spec.pattern and not re.match(spec.pattern, text):
+    if spec.pattern and not _compiled(spec.pattern).match(text):
         raise InvalidSpeechError(f"{spec.name} '{text}' does not match {spec.pattern}")
     return text
 
@@ -159,6 +178,7 @@ def _check_language(spec: Field, value: Any, today: datetime.date) -> str:
     return check_language(_as_text(spec, value))
 
 
+@functools.lru_cache(maxsize=1024)
 def check_language(text: str) -> str:
     """Return ``text`` if it is an ISO 639-1 code, else raise naming the fix.
 
