@@ -22,7 +22,8 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
                    fmt: str = "parquet") -> int:
     """Write every record of ``version`` to ``out``; return the number of records.
 
-    CSV joins list fields (themes, keywords) with ``"; "``.
+    CSV joins list fields (themes, keywords) with ``"; "``. CSV and JSON Lines write each
+    date at its precision (``1790``, not ``1790-01-01``), as ``import`` reads it back.
     """
     from policyspeech.loaders import read_arrow
 
@@ -34,7 +35,8 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
 
         pq.write_table(table, out, compression="zstd", row_group_size=1_000)
     else:
-        from policyspeech.output import render_rows
+        from policyspeech.output import dates_at_precision, render_rows
 
-        out.write_text(render_rows(table.to_pylist(), fmt) + "\n", encoding="utf-8")
+        rows = dates_at_precision(table.to_pylist())
+        out.write_text(render_rows(rows, fmt) + "\n", encoding="utf-8")
     return int(table.num_rows)

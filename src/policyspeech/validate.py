@@ -89,7 +89,9 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
     record["text_sha256"] = text_sha256(record["text"])
     for name in DERIVED_FIELDS:
         given = fields.get(name)
-        if given is not None and given != record[name]:
+        if isinstance(given, str) and name == "word_count" and given.strip().isdigit():
+            given = int(given)  # as a CSV file gives it
+        if given not in (None, "") and given != record[name]:
             raise InvalidSpeechError(
                 f"{name} {given!r} does not match the text ({record[name]!r}); "
                 f"{name} is derived, leave it out"
