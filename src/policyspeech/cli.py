@@ -615,16 +615,18 @@ def import_(
             progress.done()
     crash_point("before-success")
     seconds = time.perf_counter() - started
+    retracted = (f", {batch.skipped_retracted:,} of them retracted"
+                 if batch.skipped_retracted else "")
+    if not batch.records:
+        typer.echo(f"nothing to import: the corpus has all {batch.skipped:,} speeches already"
+                   f"{retracted} ({seconds:.1f} s)")
+        return
     verb = "would import" if dry_run else "imported"
-    commit = (f"in one commit of {batch.fragments} fragment{'' if batch.fragments == 1 else 's'}"
-              if batch.records else "nothing to commit")
-    skipped = ""
-    if batch.skipped:
-        retracted = (f", {batch.skipped_retracted:,} of them retracted"
-                     if batch.skipped_retracted else "")
-        skipped = f"; skipped {batch.skipped:,} already in the corpus{retracted}"
+    skipped = f"; skipped {batch.skipped:,} already in the corpus{retracted}" \
+        if batch.skipped else ""
     typer.echo(f"{verb} {batch.records:,} speeches ({batch.text_bytes / 1e6:.1f} MB of text, "
-               f"{batch.words:,} words) {commit}, {seconds:.1f} s "
+               f"{batch.words:,} words) in one commit of {batch.fragments} fragment"
+               f"{'' if batch.fragments == 1 else 's'}, {seconds:.1f} s "
                f"({batch.text_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s){skipped}")
 
 
