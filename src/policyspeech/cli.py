@@ -158,7 +158,7 @@ def user_errors(command: F) -> F:
                 typer.echo(f"error: {problem}", err=True)
             shown = "" if exc.total == len(exc.problems) else f", the first {len(exc.problems)} shown"
             typer.echo(f"error: {exc.total} bad record{'' if exc.total == 1 else 's'}{shown}; "
-                       "nothing was imported", err=True)
+                       f"{exc.outcome}", err=True)
             raise typer.Exit(1) from None
         except CorpusError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -368,6 +368,7 @@ def amend(
     One speech by its ID and the options, or many from a file (--from), all or nothing.
 
     Example: policyspeech amend ID --date 2019-10-29 --reason "Date confirmed by the Home Office"
+
     Example: policyspeech amend --from themes.csv --reason "CAP coding, second coder"
     """
     from policyspeech.ingest import decode_text
@@ -376,8 +377,7 @@ def amend(
     changes = _metadata(ctx.params)
     corpus = Corpus(_corpus_path(ctx, None))
     if from_file is not None:
-        if record_id is not None or text is not None or any(
-                v not in (None, []) for v in changes.values()):
+        if record_id is not None or text is not None or any(changes.values()):
             raise CorpusError("--from takes the ids and changes from the file; give no ID, "
                               "--text or field options with it")
         result = corpus.amend_all(from_file, reason=reason, max_errors=max_errors)
@@ -585,6 +585,7 @@ def import_(
     metadata options fill the fields that the records leave empty.
 
     Example: policyspeech import speeches.jsonl --skip-existing
+
     Example: policyspeech import --from parlamint ParlaMint-AT/ --retrieved 2026-11-30
     """
     import time
@@ -599,7 +600,7 @@ def import_(
             raise CorpusError(f"--delimiter '{delimiter}' must be one character (or 'tab')")
     options = ImportOptions(
         mapping=parse_mapping(mapping or []), ignore=frozenset(ignore or []),
-        defaults={k: v for k, v in _metadata(ctx.params).items() if v not in (None, [])},
+        defaults={k: v for k, v in _metadata(ctx.params).items() if v},
         join_lines=join_lines, delimiter=delimiter, max_bytes=max_bytes,
         lists=tuple(lists or ()), speakers=speakers)
     corpus = Corpus(_corpus_path(ctx, None))

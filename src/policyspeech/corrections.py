@@ -80,7 +80,10 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
     Each row has the ``id`` and the fields to change; its ``reason`` (else ``reason``)
     says why. ``strict`` makes a row that changes nothing an error (one ``amend``).
     """
-    wanted, problems = _collect(rows, reason)
+    wanted, problems, order = _collect(rows, reason)
+    if not wanted and not problems:
+        raise InvalidSpeechError("no amendments given; give rows of id, the fields to change "
+                                 "and a reason")
     result = Amendments()
     corpus.check_writable()
 
@@ -114,8 +117,9 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             if replaced:
                 rewrites.append((info, table, replaced))
         _check_keys(state, records, found)
-        if found:
-            _raise(found, max_errors)
+        if found:  # listed in the order of the rows
+            _raise(dict(sorted(found.items(), key=lambda item: order.get(item[0], 0))),
+                   max_errors)
         if not records:
             raise InvalidSpeechError("nothing to amend: every record already has these values")
         added = [new for _info, table, replaced in rewrites
@@ -165,12 +169,20 @@ def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     from policyspeech.importing import LIST_FIELDS, ImportOptions, table_rows
 
     suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".csv", ".tsv"):
+        raise InvalidSpeechError(f"{path}: give amendments as a .jsonl or .csv file (id, the "
+                                 "fields to change, and a reason column or --reason)")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise InvalidSpeechError(f"{path}: cannot read ({exc.strerror})") from None
     if suffix == ".jsonl":
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if raw.strip():
                     yield f"{path}:{number}", _json_row(raw)
-    elif suffix in (".csv", ".tsv"):
+    else:
         for label, row in table_rows(path, ImportOptions(), check=False):
             if isinstance(row, InvalidSpeechError):
                 yield label, {"_error": str(row)}
@@ -179,9 +191,6 @@ def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 if name in row and not row[name]:
                     del row[name]
             yield label, row
-    else:
-        raise InvalidSpeechError(f"{path}: give amendments as a .jsonl or .csv file (id, the "
-                                 "fields to change, and a reason column or --reason)")
 
 
 def _json_row(raw: bytes) -> dict[str, Any]:
@@ -194,11 +203,14 @@ def _json_row(raw: bytes) -> dict[str, Any]:
 
 def _collect(rows: Iterable[tuple[str, Mapping[str, Any]]], reason: str | None
              ) -> tuple[dict[str, tuple[str, dict[str, Any], str]],
-                        list[tuple[str, Exception]]]:
-    """The rows by id as (label, changes, reason), and the rows that are bad already."""
+                        list[tuple[str, Exception]], dict[str, int]]:
+    """The rows by id as (label, changes, reason), the rows that are bad already, and the
+    position of each row by its label."""
     wanted: dict[str, tuple[str, dict[str, Any], str]] = {}
     problems: list[tuple[str, Exception]] = []
+    order: dict[str, int] = {}
     for label, row in rows:
+        order.setdefault(label, len(order))
         changes = {k: v for k, v in row.items() if v not in (None, "", [], ())}
         try:
             if "_error" in changes:
@@ -219,7 +231,7 @@ def _collect(rows: Iterable[tuple[str, Mapping[str, Any]]], reason: str | None
             problems.append((label, exc))
             continue
         wanted[record_id] = (label, changes, why)
-    return wanted, problems
+    return wanted, problems, order
 
 
 def _amended(old: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,15 +253,21 @@ def _amended(old: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_keys(state: HeadState, records: dict[str, dict[str, Any]],
                 found: dict[str, Exception]) -> None:
-    """An amended record may not become the same speech as another record."""
+    """An amended record may not become the same speech as another record: one of the
+    head that keeps its key, or another record amended in the same commit."""
     owners: dict[str, str] = {}
     for record_id, record in records.items():
         key = speech_key(record)
-        owner = owners.get(key) or state.id_by_key.get(key)
-        if owner is not None and owner != record_id and owner not in records:
+        owner = owners.get(key)
+        if owner is None:
+            holder = state.id_by_key.get(key)
+            if holder is not None and holder != record_id and holder not in records:
+                owner = holder  # a record the amendment leaves as it is
+        if owner is not None:
             found[record["_label"]] = DuplicateSpeechError(
                 f"amended, '{record_id}' would be the same speech (same text, speaker, date "
                 f"and source) as '{owner}'; nothing was changed")
+            continue
         owners[key] = record_id
 
 
@@ -312,4 +330,4 @@ def _raise(found: dict[str, Exception], max_errors: int) -> None:
         [(label, exc)] = found.items()
         raise type(exc)(f"{label}: {exc}" if label else str(exc))
     problems = [f"{label}: {exc}" for label, exc in list(found.items())[:max_errors]]
-    raise BatchError(problems, len(found))
+    raise BatchError(problems, len(found), outcome="nothing was changed")

@@ -104,6 +104,8 @@ def latest_starts(until: datetime.date) -> dict[str, datetime.date]:
     >>> latest_starts(datetime.date(2023, 3, 31))["year"], latest_starts(datetime.date(2023, 3, 31))["month"]
     (datetime.date(2022, 1, 1), datetime.date(2023, 3, 1))
     """
+    if until == datetime.date.max:  # the last day there is: no day follows it
+        return {"day": until, "month": until.replace(day=1), "year": until.replace(month=1, day=1)}
     following = until + datetime.timedelta(days=1)
     month = datetime.date(following.year - (following.month == 1),
                           (following.month - 2) % 12 + 1, 1)

@@ -50,8 +50,11 @@ class RecordNotFoundError(CorpusError, LookupError):
 class BatchError(InvalidSpeechError):
     """Several speeches of a batch are bad; ``problems`` has one line for each."""
 
-    def __init__(self, problems: list[str], total: int | None = None) -> None:
+    def __init__(self, problems: list[str], total: int | None = None, *,
+                 outcome: str = "nothing was imported") -> None:
         self.problems = problems
         self.total = total if total is not None else len(problems)
+        self.outcome = outcome
+        """What became of the batch: ``nothing was imported``, ``nothing was changed``."""
         more = f" (and {self.total - 1} more)" if self.total > 1 else ""
-        super().__init__(f"{problems[0]}{more}; nothing was imported")
+        super().__init__(f"{problems[0]}{more}; {outcome}")

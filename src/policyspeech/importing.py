@@ -206,6 +206,11 @@ def _check_columns(path: Path, columns: Sequence[str], options: ImportOptions) -
     """Refuse a table whose columns do not name fields, once for the whole file."""
     renamed = set(options.mapping.values())
     named = [c for c in columns if c not in options.ignore]
+    if "" in named:
+        raise InvalidSpeechError(
+            f"{path}: column {columns.index('') + 1} has no name in the header (an index that "
+            "pandas wrote, or an empty column that a spreadsheet left); name it in the header, "
+            "or leave it out with --ignore ''")
     unknown = [c for c in named if c not in renamed and c not in FIELDS_BY_NAME and c != "path"]
     if unknown:
         raise InvalidSpeechError(f"{path}: {_unknown_column_message(unknown[0])}")
@@ -289,7 +294,7 @@ def table_rows(path: Path, options: ImportOptions, *, check: bool = True
                 return
             if values is None:
                 return
-            if not values:
+            if not any(v.strip() for v in values):  # a blank line, or a spreadsheet's ;;;;
                 continue
             if len(values) != len(columns):
                 yield label, InvalidSpeechError(
@@ -332,6 +337,10 @@ class _DecodedLines:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if self.number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise InvalidSpeechError(
+                    "the file is UTF-16 (as Excel's 'Unicode Text' writes it), not UTF-8: "
+                    "convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)") from None
             raise InvalidSpeechError(
                 f"line {self.number} is not valid UTF-8 (byte 0x{raw[exc.start]:02X} at column "
                 f"{exc.start + 1}); the file looks like Latin-1 or Windows-1252: convert it "
