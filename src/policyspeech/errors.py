@@ -8,8 +8,8 @@ Examples
 >>> from policyspeech.errors import CorpusError, InvalidSpeechError
 >>> issubclass(InvalidSpeechError, CorpusError)
 True
->>> str(InvalidSpeechError("country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB'"))
-"country 'UK' is not an ISO 3166-1 alpha-2 code; use 'GB'"
+>>> str(InvalidSpeechError("country 'UK' is not a country code; use 'GB' (United Kingdom)"))
+"country 'UK' is not a country code; use 'GB' (United Kingdom)"
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ class InvalidSpeechError(CorpusError, ValueError):
 
 
 class DuplicateSpeechError(CorpusError):
-    """A speech (same ``text_sha256``) or an id is already in the corpus."""
+    """The same speech (text, speaker, date and source) or an id is already in the corpus
+    (or was retracted from it)."""
 
 
 class NotACorpusError(CorpusError):

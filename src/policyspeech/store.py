@@ -822,8 +822,11 @@ def _fill_keys(corpus: Path, state: HeadState) -> int:
     if not paths:
         return 0
     columns = ["id", "text_sha256", "speaker", "date", "date_precision", "source_id"]
+    # One thread: a threaded scan's background threads can outlive it into the
+    # interpreter's shutdown and abort the process (apache/arrow#39162).
     table = pads.dataset(paths, schema=arrow_schema()).to_table(
-        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))))
+        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))),
+        use_threads=False)
     for row in table.to_pylist():
         key = speech_key(row)
         state.key_by_id[row["id"]] = key
