@@ -187,7 +187,7 @@ def test_writing_to_the_bundled_corpus_says_how_to_copy_it(
     assert "read-only; make a writable copy with `policyspeech init DIR --from-bundled`" in (
         result.stderr)
     copy = run("init", "mine", "--from-bundled")
-    assert copy.exit_code == 0 and "with 1 records" in copy.stdout
+    assert copy.exit_code == 0 and "with 1 record\n" in copy.stdout
 
 
 def test_themes_and_schema_commands(tmp_path: Path) -> None:

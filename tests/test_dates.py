@@ -284,3 +284,12 @@ def test_language_filter(dated: tuple[Path, dict[str, str]]) -> None:
         assert {names[i] for i in loader(path, language=["de", "en"])} == set(SPEECHES)
     assert {names[i] for i in by_read(path, language="en", until="2023-03")} == {
         "y2022", "m2023-03", "d2023-03-15"}
+
+
+def test_a_range_that_ends_before_it_starts_is_an_error(tmp_path: Path) -> None:
+    corpus = Corpus.init(tmp_path / "c")
+    with pytest.raises(ps.InvalidSpeechError, match="since '2021' is after until '2019'; swap"):
+        ps.read(corpus.path, since="2021", until="2019")
+    with pytest.raises(ps.InvalidSpeechError, match="theme 'crime' is not in the codebook; did "
+                       "you mean 'law_and_crime'"):
+        ps.read(corpus.path, theme="crime")

@@ -471,7 +471,7 @@ def test_skip_existing_commits_nothing_and_without_it_the_import_is_refused(
     assert log_entries(corpus.path) == entries and tree_digest(corpus.path) == before
     write_jsonl(source, [row(1), row(3), row(2)])
     more = do_import(corpus.path, str(source), "--skip-existing")
-    assert re.fullmatch(r"imported 1 speeches \(0\.0 MB of text, 9 words\) in one commit of 1 "
+    assert re.fullmatch(r"imported 1 speech \(0\.0 MB of text, 9 words\) in one commit of 1 "
                         r"fragment, .*; skipped 2 already in the corpus\n", more.stdout)
     assert log_entries(corpus.path) == entries + 1
     assert [r["title"] for r in records(corpus.path)] == [f"Speech number {n}" for n in (1, 2, 3)]
@@ -510,3 +510,32 @@ def test_real_corpora_survive_a_csv_round_trip(realdata: Path, tmp_path: Path,
     expected = frame(first.path)
     assert expected.height == len((realdata / f"{name}.jsonl").read_bytes().splitlines())
     assert_frame_equal(frame(second.path), expected)
+
+
+def test_add_all_takes_the_rows_of_a_data_frame(tmp_path: Path) -> None:
+    import pandas as pd  # installed with datasets
+
+    speeches = [make_speech(n, speaker_id=None, themes=["health"] if n else []) for n in range(3)]
+    frames = {"polars": pl.DataFrame(speeches), "pandas": pd.DataFrame(speeches),
+              "arrow": pa.Table.from_pylist(speeches)}
+    expected = Corpus.init(tmp_path / "list").add_all(speeches)
+    for name, frame in frames.items():
+        assert Corpus.init(tmp_path / name).add_all(frame) == expected, name
+    with pytest.raises(InvalidSpeechError, match="a speech must be a mapping of field: value, "
+                       "got Series"):
+        Corpus.init(tmp_path / "series").add_all([frames["polars"]["title"]])
+
+
+def test_empty_sources_and_wrong_formats_name_the_path(corpus: Corpus, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("title,speaker,country,date,language,text\n", encoding="utf-8")
+    result = run("--corpus", str(corpus.path), "import", str(empty))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {empty}: no speeches found; check the path and the format\n"
+    folder = tmp_path / "no-tei"
+    folder.mkdir()
+    result = run("--corpus", str(corpus.path), "import", "--from", "parlamint", str(folder))
+    assert result.exit_code == 1 and str(folder) in result.stderr
+    result = run("--corpus", str(corpus.path), "import", "--from", "ungdc", str(empty))
+    assert result.exit_code == 1 and f"{empty}: is a file; give the UNGDC release folder" in \
+        result.stderr

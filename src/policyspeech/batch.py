@@ -37,7 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from policyspeech.errors import BatchError, DuplicateSpeechError, InvalidSpeechError
+from policyspeech.errors import (
+    BatchError,
+    DuplicateSpeechError,
+    InvalidSpeechError,
+    NoSpeechesError,
+)
 from policyspeech.fsutil import STAGING, crash_point, fsync_dir, write_staged
 from policyspeech.identity import derive_id, speech_key
 from policyspeech.log import HeadState
@@ -197,7 +202,7 @@ class Stager:
         :class:`BatchError`. ``unlabelled`` leaves the label out of the message of a
         one-speech batch."""
         if not self.problems and not self.seen:
-            raise InvalidSpeechError("no speeches to add; give at least one")
+            raise NoSpeechesError("no speeches to add; give at least one")
         if self.problems:
             self.batch.discard()
             if self.bad == 1 and not always_list:

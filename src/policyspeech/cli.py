@@ -199,7 +199,9 @@ def init(
     from policyspeech.store import Corpus
 
     corpus = Corpus.init(directory, from_bundled=from_bundled)
-    typer.echo(f"created corpus '{corpus.path}' with {corpus.head().rows} records")
+    from policyspeech.output import count
+
+    typer.echo(f"created corpus '{corpus.path}' with {count(corpus.head().rows, 'record')}")
 
 
 @app.command()
@@ -361,6 +363,8 @@ def amend(
                          "(optionally) reason.", show_default=False)] = None,
     max_errors: Annotated[int, typer.Option("--max-errors", help="Bad rows to list at "
                           "most (with --from).")] = 20,
+    clear: Annotated[list[str] | None, typer.Option("--clear", help="A field to empty "
+                     "(repeat): --clear themes --clear party.", show_default=False)] = None,
     **metadata: Any,
 ) -> None:
     """Correct speeches' metadata or text in a new commit; earlier releases keep theirs.
@@ -374,14 +378,18 @@ def amend(
     from policyspeech.ingest import decode_text
     from policyspeech.store import Corpus
 
-    changes = _metadata(ctx.params)
+    changes = {name: value for name, value in _metadata(ctx.params).items() if value}
     corpus = Corpus(_corpus_path(ctx, None))
     if from_file is not None:
-        if record_id is not None or text is not None or any(changes.values()):
+        if record_id is not None or text is not None or changes or clear:
             raise CorpusError("--from takes the ids and changes from the file; give no ID, "
                               "--text or field options with it")
         result = corpus.amend_all(from_file, reason=reason, max_errors=max_errors)
         crash_point("before-success")
+        if not result.amended:
+            typer.echo(f"nothing to amend: the {result.unchanged:,} rows match the corpus "
+                       "already")
+            return
         unchanged = (f"; {result.unchanged:,} already had these values"
                      if result.unchanged else "")
         typer.echo(f"amended {result.amended:,} speech{'' if result.amended == 1 else 'es'} "
@@ -389,6 +397,13 @@ def amend(
         return
     if record_id is None:
         raise CorpusError("give the ID of the speech to amend (or --from FILE for many)")
+    from policyspeech.schema import FIELD_NAMES
+
+    for name in clear or []:
+        if name not in FIELD_NAMES:
+            raise CorpusError(f"--clear '{name}' is not a field; see `policyspeech schema "
+                              "fields`")
+        changes[name] = None
     new_text = None
     if text is not None:
         try:
@@ -500,8 +515,11 @@ def verify(
         typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
                    "(an interrupted write can leave one); it is safe to delete", err=True)
     state = corpus.head()
-    typer.echo(f"ok: {corpus.path} ({version or 'every version'}): {state.seq + 1} log "
-               f"entries, {len(state.releases)} releases, every file matches")
+    from policyspeech.output import count
+
+    typer.echo(f"ok: {corpus.path} ({version or 'every version'}): "
+               f"{count(state.seq + 1, 'log entry', 'log entries')}, "
+               f"{count(len(state.releases), 'release')}, every file matches")
 
 
 @app.command()
@@ -622,12 +640,15 @@ def import_(
         typer.echo(f"nothing to import: the corpus has all {batch.skipped:,} speeches already"
                    f"{retracted} ({seconds:.1f} s)")
         return
-    verb = "would import" if dry_run else "imported"
+    from policyspeech.output import count
+
     skipped = f"; skipped {batch.skipped:,} already in the corpus{retracted}" \
         if batch.skipped else ""
-    typer.echo(f"{verb} {batch.records:,} speeches ({batch.text_bytes / 1e6:.1f} MB of text, "
-               f"{batch.words:,} words) in one commit of {batch.fragments} fragment"
-               f"{'' if batch.fragments == 1 else 's'}, {seconds:.1f} s "
+    commit = "(dry run: nothing written)" if dry_run else \
+        f"in one commit of {count(batch.fragments, 'fragment')}"
+    typer.echo(f"{'would import' if dry_run else 'imported'} "
+               f"{count(batch.records, 'speech', 'speeches')} ({batch.text_bytes / 1e6:.1f} MB "
+               f"of text, {batch.words:,} words) {commit}, {seconds:.1f} s "
                f"({batch.text_bytes / 1e6 / max(seconds, 1e-9):.1f} MB/s){skipped}")
 
 

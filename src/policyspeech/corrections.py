@@ -7,8 +7,10 @@ Released fragments are never rewritten: every release loads byte for byte as it 
 
 :func:`amend_all` takes rows of ``id`` plus the fields to change (and a ``reason`` per
 row, or one for all), as a JSONL or CSV file gives them (:func:`read_amendments`), and
-commits them all or nothing: every bad row is listed with its label. A row that changes
-nothing is counted and left out (so a file of corrections can be applied again); an
+commits them all or nothing: every bad row is listed with its label. A field given as
+None (``null`` in JSON Lines) or an empty list is cleared (a required one cannot be). A
+row that changes nothing is counted and left out, and a file whose every row matches the
+corpus already commits nothing, so a file of corrections can be applied again; an
 amended record that would become the same speech as another is refused.
 
 Examples
@@ -27,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ from policyspeech.errors import (
 )
 from policyspeech.identity import speech_key
 from policyspeech.log import Entry, HeadState, new_entry
+from policyspeech.schema import FIELDS_BY_NAME
 from policyspeech.validate import validate_speech
 
 if TYPE_CHECKING:
@@ -121,7 +125,9 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             _raise(dict(sorted(found.items(), key=lambda item: order.get(item[0], 0))),
                    max_errors)
         if not records:
-            raise InvalidSpeechError("nothing to amend: every record already has these values")
+            if strict:
+                raise InvalidSpeechError("nothing to amend: the record already has these values")
+            raise _NothingChanged
         added = [new for _info, table, replaced in rewrites
                  for new in _rewrite(corpus.path, table, replaced)]
         removed = [info for info, _table, _replaced in rewrites]
@@ -139,9 +145,13 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             amendments=[{"id": i, "fields": result.fields[i], "reason": records[i]["_reason"]}
                         for i in ids])
 
-    with corpus._writing():
-        corpus._commit(build)
+    with corpus._writing(), contextlib.suppress(_NothingChanged):  # nothing to change:
+        corpus._commit(build)                                     # no commit
     return result
+
+
+class _NothingChanged(Exception):
+    """Raised by a commit's build when no record would change (caught: nothing to do)."""
 
 
 def retract(corpus: Corpus, record_id: str, *, reason: str) -> None:
@@ -164,9 +174,10 @@ def retract(corpus: Corpus, record_id: str, *, reason: str) -> None:
 def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """The rows of a JSONL or CSV file of amendments, labelled ``FILE:LINE``.
 
-    CSV cells that are empty change nothing; ``themes`` and ``keywords`` are ``a; b``.
+    CSV cells that are empty change nothing; ``themes`` and ``keywords`` are ``a; b``. In
+    JSON Lines a field given as ``null``, ``""`` or ``[]`` is cleared.
     """
-    from policyspeech.importing import LIST_FIELDS, ImportOptions, table_rows
+    from policyspeech.importing import ImportOptions, table_rows
 
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv", ".tsv"):
@@ -187,10 +198,7 @@ def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             if isinstance(row, InvalidSpeechError):
                 yield label, {"_error": str(row)}
                 continue
-            for name in LIST_FIELDS:
-                if name in row and not row[name]:
-                    del row[name]
-            yield label, row
+            yield label, {k: v for k, v in row.items() if v not in ("", [])}
 
 
 def _json_row(raw: bytes) -> dict[str, Any]:
@@ -209,9 +217,13 @@ def _collect(rows: Iterable[tuple[str, Mapping[str, Any]]], reason: str | None
     wanted: dict[str, tuple[str, dict[str, Any], str]] = {}
     problems: list[tuple[str, Exception]] = []
     order: dict[str, int] = {}
+    rows = list(rows)
+    if (reason is None or not reason.strip()) and rows and not any(
+            str(row.get("reason") or "").strip() for _label, row in rows):
+        require_reason(None)  # one error for the whole file, not one per row
     for label, row in rows:
         order.setdefault(label, len(order))
-        changes = {k: v for k, v in row.items() if v not in (None, "", [], ())}
+        changes = {k: (None if v in ("", [], ()) else v) for k, v in row.items()}
         try:
             if "_error" in changes:
                 raise InvalidSpeechError(str(changes["_error"]))
@@ -224,6 +236,11 @@ def _collect(rows: Iterable[tuple[str, Mapping[str, Any]]], reason: str | None
             if not changes:
                 raise InvalidSpeechError(f"nothing to amend in '{record_id}'; give the fields "
                                          "to change (or --text FILE)")
+            cleared = [k for k, v in changes.items() if v is None and k in FIELDS_BY_NAME
+                       and FIELDS_BY_NAME[k].required]
+            if cleared:
+                raise InvalidSpeechError(f"'{cleared[0]}' is required and cannot be cleared; "
+                                         f"give '{record_id}' another value")
             if record_id in wanted:
                 raise InvalidSpeechError(f"'{record_id}' is amended twice (also at "
                                          f"{wanted[record_id][0]}); give one row per id")

@@ -23,6 +23,10 @@ class InvalidSpeechError(CorpusError, ValueError):
     """A speech's text or metadata breaks a rule of the record schema."""
 
 
+class NoSpeechesError(InvalidSpeechError):
+    """A batch or a source holds no speech at all."""
+
+
 class DuplicateSpeechError(CorpusError):
     """The same speech (text, speaker, date and source) or an id is already in the corpus
     (or was retracted from it)."""

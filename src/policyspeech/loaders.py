@@ -294,6 +294,8 @@ class _Query:
         query.themes = [check_theme(normalise_value(v, "theme")) for v in _values(theme, "theme")]
         query.since = range_bound(since, "since", end=False)
         query.until = range_bound(until, "until", end=True)
+        if query.since and query.until and query.since > query.until:
+            raise InvalidSpeechError(f"since '{since}' is after until '{until}'; swap them")
         if columns is not None:
             unknown = [c for c in columns if c not in FIELD_NAMES]
             if unknown:

@@ -48,6 +48,15 @@ def dates_at_precision(rows: Sequence[dict[str, Any]], *, keep_precision: bool =
     return shown
 
 
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 record``, ``4,813 speeches``.
+
+    >>> count(1, "record"), count(4813, "speech", "speeches")
+    ('1 record', '4,813 speeches')
+    """
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def jsonable(value: Any) -> Any:
     """Turn dates into ISO text; leave other JSON values as they are."""
     if isinstance(value, datetime.date):

@@ -35,6 +35,7 @@ from policyspeech.errors import (
     CorpusError,
     IntegrityError,
     InvalidSpeechError,
+    NoSpeechesError,
     ReadOnlyCorpusError,
     UnknownVersionError,
 )
@@ -268,8 +269,8 @@ class Corpus:
     ) -> list[str]:
         """Validate and add speeches in one commit, all or nothing; return their ids.
 
-        ``speeches`` are mappings of fields: a list, a generator, or a ``datasets.Dataset``
-        (whose rows are mappings); ``mapping`` names the column that holds a field when
+        ``speeches`` are mappings of fields: a list, a generator, a ``datasets.Dataset``, or
+        the rows of a polars or pandas DataFrame or a pyarrow Table; ``mapping`` names the column that holds a field when
         the names differ (``{"speaker": "name"}``). Every speech is validated and checked
         for duplicates (the same text, speaker, date and source, within the batch and
         against the corpus) before anything is committed; memory stays bounded (see
@@ -282,6 +283,7 @@ class Corpus:
         from policyspeech.batch import validator
         from policyspeech.importing import parse_mapping, row_loader
 
+        speeches = _rows(speeches)
         labels = iter(sources) if sources else (f"speech {n}" for n in itertools.count(1))
         if mapping:
             options = ImportOptions(mapping=parse_mapping(f"{k}={v}" for k, v in mapping.items()))
@@ -321,10 +323,16 @@ class Corpus:
             workers = (os.cpu_count() or 1) if total > PARALLEL_FROM_BYTES else 1
         items = sources(paths, source_format=source_format, options=options)
         name = paths[0].name if len(paths) == 1 else f"{len(paths)} sources"
-        return self.add_batch(items, message=message or f"import {name}", dry_run=dry_run,
-                              max_errors=max_errors, progress=progress, always_list=True,
-                              workers=workers, skip_existing=skip_existing,
-                              chunk_bytes=chunk_size(total))
+        try:
+            return self.add_batch(items, message=message or f"import {name}", dry_run=dry_run,
+                                  max_errors=max_errors, progress=progress, always_list=True,
+                                  workers=workers, skip_existing=skip_existing,
+                                  chunk_bytes=chunk_size(total))
+        except NoSpeechesError:
+            where = ", ".join(str(p) for p in paths)
+            hint = f" with --from {source_format}" if source_format != "auto" else ""
+            raise NoSpeechesError(f"{where}: no speeches found{hint}; check the path and the "
+                                  "format") from None
 
     def add_batch(self, items: Iterable[tuple[str, Callable[[], Record]]], *,
                   message: str | None = None, dry_run: bool = False,
@@ -627,12 +635,13 @@ class Corpus:
               text: str | None = None, reason: str) -> list[str]:
         """Correct a record's metadata (and/or text) in a new commit; return the changed fields.
 
-        The fragment holding the record is copied with the record replaced; earlier
-        releases keep their fragments and load exactly as before.
+        A field given as None (or an empty list) is cleared. The fragment holding the
+        record is copied with the record replaced; earlier releases keep their fragments
+        and load exactly as before.
         """
         from policyspeech.corrections import amend_all, require_reason
 
-        changes = {k: v for k, v in (changes or {}).items() if v not in (None, [], ())}
+        changes = dict(changes or {})  # None or [] clears a field
         if "id" in changes:
             raise InvalidSpeechError("an id never changes; retract the record and add it "
                                      "again under the new id instead")
@@ -797,6 +806,18 @@ def _read_fragments(corpus: Path, infos: list[dict[str, Any]]) -> Any:
     return pa.concat_tables(
         pq.read_table(corpus / info["path"], page_checksum_verification=True)
         for info in infos)
+
+
+def _rows(speeches: Any) -> Iterable[Any]:
+    """The rows of a polars or pandas DataFrame or a pyarrow Table as mappings; any other
+    iterable as it is."""
+    if hasattr(speeches, "iter_rows"):  # polars
+        return speeches.iter_rows(named=True)  # type: ignore[no-any-return]
+    if hasattr(speeches, "to_batches") and hasattr(speeches, "schema"):  # pyarrow
+        return (row for batch in speeches.to_batches() for row in batch.to_pylist())
+    if hasattr(speeches, "iterrows") and hasattr(speeches, "to_dict"):  # pandas
+        return speeches.to_dict("records")  # type: ignore[no-any-return]
+    return speeches  # type: ignore[no-any-return]
 
 
 def _entry_reasons(entry: Entry) -> list[tuple[str, str]]:

@@ -61,6 +61,11 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
     ``join_lines`` also joins sentences broken across paragraphs (what text and
     Markdown files need: see :func:`policyspeech.text.normalise_and_count`).
     """
+    if not isinstance(fields, Mapping):
+        raise InvalidSpeechError(
+            f"a speech must be a mapping of field: value, got {type(fields).__name__}; give "
+            "dicts (rows of a data frame: df.iter_rows(named=True) in polars, "
+            "df.to_dict('records') in pandas)")
     unknown = [key for key in fields if key not in FIELDS_BY_NAME]
     if unknown:
         close = difflib.get_close_matches(unknown[0], FIELD_NAMES, n=1)
@@ -112,6 +117,8 @@ def _is_missing(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return not value.strip()
+    if (isinstance(value, float) and value != value) or type(value).__name__ == "NaTType":
+        return True  # pandas' NaN and NaT for a missing value
     return isinstance(value, list | tuple) and not value
 
 
@@ -269,6 +276,8 @@ def check_theme(text: str) -> str:
 
 
 def _check_list(spec: Field, value: Any, today: datetime.date) -> list[str]:
+    if hasattr(value, "tolist"):  # a numpy array (a pandas list column)
+        value = value.tolist()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise InvalidSpeechError(
@@ -294,7 +303,8 @@ def _unknown_theme_message(text: str, slugs: tuple[str, ...]) -> str:
     if lowered in slugs:
         hint = f"use '{lowered}' (theme slugs are lower case with underscores)"
     else:
-        close = difflib.get_close_matches(lowered, slugs, n=1)
+        close = difflib.get_close_matches(lowered, slugs, n=1) or [
+            slug for slug in slugs if lowered and lowered in slug][:1]
         hint = f"did you mean '{close[0]}'?" if close else "see `policyspeech themes`"
     return f"theme '{text}' is not in the codebook; {hint}"
 

@@ -120,8 +120,9 @@ class _TableProblem(InvalidSpeechError):
 def _speech_files(path: Path) -> list[Path]:
     root = path / "TXT" if (path / "TXT").is_dir() else path
     if not root.is_dir():
-        raise InvalidSpeechError(f"{path}: no such folder; give the UNGDC release folder, "
-                                 "its TXT folder or one of its session folders")
+        what = "is a file" if root.is_file() else "no such folder"
+        raise InvalidSpeechError(f"{path}: {what}; give the UNGDC release folder, its TXT "
+                                 "folder or one of its session folders")
     files = sorted(p for p in [*root.glob("*.txt"), *root.glob("*/*.txt")]
                    if p.is_file() and not p.name.startswith("."))
     if not files:
