@@ -115,7 +115,7 @@ def test_a_speech_added_by_another_writer_during_a_batch_is_a_duplicate(corpus: 
         yield "first", validator(make_speech(1))
         other.add(make_speech(1))
 
-    with pytest.raises(DuplicateSpeechError, match="another writer added the same speech"):
+    with pytest.raises(DuplicateSpeechError, match="another writer added this speech"):
         corpus.add_batch(items())
     assert corpus.head().rows == 1
     assert not list((corpus.path / ".tmp").glob(".tmp-*"))

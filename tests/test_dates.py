@@ -293,3 +293,14 @@ def test_a_range_that_ends_before_it_starts_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ps.InvalidSpeechError, match="theme 'crime' is not in the codebook; did "
                        "you mean 'law_and_crime'"):
         ps.read(corpus.path, theme="crime")
+
+
+def test_the_ends_of_the_calendar_are_bounds_like_any_other(tmp_path: Path) -> None:
+    corpus = Corpus.init(tmp_path / "c")
+    corpus.add_all([make_speech(1, date="2019"), make_speech(2, date="2019-12-31")])
+    for until in ("9999-12", "9999", "9999-12-31"):
+        assert ps.read(corpus.path, until=until).height == 2
+    assert ps.read(corpus.path, until="0001-01").height == 0
+    assert ps.read(corpus.path, since="2019", until=datetime.datetime(2020, 1, 1)).height == 2
+    listed = run("--corpus", str(corpus.path), "list", "--until", "9999-12")
+    assert listed.exit_code == 0 and "2019-12-31" in listed.stdout

@@ -109,3 +109,14 @@ def _rows(corpus: Corpus, record_id: str) -> list[dict[str, Any]]:
 
     frame = ps.read(corpus.path)
     return [row for row in frame.to_dicts() if row["id"] == record_id]
+
+
+def test_a_source_imported_again_after_an_amendment_is_recognised(corpus: Corpus) -> None:
+    original = make_speech(1, speaker="Ada Byron")
+    record_id = corpus.add(original)
+    corpus.amend(record_id, {"speaker": "Ada Lovelace"}, reason="Name after marriage")
+    with pytest.raises(DuplicateSpeechError, match=f"already in the corpus as '{record_id}', "
+                       "amended since"):
+        corpus.add(original)
+    assert corpus.add_all([original, make_speech(2)], skip_existing=True) != []
+    assert corpus.head().rows == 2

@@ -24,6 +24,7 @@ from policyspeech.releases import fingerprint_paths, fingerprint_table
 from policyspeech.store import Corpus
 from policyspeech.text import text_sha256
 from tests.conftest import make_speech, tree_digest
+from tests.test_cli import run
 
 
 def file_bytes(corpus: Corpus, version: str) -> dict[str, bytes]:
@@ -270,3 +271,17 @@ def test_the_fast_fingerprint_equals_the_record_by_record_definition(
     assert fast == fingerprint_table(table, "1.0.0", method=2)
     monkeypatch.setattr(releases, "SAMPLE_ROWS", 0)  # no sample check: the bytes alone
     assert fingerprint_paths(paths, "1.0.0", method=2) == fast
+
+
+def test_a_card_whose_text_alone_differs_is_named_as_such(released: Corpus) -> None:
+    card = released.path / "README.md"
+    card.write_text(card.read_text(encoding="utf-8").replace(
+        "A versioned, citable corpus", "An older wording of a versioned, citable corpus"),
+        encoding="utf-8")
+    result = run("--corpus", str(released.path), "verify")
+    assert result.exit_code == 1 and result.stderr == (
+        f"error: {card}: lists the right files, but its text is not what this policyspeech "
+        "writes (an older policyspeech wrote it, or it was edited or damaged); `policyspeech "
+        "verify --repair` rewrites it\n")
+    assert run("--corpus", str(released.path), "verify", "--repair").exit_code == 0
+    assert released.verify() == []

@@ -73,3 +73,27 @@ def test_a_refused_write_does_not_upgrade_the_head(old: Corpus) -> None:
     with pytest.raises(ps.InvalidSpeechError):
         old.add(make_speech(1, country="UK"))
     assert tree_digest(old.path) == before and old.head().schema_version == "1.0.0"
+
+
+def test_a_refused_correction_or_release_does_not_upgrade_the_head(old: Corpus) -> None:
+    before = tree_digest(old.path)
+    with pytest.raises(ps.RecordNotFoundError):
+        old.amend("no-such-id", {"party": "X"}, reason="r")
+    with pytest.raises(ps.RecordNotFoundError):
+        old.retract("no-such-id", reason="r")
+    with pytest.raises(ps.CorpusError, match=r"nothing changed since release 1\.0\.0"):
+        old.release()
+    assert tree_digest(old.path) == before and old.head().schema_version == "1.0.0"
+    shipped = old.head().hash_by_id.copy().popitem()[0]
+    old.amend(shipped, {"party": "Conservative and Unionist"}, reason="Full name")
+    assert old.head().schema_version == SCHEMA_VERSION and old.verify() == []
+
+
+def test_a_record_from_before_keys_stays_retracted_in_every_process(old: Corpus) -> None:
+    shipped = old.head().hash_by_id.copy().popitem()[0]
+    record = {k: v for k, v in ps.read(old.path).to_dicts()[0].items() if k != "id"}
+    old.retract(shipped, reason="Not a policy speech")
+    for fresh in (Corpus(old.path), Corpus(old.path)):  # no snapshot: replays the log
+        with pytest.raises(ps.DuplicateSpeechError, match=f"retracted from the corpus as "
+                           f"'{shipped}' \\(reason: Not a policy speech\\)"):
+            fresh.add(record)

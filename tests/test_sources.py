@@ -539,3 +539,50 @@ def test_empty_sources_and_wrong_formats_name_the_path(corpus: Corpus, tmp_path:
     result = run("--corpus", str(corpus.path), "import", "--from", "ungdc", str(empty))
     assert result.exit_code == 1 and f"{empty}: is a file; give the UNGDC release folder" in \
         result.stderr
+
+
+def test_a_stray_quote_is_an_error_not_a_merge_of_rows(corpus: Corpus, tmp_path: Path) -> None:
+    source = tmp_path / "quote.csv"
+    source.write_text("title,speaker,country,date,language,text\n"
+                      'T,S,GB,2019,en,"He said ""no"" and left\n'
+                      "T2,S,GB,2019,en,second speech\nT3,S,GB,2019,en,third speech\n",
+                      encoding="utf-8")
+    assert refused(corpus.path, str(source)) == [
+        f"error: {source}:2: not a valid CSV row (unexpected end of data); check its quotes",
+        SUMMARY_ONE]
+
+
+def test_old_mac_line_ends_and_excels_sep_line_are_read(corpus: Corpus, tmp_path: Path) -> None:
+    old_mac = tmp_path / "mac.csv"
+    old_mac.write_bytes(b"title,speaker,country,date,language,text\rT,S,GB,2019,en,one\r"
+                        b"T2,S,GB,2019,en,two\r")
+    assert do_import(corpus.path, str(old_mac)).stdout.startswith("imported 2 speeches")
+    hinted = tmp_path / "sep.csv"
+    hinted.write_text("sep=;\ntitle;speaker;country;date;language;text\nT;S;GB;2019;en;three\n",
+                      encoding="utf-8")
+    assert do_import(corpus.path, str(hinted)).stdout.startswith("imported 1 speech ")
+
+
+def test_a_skipped_speech_still_uses_its_id(corpus: Corpus, tmp_path: Path) -> None:
+    first = row(1, text="First.")
+    corpus.add_all([first])
+    twice = write_jsonl(tmp_path / "b.jsonl", [{**first, "id": "ada-2019-1"},
+                                               {**row(2, text="Second."), "id": "ada-2019-1"}])
+    assert refused(corpus.path, str(twice), "--skip-existing")[0] == (
+        f"error: {twice}:2: id 'ada-2019-1' was already used for {twice}:1 in this batch; give "
+        "each speech its own id")
+    mixed = write_jsonl(tmp_path / "c.jsonl", [first, row(3, text="Third.")])
+    do_import(corpus.path, str(mixed), "--skip-existing")
+    assert corpus.head().rows == 2 and corpus.verify() == []
+
+
+def test_a_pandas_frame_with_list_columns_maps(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rows = [{**make_speech(n), "name": f"Speaker {n}"} for n in range(2)]
+    for one in rows:
+        del one["speaker"]
+    parquet = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet)
+    corpus = Corpus.init(tmp_path / "c")
+    assert len(corpus.add_all(pd.read_parquet(parquet), mapping={"speaker": "name"})) == 2

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from policyspeech.errors import (
     BatchError,
+    CorpusError,
     DuplicateSpeechError,
     InvalidSpeechError,
     NoSpeechesError,
@@ -138,7 +139,7 @@ class Batch:
             for record_id, key in zip(fragment.ids, fragment.keys, strict=True):
                 if key in state.id_by_key:
                     raise DuplicateSpeechError(
-                        f"another writer added the same speech as '{record_id}' meanwhile, as "
+                        f"another writer added this speech ('{record_id}') meanwhile, as "
                         f"'{state.id_by_key[key]}'; nothing was added")
                 if record_id in state.ids_ever:
                     raise DuplicateSpeechError(
@@ -168,7 +169,7 @@ class Stager:
 
     def feed(self, chunk: Chunk) -> None:
         """Check a chunk's speeches; keep its fragment, without the skipped ones."""
-        skipped: set[str] = set()
+        skipped: set[str] = set()  # by speech key: unique in a batch that is kept
         for label, outcome in zip(chunk.labels, chunk.outcomes, strict=True):
             self.seen += 1
             try:
@@ -184,7 +185,7 @@ class Stager:
                 self.batch.text_bytes += outcome.text_bytes
                 self.batch.words += outcome.words
             else:
-                skipped.add(outcome.record_id)
+                skipped.add(outcome.key)
         if self.bad:  # nothing of a bad batch is kept
             if chunk.staged is not None:
                 chunk.staged.temp.unlink(missing_ok=True)
@@ -193,6 +194,9 @@ class Stager:
             staged = _without(self.corpus, chunk.staged, skipped) if skipped else chunk.staged
             if staged is not None:
                 self.batch.staged.append(staged)
+        elif chunk.written and len(skipped) < len(chunk.labels):  # never commit an id
+            raise CorpusError("a chunk of valid speeches was not staged; nothing was added "
+                              "(please report this)")
         if self.progress is not None:
             self.progress(self.seen, self.batch.text_bytes)
 
@@ -224,7 +228,7 @@ class Stager:
         existing = state.id_by_key.get(loaded.key)
         if existing is not None:
             if self.skip_existing:
-                batch.skipped += 1
+                self._skip(label, loaded)
                 return False
             raise DuplicateSpeechError(
                 f"this speech is already in the corpus as '{existing}' (same text, speaker, "
@@ -233,13 +237,21 @@ class Stager:
         retracted = state.retracted.get(loaded.key)
         if retracted is not None and loaded.given_id is None:
             if self.skip_existing:
-                batch.skipped += 1
+                self._skip(label, loaded)
                 batch.skipped_retracted += 1
                 return False
             old_id, reason = retracted
             raise DuplicateSpeechError(
                 f"this speech was retracted from the corpus as '{old_id}' (reason: {reason}); "
                 "it is not added again: to bring it back, give it a new id explicitly")
+        amended = state.former.get(loaded.key)
+        if amended is not None and loaded.given_id is None:
+            if self.skip_existing:
+                self._skip(label, loaded)
+                return False
+            raise DuplicateSpeechError(
+                f"this speech is already in the corpus as '{amended}', amended since; nothing "
+                "was added (import --skip-existing leaves such speeches out)")
         if loaded.key in self.label_of_key:
             raise DuplicateSpeechError(
                 f"is the same speech (same text, speaker, date and source) as "
@@ -264,6 +276,17 @@ class Stager:
         batch.ids.append(record_id)
         return True
 
+    def _skip(self, label: str, loaded: Loaded) -> None:
+        """Leave a speech out; its given id still counts as used in this batch."""
+        if loaded.given_id is not None:
+            if loaded.given_id in self.label_of_id:
+                raise DuplicateSpeechError(
+                    f"id '{loaded.given_id}' was already used for "
+                    f"{self.label_of_id[loaded.given_id]} in this batch; give each speech its "
+                    "own id")
+            self.label_of_id[loaded.given_id] = label
+        self.batch.skipped += 1
+
 
 @dataclass
 class Chunk:
@@ -273,6 +296,8 @@ class Chunk:
     labels: list[str]
     outcomes: list[Loaded | InvalidSpeechError]
     staged: StagedFragment | None
+    written: bool = False
+    """Writing was asked for (the chunk is staged unless a speech was bad or ids repeat)."""
 
 
 def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write: bool) -> Chunk:
@@ -313,7 +338,7 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
         sizes = {r["id"]: len(r["text"].encode("utf-8")) for r in records}
     outcomes = [o._replace(text_bytes=sizes[o.record_id]) if isinstance(o, Loaded)
                 and o.text_bytes < 0 else o for o in outcomes]
-    return Chunk([label for label, _ in items], outcomes, staged)
+    return Chunk([label for label, _ in items], outcomes, staged, write)
 
 
 def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers: int = 1,
@@ -402,18 +427,18 @@ def _utf8_lengths(table: pa.Table) -> list[int]:
 
 def _without(corpus: Path, staged: StagedFragment, skipped: set[str]
              ) -> StagedFragment | None:
-    """The staged fragment again without the ``skipped`` ids (None when nothing is left)."""
-    import pyarrow.compute as pc
+    """The staged fragment again without the speeches whose keys are ``skipped`` (None
+    when nothing is left)."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from policyspeech.fragments import string_array
-
-    if len(skipped) == len(staged.ids):
+    if all(key in skipped for key in staged.keys):
         staged.temp.unlink(missing_ok=True)
         return None
     table = pq.read_table(staged.temp)
     keys = dict(zip(staged.ids, staged.keys, strict=True))
-    kept = table.filter(pc.invert(pc.is_in(table["id"], value_set=string_array(sorted(skipped)))))
+    kept = table.filter(pa.array(np.array([key not in skipped for key in staged.keys])))
     restaged = _stage_table(corpus, kept, keys)
     staged.temp.unlink(missing_ok=True)
     return restaged

@@ -365,6 +365,9 @@ def amend(
                           "most (with --from).")] = 20,
     clear: Annotated[list[str] | None, typer.Option("--clear", help="A field to empty "
                      "(repeat): --clear themes --clear party.", show_default=False)] = None,
+    join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="With "
+                          "--text: join a sentence broken across paragraphs, as add "
+                          "does.")] = True,
     **metadata: Any,
 ) -> None:
     """Correct speeches' metadata or text in a new commit; earlier releases keep theirs.
@@ -377,6 +380,7 @@ def amend(
     """
     from policyspeech.ingest import decode_text
     from policyspeech.store import Corpus
+    from policyspeech.text import normalise_text
 
     changes = {name: value for name, value in _metadata(ctx.params).items() if value}
     corpus = Corpus(_corpus_path(ctx, None))
@@ -407,7 +411,8 @@ def amend(
     new_text = None
     if text is not None:
         try:
-            new_text = decode_text(text.read_bytes(), str(text))
+            new_text = normalise_text(decode_text(text.read_bytes(), str(text)),
+                                      join_lines=join_lines)
         except OSError as exc:
             raise CorpusError(f"{text}: cannot read ({exc.strerror})") from None
     fields = corpus.amend(record_id, changes, text=new_text, reason=reason or "")

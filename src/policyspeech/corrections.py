@@ -128,6 +128,7 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             if strict:
                 raise InvalidSpeechError("nothing to amend: the record already has these values")
             raise _NothingChanged
+        corpus._require_current_schema(state)
         added = [new for _info, table, replaced in rewrites
                  for new in _rewrite(corpus.path, table, replaced)]
         removed = [info for info, _table, _replaced in rewrites]
@@ -140,6 +141,7 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             added=added, removed=removed, ids=ids,
             text_sha256=[records[i]["text_sha256"] for i in ids],
             keys=[speech_key(records[i]) for i in ids], removed_ids=ids,
+            removed_keys=[state.key_by_id.get(i) for i in ids],
             fields=sorted({f for i in ids for f in result.fields[i]}),
             reason=reasons.pop() if len(reasons) == 1 else None,
             amendments=[{"id": i, "fields": result.fields[i], "reason": records[i]["_reason"]}
@@ -162,10 +164,12 @@ def retract(corpus: Corpus, record_id: str, *, reason: str) -> None:
     def build(state: HeadState) -> Entry:
         if record_id not in state.hash_by_id:
             raise RecordNotFoundError(_not_found(state, record_id))
+        corpus._require_current_schema(state)
         [(info, table, _olds)] = _holders(corpus.path, state, {record_id})
         return new_entry(state, operation="retract", message=f"retract {record_id}",
                          added=_rewrite(corpus.path, table, [], drop={record_id}),
-                         removed=[info], removed_ids=[record_id], reason=why)
+                         removed=[info], removed_ids=[record_id],
+                         removed_keys=[state.key_by_id.get(record_id)], reason=why)
 
     with corpus._writing():
         corpus._commit(build)

@@ -78,14 +78,17 @@ def period_end(start: datetime.date, precision: str) -> datetime.date:
     if precision == "year":
         return datetime.date(start.year, 12, 31)
     if precision == "month":
-        following = datetime.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return following - datetime.timedelta(days=1)
+        if start.month == 12:
+            return datetime.date(start.year, 12, 31)
+        return datetime.date(start.year, start.month + 1, 1) - datetime.timedelta(days=1)
     return start
 
 
 def range_bound(value: str | datetime.date | None, name: str, *, end: bool
                 ) -> datetime.date | None:
     """The first day of ``since``'s period, or the last day of ``until``'s."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
     if value is None or isinstance(value, datetime.date):
         return value
     if not isinstance(value, str):
@@ -107,6 +110,8 @@ def latest_starts(until: datetime.date) -> dict[str, datetime.date]:
     if until == datetime.date.max:  # the last day there is: no day follows it
         return {"day": until, "month": until.replace(day=1), "year": until.replace(month=1, day=1)}
     following = until + datetime.timedelta(days=1)
-    month = datetime.date(following.year - (following.month == 1),
-                          (following.month - 2) % 12 + 1, 1)
-    return {"day": until, "month": month, "year": datetime.date(following.year - 1, 1, 1)}
+    earliest = datetime.date.min  # the first day Python knows (year 1 is the limit)
+    month = earliest if (following.year, following.month) == (1, 1) else datetime.date(
+        following.year - (following.month == 1), (following.month - 2) % 12 + 1, 1)
+    year = earliest if following.year == 1 else datetime.date(following.year - 1, 1, 1)
+    return {"day": until, "month": month, "year": year}

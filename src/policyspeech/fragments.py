@@ -107,9 +107,11 @@ def _strings(values: list[str], validity: pa.Buffer | None) -> pa.Array:
     import pyarrow as pa
 
     encoded = [value.encode("utf-8") for value in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(item) for item in encoded], out=offsets[1:])
-    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets),
+    if offsets[-1] >= 2**31:  # a fragment's string column holds less than 2 GiB
+        raise ValueError(f"{offsets[-1]:,} bytes of text in one column; write smaller chunks")
+    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets.astype(np.int32)),
                                        pa.py_buffer(b"".join(encoded)), validity)
 
 

@@ -81,22 +81,24 @@ def derive_id(record: Mapping[str, Any], key: str | None = None) -> str:
 
 
 _WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
-                   "\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]")
+                   "\U00020000-\U0003fffd]")
 """Wide (East Asian) characters: each is a syllable of its own."""
 
 
 def transliterate(text: str) -> str:
-    """``text`` in ASCII (anyascii), with a space around each Chinese, Japanese or Korean
-    syllable.
+    """``text`` in ASCII (anyascii, after NFKC), with a space around each Chinese, Japanese
+    or Korean syllable.
 
     >>> transliterate("Κυριάκος Μητσοτάκης"), transliterate("Владимир")
     ('Kyriakos Mitsotakis', 'Vladimir')
+    >>> transliterate("\uff26\uff55\uff4c\uff4c")  # fullwidth Latin
+    'Full'
     """
     if text.isascii():
         return text
     from anyascii import anyascii
 
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFKC", text)  # fullwidth Latin, ligatures: plain letters
     if _WIDE.search(text) is None:
         return str(anyascii(text))
     return "".join(f" {anyascii(c)} " if _WIDE.match(c) else anyascii(c) for c in text)

@@ -39,6 +39,7 @@ import csv
 import difflib
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,11 +81,12 @@ class ImportOptions:
         """A source row as record fields: columns renamed, ignored ones left out, empty
         values dropped, defaults filled in."""
         renamed = {column: name for name, column in self.mapping.items()}
-        fields = {renamed.get(k, k): v for k, v in row.items()
-                  if k not in self.ignore and v not in (None, "", [])
-                  and (k in renamed or k not in self.mapping)}
+        fields = {renamed.get(k, k): v.tolist() if hasattr(v, "tolist") else v
+                  for k, v in row.items()
+                  if k not in self.ignore and (k in renamed or k not in self.mapping)}
+        fields = {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
         for name, value in self.defaults.items():
-            if fields.get(name) in (None, "", []) and value not in (None, "", [], ()):
+            if name not in fields and value not in (None, "", [], ()):
                 fields[name] = value
         return fields
 
@@ -276,13 +278,22 @@ def table_rows(path: Path, options: ImportOptions, *, check: bool = True
             yield f"{path}:1", exc
             return
         header_line = header_line.removeprefix("\ufeff")
-        delimiter = options.delimiter or _sniff(header_line, path)
-        columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter), [])]
+        given = options.delimiter
+        if re.fullmatch(r"sep=.\r?\n?", header_line):  # Excel's hint line: sep=;
+            given = given or header_line[4]
+            header_line = next(lines, "")
+        delimiter = given or _sniff(header_line, path)
+        try:
+            columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter,
+                                                          strict=True), [])]
+        except csv.Error as exc:
+            raise InvalidSpeechError(f"{path}: the header row is not valid CSV ({exc}); check "
+                                     "its quotes") from None
         if check:
             _check_columns(path, columns, options)
         lists = [options.mapping.get(name, name) for name in LIST_FIELDS]
-        reader = csv.reader(lines, delimiter=delimiter)
-        while True:
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)  # a stray quote is an
+        while True:                                                   # error, not a merge
             label = f"{path}:{lines.number + 1}"
             try:
                 values = next(reader, None)
@@ -325,17 +336,22 @@ class _DecodedLines:
 
     def __init__(self, handle: IO[bytes], path: Path) -> None:
         self.handle, self.path, self.number = handle, path, 0
+        self.pending: list[str] = []
+        """The rest of a line that ended in a lone CR (old Mac Excel writes those)."""
 
     def __iter__(self) -> _DecodedLines:
         return self
 
     def __next__(self) -> str:
+        if self.pending:
+            self.number += 1
+            return self.pending.pop(0)
         raw = self.handle.readline()
         if not raw:
             raise StopIteration
         self.number += 1
         try:
-            return raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if self.number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
                 raise InvalidSpeechError(
@@ -345,6 +361,15 @@ class _DecodedLines:
                 f"line {self.number} is not valid UTF-8 (byte 0x{raw[exc.start]:02X} at column "
                 f"{exc.start + 1}); the file looks like Latin-1 or Windows-1252: convert it "
                 "to UTF-8 (iconv -f WINDOWS-1252 -t UTF-8)") from None
+        if "\r" in text.removesuffix("\r\n"):
+            first, *self.pending = _LONE_CR.split(text)
+            self.pending = [part for part in self.pending if part]
+            return first
+        return text
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+"""Between a carriage return that ends a line on its own and what follows it."""
 
 
 def _parquet(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:

@@ -104,6 +104,9 @@ class HeadState:
     """Speech key of every record in the head, and the record of each key."""
     retracted: dict[str, list[str]] = field(default_factory=dict)
     """``[id, reason]`` of every retracted record, by its speech key."""
+    former: dict[str, str] = field(default_factory=dict)
+    """The id of every amended record, by the speech key it had before the amendment (a
+    source imported again still has the speech as it was)."""
     keyless: set[str] = field(default_factory=set)
     """Records in the head whose key the log does not record (entries made before keys)."""
     releases: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -135,14 +138,18 @@ class HeadState:
             self.seq, self.entry_sha256 = entry["seq"], sha256
             self.schema_version = entry.get("schema_version", self.schema_version)
             return
-        for record_id in entry.get("removed_ids", []):
+        removed_keys = entry.get("removed_keys") or []
+        for n, record_id in enumerate(entry.get("removed_ids", [])):
             self.hash_by_id.pop(record_id)
             self.keyless.discard(record_id)
-            key = self.key_by_id.pop(record_id, None)
+            key = self.key_by_id.pop(record_id, None) or (
+                removed_keys[n] if n < len(removed_keys) else None)
             if key is not None:
                 self.id_by_key.pop(key, None)
                 if operation == "retract":
                     self.retracted[key] = [record_id, str(entry.get("reason") or "")]
+                else:
+                    self.former[key] = record_id
         ids, keys = entry.get("ids", []), entry.get("keys")
         for n, (record_id, digest) in enumerate(zip(ids, entry.get("text_sha256", []),
                                                     strict=True)):
@@ -191,7 +198,7 @@ class HeadState:
             data.update(ids="\n".join(self.hash_by_id),
                         hashes="".join(self.hash_by_id.values()),
                         keys="".join(self.key_by_id.get(i, _NO_KEY) for i in self.hash_by_id),
-                        retracted=self.retracted,
+                        retracted=self.retracted, former=self.former,
                         retired="\n".join(self.ids_ever.difference(self.hash_by_id)),
                         pending=[{**c, "ids": "\n".join(c["ids"])} for c in self.pending])
         return data
@@ -216,6 +223,7 @@ class HeadState:
                     state.key_by_id[record_id] = key
             state.id_by_key = {k: i for i, k in state.key_by_id.items()}
             state.retracted = data["retracted"]
+            state.former = data["former"]
             state.ids_ever = set(ids)
             if data["retired"]:
                 state.ids_ever.update(data["retired"].split("\n"))

@@ -35,7 +35,7 @@ from typing import Any
 
 from policyspeech.log import HeadState, entry_name
 
-FORMAT = 2
+FORMAT = 3
 
 
 def load(corpus: Path, *, full: bool = False) -> HeadState | None:

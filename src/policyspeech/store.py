@@ -363,6 +363,7 @@ class Corpus:
             if dry_run or not batch.ids:
                 return batch
             with self._writing():
+                self._upgrade_schema()  # every speech is valid: the commit goes ahead
                 self._commit_batch(batch, message)
                 self._compact_if_due()
             return batch
@@ -371,12 +372,17 @@ class Corpus:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the writer lock, clean up what crashed writers left, and bring the head up
-        to this version's schema first (:meth:`_upgrade_schema`)."""
+        """Hold the writer lock and clean up what crashed writers left."""
         with self._writer_lock():
             remove_stale_temporaries(self.path / STAGING)
-            self._upgrade_schema()
             yield
+
+    def _require_current_schema(self, state: HeadState) -> None:
+        """Called by a commit's ``build`` once its checks have passed, before it writes:
+        a head in an older schema is upgraded first (in a commit of its own), and the
+        build runs again on the upgraded head. A refused command never upgrades."""
+        if state.schema_version != SCHEMA_VERSION:
+            raise _UpgradeFirst
 
     def _upgrade_schema(self) -> None:
         """Bring a head written in an older schema (of the same major version) to this
@@ -450,7 +456,11 @@ class Corpus:
         self._bring_card_up_to_date()
         for _attempt in range(MAX_COMMIT_ATTEMPTS):
             state = self.head()
-            entry = build(state)
+            try:
+                entry = build(state)
+            except _UpgradeFirst:
+                self._upgrade_schema()
+                continue
             entry_path = self.path / "log" / entry_name(entry["seq"])
             data = encode_entry(entry)
             if publish_new(entry_path, data, self.path / STAGING, "entry"):
@@ -512,9 +522,9 @@ class Corpus:
 
         self.check_writable()
         with self._writing():
-            state = self.head()
-            chosen = check_bump(state, bump)
-            version = next_version(latest_version(state), chosen)
+            chosen = check_bump(self.head(), bump)
+            self._upgrade_schema()  # the release goes ahead: in this version's schema
+            version = next_version(latest_version(self.head()), chosen)
             self._compact_unreleased()
             manifest = self._write_manifest(version, chosen, notes)
 
@@ -544,6 +554,8 @@ class Corpus:
         """
         self.check_writable()
         with self._writing():
+            if compaction_groups(self.head()):
+                self._upgrade_schema()
             return self._compact_unreleased()
 
     def _compact_unreleased(self) -> int:
@@ -818,6 +830,11 @@ def _rows(speeches: Any) -> Iterable[Any]:
     if hasattr(speeches, "iterrows") and hasattr(speeches, "to_dict"):  # pandas
         return speeches.to_dict("records")  # type: ignore[no-any-return]
     return speeches  # type: ignore[no-any-return]
+
+
+class _UpgradeFirst(Exception):
+    """Raised by a commit's build on a head in an older schema (see
+    :meth:`Corpus._require_current_schema`)."""
 
 
 def _entry_reasons(entry: Entry) -> list[tuple[str, str]]:

@@ -71,6 +71,7 @@ from typing import Any
 import openpyxl
 import pycountry
 
+from policyspeech.countries import from_alpha_3
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.ingest import decode_text
 
@@ -217,14 +218,15 @@ def _record(file: Path, rows: Speakers, table: Path) -> dict[str, Any]:
 
 def _country(alpha_3: str) -> tuple[str, str]:
     """The alpha-2 code and the name used in titles for an alpha-3 code of a file name."""
-    if alpha_3 == "EU":
+    code = from_alpha_3(alpha_3)
+    if code == "EU":
         return "EU", "European Union"
     current = pycountry.countries.get(alpha_3=alpha_3)
-    if current is not None:
-        return str(current.alpha_2), str(getattr(current, "common_name", None) or current.name)
+    if current is not None:  # the name the UNGDC titles use: pycountry's, in full
+        return str(code), str(getattr(current, "common_name", None) or current.name)
     former = pycountry.historic_countries.get(alpha_3=alpha_3)
-    if former is not None:
-        return str(former.alpha_2), str(former.name)
+    if code is not None and former is not None:
+        return code, str(former.name)
     raise InvalidSpeechError(
         f"unknown ISO 3166-1 alpha-3 code '{alpha_3}' in the file name; rename the file with "
         "the country's alpha-3 code (former states keep theirs: CSK, YUG, DDR, SUN; the EU is EU)")
