@@ -152,3 +152,20 @@ def test_a_dry_run_writes_nothing(corpus: Corpus, tmp_path: Path) -> None:
     assert batch.records == 40 and batch.fragments == 0
     assert tree_digest(corpus.path) == before
     assert os.listdir(corpus.path / "data") == []
+
+
+def test_a_script_without_a_main_guard_imports_in_parallel(tmp_path: Path) -> None:
+    """Spawned workers do not run the caller's script again (which would break the pool)."""
+    import subprocess
+    import sys
+
+    source = write_jsonl(tmp_path / "s.jsonl", many(40))
+    script = tmp_path / "script.py"
+    script.write_text(  # no `if __name__ == "__main__":`, as a researcher writes it
+        "from policyspeech.store import Corpus\n"
+        f"corpus = Corpus.init({str(tmp_path / 'c')!r})\n"
+        f"print(corpus.import_path({str(source)!r}, workers=2).records)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "40"

@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -356,6 +358,9 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
 
     context = multiprocessing.get_context("spawn")  # never fork a process that has threads
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with _main_hidden():  # start every worker now, without the caller's script
+            for _ in range(workers):
+                pool.submit(int)
         pending: deque[concurrent.futures.Future[Chunk]] = deque()
         try:
             for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
@@ -372,6 +377,29 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
                     staged = future.result().staged
                     if staged is not None:
                         staged.temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Hide the main module from processes started meanwhile.
+
+    A spawned process imports the parent's main script, and a script that imports a
+    corpus without an ``if __name__ == "__main__":`` guard would then import it again in
+    every worker and break the pool. The workers need nothing of the script: they run
+    policyspeech's own functions on plain data.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__")
+             if main is not None and hasattr(main, name)}
+    try:
+        if main is not None:
+            if "__file__" in saved:
+                del main.__file__
+            main.__spec__ = None
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
 
 
 def chunk_size(total: int) -> int:
