@@ -308,6 +308,7 @@ def stage_chunk(items: list[tuple[str, Loader]], corpus: str, owner: int, write:
     staged file, so that no other writer takes it for a crashed writer's leftover."""
     from policyspeech.fragments import FEW_ROWS, records_to_table
 
+    items = _expanded(items)
     outcomes: list[Loaded | InvalidSpeechError] = []
     records: list[Record] = []
     for _label, load in items:
@@ -416,21 +417,37 @@ def chunk_size(total: int) -> int:
 
 def _chunks(items: Iterable[tuple[str, Loader]], limit: int
             ) -> Iterator[list[tuple[str, Loader]]]:
-    """Groups of about ``limit`` bytes of input (or :data:`CHUNK_ROWS` speeches)."""
+    """Groups of about ``limit`` bytes of input (or :data:`CHUNK_ROWS` speeches).
+
+    An item whose loader has ``expand()`` (a block of lines of a JSON Lines file, see
+    :class:`policyspeech.importing.LineBlock`) stands for its ``rows`` speeches: it is
+    expanded where the chunk is loaded, so that this process need not split the lines.
+    """
     chunk: list[tuple[str, Loader]] = []
-    size = 0
+    size = rows = 0
     for item in items:
         chunk.append(item)
         size += _input_size(item[1])
-        if size >= limit or len(chunk) >= CHUNK_ROWS:
+        rows += getattr(item[1], "rows", 1)
+        if size >= limit or rows >= CHUNK_ROWS:
             yield chunk
-            chunk, size = [], 0
+            chunk, size, rows = [], 0, 0
     if chunk:
         yield chunk
 
 
+def _expanded(items: list[tuple[str, Loader]]) -> list[tuple[str, Loader]]:
+    """The chunk's items with every block of lines expanded into its speeches."""
+    if not any(hasattr(load, "expand") for _label, load in items):
+        return items
+    return [pair for label, load in items
+            for pair in (load.expand() if hasattr(load, "expand") else [(label, load)])]
+
+
 def _input_size(load: Loader) -> int:
     """Bytes a loader will read: its raw line, or its file's size (an estimate else)."""
+    if hasattr(load, "expand"):
+        return int(getattr(load, "size", 1))
     if isinstance(load, functools.partial) and load.args:
         first = load.args[0]
         if isinstance(first, bytes):

@@ -80,15 +80,22 @@ class ImportOptions:
     def fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A source row as record fields: columns renamed, ignored ones left out, empty
         values dropped, defaults filled in."""
+        if not (self.mapping or self.ignore or self.defaults):  # the common case
+            return {k: v for k, v in row.items()
+                    if v is not None and (v.__class__ not in _SIZED or v)}
         renamed = {column: name for name, column in self.mapping.items()}
-        fields = {renamed.get(k, k): v.tolist() if hasattr(v, "tolist") else v
-                  for k, v in row.items()
-                  if k not in self.ignore and (k in renamed or k not in self.mapping)}
-        fields = {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
+        fields = {renamed.get(k, k): v for k, v in row.items()
+                  if k not in self.ignore and (k in renamed or k not in self.mapping)
+                  and v is not None and (v.__class__ not in _SIZED or v)}
         for name, value in self.defaults.items():
             if name not in fields and value not in (None, "", [], ()):
                 fields[name] = value
         return fields
+
+
+_SIZED = (str, list, tuple)
+"""Values that are empty when they have no length (an array's emptiness is checked later,
+by the validation, which turns it into a list)."""
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
@@ -113,9 +120,12 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def sources(paths: Sequence[Path], *, source_format: str = "auto",
-            options: ImportOptions = ImportOptions()) -> Iterator[tuple[str, Loader]]:
+            options: ImportOptions = ImportOptions(),
+            blocks: int = 0) -> Iterator[tuple[str, Loader]]:
     """Yield ``(label, load)`` for each speech in ``paths``; ``load()`` reads and validates
-    it."""
+    it. With ``blocks`` (bytes), a JSON Lines file comes as :class:`LineBlock` items of
+    about that many bytes of whole lines, expanded where they are loaded (see
+    :mod:`policyspeech.batch`)."""
     if source_format not in SOURCE_FORMATS:
         raise InvalidSpeechError(f"source format '{source_format}' is not known; use "
                                  f"{', '.join(SOURCE_FORMATS)}")
@@ -130,10 +140,11 @@ def sources(paths: Sequence[Path], *, source_format: str = "auto",
 
             yield from _adapted(ungdc.records(path, speakers=options.speakers), options)
         else:
-            yield from _one_source(path, options)
+            yield from _one_source(path, options, blocks)
 
 
-def _one_source(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
+def _one_source(path: Path, options: ImportOptions, blocks: int = 0
+                ) -> Iterator[tuple[str, Loader]]:
     suffix = path.suffix.lower()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES
@@ -147,6 +158,8 @@ def _one_source(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loade
                 max_bytes=options.max_bytes, join_lines=join)
     elif not path.exists():
         raise InvalidSpeechError(f"{path}: no such file or folder; check the path")
+    elif suffix == ".jsonl" and blocks:
+        yield from _jsonl_blocks(path, options, blocks)
     elif suffix == ".jsonl":
         yield from _jsonl(path, options)
     elif suffix in (".csv", ".tsv"):
@@ -232,6 +245,46 @@ def _jsonl(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
             if raw.strip():
                 yield f"{path}:{number}", functools.partial(_json_line, raw, path.parent,
                                                             options)
+
+
+@dataclass(frozen=True)
+class LineBlock:
+    """Whole lines of a JSON Lines file, from line ``first``, read as one piece: a bulk
+    import passes blocks to its workers, which split them into speeches, so that the
+    process that reads the file only finds where lines end."""
+
+    path: Path
+    first: int
+    data: bytes
+    options: ImportOptions
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def rows(self) -> int:
+        return self.data.count(b"\n") + (not self.data.endswith(b"\n"))
+
+    def expand(self) -> list[tuple[str, Loader]]:
+        """``(label, load)`` of each speech of the block, as :func:`sources` gives them."""
+        base = self.path.parent
+        return [(f"{self.path}:{number}", functools.partial(_json_line, raw, base,
+                                                            self.options))
+                for number, raw in enumerate(self.data.split(b"\n"), start=self.first)
+                if raw.strip()]
+
+
+def _jsonl_blocks(path: Path, options: ImportOptions, size: int
+                  ) -> Iterator[tuple[str, Loader]]:
+    first = 1
+    with open(path, "rb") as handle:
+        while data := handle.read(size):
+            if not data.endswith(b"\n"):
+                data += handle.readline()
+            block = LineBlock(path, first, data, options)
+            yield f"{path}:{first}", block  # type: ignore[misc]
+            first += data.count(b"\n")
 
 
 def _json_line(raw: bytes, base: Path, options: ImportOptions) -> Record:

@@ -321,13 +321,15 @@ class Corpus:
         total = source_bytes(paths)
         if workers is None:
             workers = (os.cpu_count() or 1) if total > PARALLEL_FROM_BYTES else 1
-        items = sources(paths, source_format=source_format, options=options)
+        chunk_bytes = chunk_size(total)
+        items = sources(paths, source_format=source_format, options=options,
+                        blocks=max(1, chunk_bytes // 4))
         name = paths[0].name if len(paths) == 1 else f"{len(paths)} sources"
         try:
             return self.add_batch(items, message=message or f"import {name}", dry_run=dry_run,
                                   max_errors=max_errors, progress=progress, always_list=True,
                                   workers=workers, skip_existing=skip_existing,
-                                  chunk_bytes=chunk_size(total))
+                                  chunk_bytes=chunk_bytes)
         except NoSpeechesError:
             where = ", ".join(str(p) for p in paths)
             hint = f" with --from {source_format}" if source_format != "auto" else ""
