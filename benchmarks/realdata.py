@@ -63,15 +63,22 @@ print(json.dumps({"seconds": time.perf_counter() - started, "records": len(rows)
 
 IMPORT = """
 import json, sys, time
-import pyarrow, pyarrow.parquet, numpy, anyascii, pycountry
-import policyspeech.batch, policyspeech.fragments, policyspeech.importing
-from policyspeech.store import Corpus
+from policyspeech.store import Corpus  # what `policyspeech import` has imported by then
 source_format, folder, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 corpus = Corpus.init(folder)
 started = time.perf_counter()
 batch = corpus.import_path(paths, source_format=source_format)
 print(json.dumps({"seconds": time.perf_counter() - started, "records": batch.records,
                   "text_bytes": batch.text_bytes, "fragments": batch.fragments}))
+"""
+
+
+CLI = """
+import json, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True)
+print(json.dumps({"seconds": time.perf_counter() - started, "records": 0, "text_bytes": 0,
+                  "said": done.stdout.strip()}))
 """
 
 
@@ -84,11 +91,16 @@ def run(script: str, *args: str) -> dict[str, Any]:
 
 def measure(repeat: int, work: Path) -> dict[str, list[dict[str, Any]]]:
     paths = [str(REALDATA / name) for name in JSONL]
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "import": [], "parlamint": [],
-                                             "ungdc": []}
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "import": [], "cli": [],
+                                             "parlamint": [], "ungdc": []}
+    command = str(Path(sys.executable).with_name("policyspeech"))
     for n in range(repeat):
         runs["baseline"].append(run(BASELINE, *paths, str(work / f"baseline-{n}.parquet")))
         runs["import"].append(run(IMPORT, "auto", str(work / f"import-{n}"), *paths))
+        subprocess.run([command, "init", str(work / f"cli-{n}")], check=True,
+                       capture_output=True)
+        runs["cli"].append(run(CLI, command, "--corpus", str(work / f"cli-{n}"), "import",
+                               *paths))
         runs["parlamint"].append(run(IMPORT, "parlamint", str(work / f"parlamint-{n}"),
                                      str(REALDATA / "parlamint-at-tei")))
         runs["ungdc"].append(run(IMPORT, "ungdc", str(work / f"ungdc-{n}"),
@@ -133,6 +145,8 @@ def render(result: dict[str, Any], repeat: int, when: str) -> str:
         f"{mb / m['baseline']:.1f} | 1.00× | |",
         f"| `Corpus.import_path` of the three JSONL files | {m['import']:.3f} | "
         f"{mb / m['import']:.1f} | {result['ratio']:.2f}× | ≤ {TARGET_RATIO}× {met} |",
+        f"| `policyspeech import` of the same, the whole process (start-up and imports "
+        f"included) | {m['cli']:.3f} | {mb / m['cli']:.1f} | | |",
     ]
     for name, label in (("parlamint", "`--from parlamint` (15 TEI sittings)"),
                         ("ungdc", "`--from ungdc` (3 sessions of the release layout)")):

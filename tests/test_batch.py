@@ -154,18 +154,40 @@ def test_a_dry_run_writes_nothing(corpus: Corpus, tmp_path: Path) -> None:
     assert os.listdir(corpus.path / "data") == []
 
 
-def test_a_script_without_a_main_guard_imports_in_parallel(tmp_path: Path) -> None:
-    """Spawned workers do not run the caller's script again (which would break the pool)."""
+@pytest.mark.parametrize("threads", [False, True])
+def test_a_script_without_a_main_guard_imports_in_parallel(tmp_path: Path,
+                                                           threads: bool) -> None:
+    """Workers never run the caller's script again (which would break the pool): forked
+    from a process of one thread, spawned with the main module hidden from a process with
+    threads (pyarrow's, here)."""
     import subprocess
     import sys
 
     source = write_jsonl(tmp_path / "s.jsonl", many(40))
     script = tmp_path / "script.py"
     script.write_text(  # no `if __name__ == "__main__":`, as a researcher writes it
-        "from policyspeech.store import Corpus\n"
+        ("import pyarrow.compute, threading\nthreading.Thread(target=lambda: None).start()\n"
+         if threads else "") +
+        "import policyspeech.batch as batch\nfrom policyspeech.store import Corpus\n"
+        "print(batch._start_method().get_start_method())\n"
         f"corpus = Corpus.init({str(tmp_path / 'c')!r})\n"
         f"print(corpus.import_path({str(source)!r}, workers=2).records)\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "40"
+    method, records = done.stdout.split()
+    assert records == "40"
+    assert method == ("spawn" if threads or not sys.platform.startswith("linux") else "fork")
+
+
+def test_a_process_with_threads_spawns_its_workers() -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert batch_module._start_method().get_start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()

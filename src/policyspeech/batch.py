@@ -52,6 +52,8 @@ from policyspeech.log import HeadState
 from policyspeech.validate import Record, validate_speech
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     import pyarrow as pa
 
 CHUNK_TEXT_BYTES = 64 * 2**20
@@ -354,30 +356,45 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
             yield stage_chunk(chunk, str(corpus), owner, write)
         return
     import concurrent.futures
-    import multiprocessing
     from collections import deque
 
-    context = multiprocessing.get_context("spawn")  # never fork a process that has threads
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        with _main_hidden():  # start every worker now, without the caller's script
-            for _ in range(workers):
-                pool.submit(int)
-        pending: deque[concurrent.futures.Future[Chunk]] = deque()
-        try:
-            for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
-                pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
-                if len(pending) > workers:
-                    yield pending.popleft().result()
-            while pending:
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_start_method())
+    with _main_hidden():  # start every worker now, without the caller's script
+        for _ in range(workers):
+            pool.submit(int)
+    pending: deque[concurrent.futures.Future[Chunk]] = deque()
+    try:
+        for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
+            pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
+            if len(pending) > workers:
                 yield pending.popleft().result()
-        finally:  # an error or an abandoned batch: remove what the workers staged
-            for future in pending:
-                future.cancel()
-            for future in pending:
-                if not future.cancelled() and future.exception() is None:
-                    staged = future.result().staged
-                    if staged is not None:
-                        staged.temp.unlink(missing_ok=True)
+        while pending:
+            yield pending.popleft().result()
+    finally:  # an error or an abandoned batch: remove what the workers staged
+        for future in pending:
+            future.cancel()
+        for future in pending:
+            if not future.cancelled() and future.exception() is None:
+                staged = future.result().staged
+                if staged is not None:
+                    staged.temp.unlink(missing_ok=True)
+        pool.shutdown(wait=False)  # idle workers exit while the batch is committed
+
+
+def _start_method() -> BaseContext:
+    """How worker processes start: forked from this one on Linux when it runs one thread
+    only (as the command line does: a thread's locks would be copied half-taken, so a
+    process with threads is never forked), else spawned (a new interpreter each)."""
+    import multiprocessing
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:  # no thread of a C library either
+                return multiprocessing.get_context("fork")
+        except OSError:
+            pass
+    return multiprocessing.get_context("spawn")
 
 
 @contextmanager
