@@ -358,27 +358,26 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
     import concurrent.futures
     from collections import deque
 
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=_start_method())
-    with _main_hidden():  # start every worker now, without the caller's script
-        for _ in range(workers):
-            pool.submit(int)
-    pending: deque[concurrent.futures.Future[Chunk]] = deque()
-    try:
-        for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
-            pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
-            if len(pending) > workers:
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=_start_method()) as pool:
+        with _main_hidden():  # start every worker now, without the caller's script
+            for _ in range(workers):
+                pool.submit(int)
+        pending: deque[concurrent.futures.Future[Chunk]] = deque()
+        try:
+            for chunk in _chunks(items, chunk_bytes or CHUNK_TEXT_BYTES):
+                pending.append(pool.submit(stage_chunk, chunk, str(corpus), owner, write))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:  # an error or an abandoned batch: remove what the workers staged
-        for future in pending:
-            future.cancel()
-        for future in pending:
-            if not future.cancelled() and future.exception() is None:
-                staged = future.result().staged
-                if staged is not None:
-                    staged.temp.unlink(missing_ok=True)
-        pool.shutdown(wait=False)  # idle workers exit while the batch is committed
+        finally:  # an error or an abandoned batch: remove what the workers staged
+            for future in pending:
+                future.cancel()
+            for future in pending:
+                if not future.cancelled() and future.exception() is None:
+                    staged = future.result().staged
+                    if staged is not None:
+                        staged.temp.unlink(missing_ok=True)
 
 
 def _start_method() -> BaseContext:
@@ -421,14 +420,18 @@ def _main_hidden() -> Iterator[None]:
 
 
 def chunk_size(total: int) -> int:
-    """Bytes of input per chunk for a source of ``total`` bytes: :data:`CHUNK_TEXT_BYTES`,
-    or an eighth of the source when that is smaller (but not below
-    :data:`MIN_CHUNK_BYTES`), so that parallel workers all have work. It depends on the
-    source alone: the same source gives the same fragments however many workers run.
+    """Bytes of input per chunk for a source of ``total`` bytes: :data:`CHUNK_TEXT_BYTES`
+    for a source of two chunks or more; a smaller one, an eighth of the source (but not
+    below :data:`MIN_CHUNK_BYTES`), so that parallel workers all have work. A large
+    source's fragments stay large (compaction leaves them alone); a small source's small
+    fragments are few and cheap to merge. It depends on the source alone: the same source
+    gives the same fragments however many workers run.
 
     >>> chunk_size(2**30) == CHUNK_TEXT_BYTES, chunk_size(64 * 2**20) // 2**20
     (True, 8)
     """
+    if total >= 2 * CHUNK_TEXT_BYTES:
+        return CHUNK_TEXT_BYTES
     return min(CHUNK_TEXT_BYTES, max(MIN_CHUNK_BYTES, total // 8))
 
 

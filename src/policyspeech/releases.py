@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from policyspeech.errors import CorpusError, UnknownVersionError
 from policyspeech.log import HeadState
+from policyspeech.text import is_nfc
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -190,8 +191,7 @@ def _canonical_lines(table: pa.Table, schema_version: str) -> bytes | None:
     sample = ordered.slice(0, SAMPLE_ROWS)
     expected = b"".join(canonical_json(record) + b"\n"
                         for record in _records(sample, schema_version))
-    if not lines.startswith(expected) or not unicodedata.is_normalized(
-            "NFC", lines.decode("utf-8")):
+    if not lines.startswith(expected) or not is_nfc(lines.decode("utf-8")):
         return None
     return lines
 
