@@ -208,7 +208,7 @@ def is_nfc(text: str) -> bool:
     long string that its quick check cannot settle in more than linear time (a 20,000
     character text with decomposed accents took 100 times as long as its lines did).
 
-    >>> is_nfc("é\nok"), is_nfc("e\u0301")
+    >>> is_nfc("\u00e9\\nok"), is_nfc("e\\u0301")
     (True, False)
     """
     return text.isascii() or all(unicodedata.is_normalized("NFC", line)
