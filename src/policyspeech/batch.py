@@ -270,26 +270,25 @@ class Stager:
             raise DuplicateSpeechError(
                 f"id '{record_id}' is already used in this corpus (ids are never reused); "
                 "give another --id or leave it out to derive one")
-        if record_id in self.label_of_id:
-            earlier = self.label_of_id[record_id] or "another speech"
-            raise DuplicateSpeechError(
-                f"id '{record_id}' was already used for {earlier} in this batch; give each "
-                "speech its own id")
+        self._claim(label, record_id)
         self.label_of_key[loaded.key] = label
-        self.label_of_id[record_id] = label
         batch.ids.append(record_id)
         return True
 
     def _skip(self, label: str, loaded: Loaded) -> None:
         """Leave a speech out; its given id still counts as used in this batch."""
         if loaded.given_id is not None:
-            if loaded.given_id in self.label_of_id:
-                raise DuplicateSpeechError(
-                    f"id '{loaded.given_id}' was already used for "
-                    f"{self.label_of_id[loaded.given_id]} in this batch; give each speech its "
-                    "own id")
-            self.label_of_id[loaded.given_id] = label
+            self._claim(label, loaded.given_id)
         self.batch.skipped += 1
+
+    def _claim(self, label: str, record_id: str) -> None:
+        """Take ``record_id`` for the speech at ``label``; an id serves one speech a batch."""
+        if record_id in self.label_of_id:
+            earlier = self.label_of_id[record_id] or "another speech"
+            raise DuplicateSpeechError(
+                f"id '{record_id}' was already used for {earlier} in this batch; give each "
+                "speech its own id")
+        self.label_of_id[record_id] = label
 
 
 @dataclass

@@ -159,7 +159,8 @@ def _one_source(path: Path, options: ImportOptions, blocks: int = 0
     elif not path.exists():
         raise InvalidSpeechError(f"{path}: no such file or folder; check the path")
     elif suffix == ".jsonl" and blocks:
-        yield from _jsonl_blocks(path, options, blocks)
+        for block in _jsonl_blocks(path, options, blocks):  # a block stands for its lines
+            yield f"{path}:{block.first}", block  # type: ignore[misc]
     elif suffix == ".jsonl":
         yield from _jsonl(path, options)
     elif suffix in (".csv", ".tsv"):
@@ -240,11 +241,8 @@ def _check_columns(path: Path, columns: Sequence[str], options: ImportOptions) -
 
 
 def _jsonl(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                yield f"{path}:{number}", functools.partial(_json_line, raw, path.parent,
-                                                            options)
+    for block in _jsonl_blocks(path, options, 1 << 20):
+        yield from block.expand()
 
 
 @dataclass(frozen=True)
@@ -275,15 +273,14 @@ class LineBlock:
                 if raw.strip()]
 
 
-def _jsonl_blocks(path: Path, options: ImportOptions, size: int
-                  ) -> Iterator[tuple[str, Loader]]:
+def _jsonl_blocks(path: Path, options: ImportOptions, size: int) -> Iterator[LineBlock]:
+    """The file in blocks of about ``size`` bytes of whole lines."""
     first = 1
     with open(path, "rb") as handle:
         while data := handle.read(size):
             if not data.endswith(b"\n"):
                 data += handle.readline()
-            block = LineBlock(path, first, data, options)
-            yield f"{path}:{first}", block  # type: ignore[misc]
+            yield LineBlock(path, first, data, options)
             first += data.count(b"\n")
 
 
