@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from policyspeech.fsutil import CRASH_ENV, CRASH_EXIT_CODE
 from policyspeech.store import Corpus
 from tests.conftest import REPO, SEED, make_speech
+from tests.hooked import CRASH_EXIT_CODE, command
 from tools.concurrency import run
 
 
@@ -51,12 +50,11 @@ def test_a_writer_killed_holding_the_lock_does_not_block_the_next(corpus: Corpus
 
 
 def test_rerunning_an_add_that_crashed_after_link_reports_a_duplicate(corpus: Corpus) -> None:
-    command = [sys.executable, "-m", "policyspeech", "--corpus", str(corpus.path), "add",
-               str(SEED)]
-    crashed = subprocess.run(command, env={**os.environ, CRASH_ENV: "entry-linked"},
-                             capture_output=True, text=True, cwd=REPO)
+    arguments = ["--corpus", str(corpus.path), "add", str(SEED)]
+    crashed = subprocess.run(command(*arguments, crash="entry-linked"), capture_output=True,
+                             text=True, cwd=REPO)
     assert crashed.returncode == CRASH_EXIT_CODE and crashed.stdout == ""
-    again = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    again = subprocess.run(command(*arguments), capture_output=True, text=True, cwd=REPO)
     assert again.returncode == 1
     assert "this speech is already in the corpus as 'gb-2019-10-30-brandon-lewis" in again.stderr
     assert Corpus(corpus.path).head().rows == 1

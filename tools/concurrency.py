@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,26 +23,26 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import policyspeech as ps  # noqa: E402
-from policyspeech.store import NO_LOCK_ENV, Corpus  # noqa: E402
+from policyspeech.store import Corpus  # noqa: E402
+from tests.hooked import command  # noqa: E402
 from tools.crash_harness import speech  # noqa: E402
 
 
-def worker(corpus: str, number: int, adds: int) -> None:
+def worker(corpus: str, number: str, adds: str) -> None:
     """Add ``adds`` speeches, one commit each; print the ids and the retries as JSON."""
     opened = Corpus(corpus)
-    ids = [opened.add(speech(number * 1_000 + n)) for n in range(adds)]
+    ids = [opened.add(speech(int(number) * 1_000 + n)) for n in range(int(adds))]
     print(json.dumps({"ids": ids, "retries": opened.retries}))
 
 
 def run(processes: int, adds: int, work: Path, *, without_lock: bool = False) -> dict[str, Any]:
     """Start the writers at once and check the corpus they leave."""
     corpus = Corpus.init(work / "corpus")
-    env = {**os.environ, **({NO_LOCK_ENV: "1"} if without_lock else {})}
-    code = "import sys; from tools.concurrency import worker; worker(*sys.argv[1:2], " \
-           "int(sys.argv[2]), int(sys.argv[3]))"
     started = time.perf_counter()
-    running = [subprocess.Popen([sys.executable, "-c", code, str(corpus.path), str(n),
-                                 str(adds)], cwd=REPO, env=env, stdout=subprocess.PIPE,
+    running = [subprocess.Popen(command(str(corpus.path), str(n), str(adds),
+                                        call="tools.concurrency:worker",
+                                        without_lock=without_lock),
+                                cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
                for n in range(processes)]
     results = [p.communicate() for p in running]

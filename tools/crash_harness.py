@@ -1,7 +1,7 @@
 """Crash harness: stop writers at every step of the commit protocol, and check what is left.
 
 Each trial runs ``policyspeech add``, ``import`` or ``release`` in a subprocess and stops
-it either at a named crash point (``$POLICYSPEECH_CRASH_AT``: the process exits at once
+it either at a named crash point (:mod:`tests.hooked`: the process exits at once
 right after writing a file, after its fsync, after its link, before the success message)
 or with SIGKILL after a random delay. After every trial it checks that:
 
@@ -19,7 +19,6 @@ Run it with ``python tools/crash_trials.py``; the tests run a bounded number of 
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -34,10 +33,10 @@ import yaml
 
 import policyspeech as ps
 from policyspeech.errors import DuplicateSpeechError
-from policyspeech.fsutil import CRASH_ENV, CRASH_EXIT_CODE
 from policyspeech.releases import fingerprint_paths
 from policyspeech.store import Corpus
 from policyspeech.validate import validate_speech
+from tests.hooked import CRASH_EXIT_CODE, REPO, command
 
 WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card")
                 for step in ("written", "fsynced", "linked", "published", "replaced")
@@ -119,18 +118,17 @@ class Harness:
         paths = [write_speech_file(folder, f) for f in batch]
         args = {"add": ["add", str(paths[0])], "import": ["import", str(folder)],
                 "release": ["release", "-m", f"trial {number}"]}[operation]
-        env = {**os.environ}
+        point = None
         if self.rng.random() < 0.5:
             point = self.rng.choice(POINTS[operation])
-            env[CRASH_ENV] = point
             mode, delay = f"point:{point}", None
         else:
             delay = self.rng.uniform(0.2, 1.4)
             mode = "kill"
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "policyspeech", "--corpus", str(self.corpus.path), *args],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            command("--corpus", str(self.corpus.path), *args, crash=point), cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if delay is not None:
             try:
                 process.wait(timeout=delay)

@@ -46,7 +46,8 @@ from policyspeech.errors import (
     InvalidSpeechError,
     NoSpeechesError,
 )
-from policyspeech.fsutil import STAGING, crash_point, fsync_dir, write_staged
+from policyspeech.fsutil import STAGING, fsync_dir, write_staged
+from policyspeech.hooks import crash_point
 from policyspeech.identity import derive_id, speech_key
 from policyspeech.log import HeadState
 from policyspeech.validate import Record, validate_speech

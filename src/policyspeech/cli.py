@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from policyspeech.errors import BatchError, CorpusError
-from policyspeech.fsutil import crash_point
+from policyspeech.hooks import crash_point
 
 app = typer.Typer(
     name="policyspeech",

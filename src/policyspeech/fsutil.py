@@ -33,33 +33,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-CRASH_ENV = "POLICYSPEECH_CRASH_AT"
-"""Test hook: ``NAME`` or ``NAME:N`` makes the process exit at the (N-th) crash point NAME."""
-CRASH_EXIT_CODE = 77
-_crash_counts: dict[str, int] = {}
+from policyspeech.hooks import crash_point
 
 TEMP_PREFIX = ".tmp-"
 STALE_SECONDS = 24 * 3600
 STAGING = ".tmp"
 """Folder of a corpus where files are written before they are published."""
-
-
-def crash_point(name: str) -> None:
-    """Exit at once, as a crash would, when ``$POLICYSPEECH_CRASH_AT`` names this point.
-
-    The crash harness uses it to stop writers between the steps of the commit protocol
-    (``fragment-written``, ``fragment-fsynced``, ``fragment-linked``, ``entry-written``,
-    ``entry-fsynced``, ``entry-linked``, ``card-written``, ``before-success``, ...).
-    """
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    target, _, nth = wanted.partition(":")
-    if target != name:
-        return
-    _crash_counts[name] = _crash_counts.get(name, 0) + 1
-    if _crash_counts[name] == int(nth or 1):
-        os._exit(CRASH_EXIT_CODE)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from policyspeech import hooks
 from policyspeech.batch import DEFAULT_MAX_ERRORS, Batch
 from policyspeech.card import render_card
 from policyspeech.errors import (
@@ -63,8 +64,6 @@ from policyspeech.schema import SCHEMA_VERSION, version_tuple
 from policyspeech.validate import Record
 
 LOCK_TIMEOUT_SECONDS = 120
-NO_LOCK_ENV = "POLICYSPEECH_TEST_WITHOUT_LOCK"
-"""Test hook: writers skip the lock file, so that only put-if-absent keeps them apart."""
 MAX_COMMIT_ATTEMPTS = 100
 SMALL_FRAGMENT_BYTES = 16 * 2**20
 """Fragments smaller than this are merged by compaction; larger ones are left alone."""
@@ -420,7 +419,7 @@ class Corpus:
         """Hold the corpus's writer lock (released by the OS if the process dies)."""
         from filelock import FileLock, Timeout
 
-        if os.environ.get(NO_LOCK_ENV):  # tests prove that correctness does not need the lock
+        if not hooks.lock_enabled():  # tests prove that correctness does not need the lock
             yield
             return
         try:
