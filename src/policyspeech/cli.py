@@ -852,10 +852,9 @@ def compact(ctx: typer.Context) -> None:
     from policyspeech.store import Corpus
 
     corpus = Corpus(_corpus_path(ctx, None))
-    before = len(corpus.head().fragments)
-    merged = corpus.compact()
-    made = len(corpus.head().fragments) - (before - merged)
-    typer.echo(f"merged {merged} fragments into {'one' if made == 1 else made}" if merged else
+    done = corpus.compact()
+    typer.echo(f"merged {done.merged} fragments into "
+               f"{'one' if done.written == 1 else done.written}" if done.merged else
                "nothing to compact: the head has fewer than two small unreleased fragments")
 
 

@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -544,9 +545,10 @@ class Corpus:
             self._write_release_files()
             return self.manifest(version)
 
-    def compact(self) -> int:
+    def compact(self) -> Compaction:
         """Merge the head's small unreleased fragments into sorted fragments with 1,000-row
-        groups, in one commit; return how many fragments were merged (0: nothing to do).
+        groups, in one commit; return how many fragments were merged into how many
+        (``Compaction(merged=0, written=0)``: nothing to do).
 
         Released fragments are never rewritten, and neither are large ones (a bulk
         import's chunks): see :func:`compaction_groups`. Writers also compact by
@@ -559,7 +561,7 @@ class Corpus:
                 self._upgrade_schema()
             return self._compact_unreleased()
 
-    def _compact_unreleased(self) -> int:
+    def _compact_unreleased(self) -> Compaction:
         """Merge the head's small unreleased fragments, group by group (one commit)."""
         from policyspeech.fragments import write_fragment
 
@@ -574,9 +576,9 @@ class Corpus:
                              message=f"compact {len(removed)} fragments into {len(added)}")
 
         if not compaction_groups(self.head()):
-            return 0
+            return Compaction(0, 0)
         entry = self._commit(build)
-        return len(entry["removed"])
+        return Compaction(len(entry["removed"]), len(entry["added"]))
 
     def _compact_if_due(self) -> None:
         """Compact when many small fragments have gathered (called under the lock).
@@ -696,6 +698,37 @@ class Corpus:
 
         return verify_corpus(self, version, deep=deep)
 
+    def check(self, version: str | None = None, *, deep: bool = False,
+              repair: bool = False) -> Any:
+        """:meth:`verify` with the warnings (a stale card, unreferenced files) and counts: a
+        :class:`~policyspeech.verify.VerifyReport`; ``repair`` first rewrites the derived
+        files."""
+        from policyspeech.verify import report
+
+        if repair:
+            self.repair()
+        return report(self, version, deep=deep)
+
+    def get(self, record_id: str, version: str = "head") -> dict[str, Any]:
+        """The record ``record_id`` of ``version``, as a dict of fields.
+
+        >>> Corpus().get("gb-2019-10-30-brandon-lewis-security-minister-s-speech-on-security-and-crime-after-brexit")["speaker"]
+        'Brandon Lewis'
+        """
+        import polars as pl
+
+        from policyspeech import loaders
+        from policyspeech.errors import RecordNotFoundError
+
+        frame = loaders.scan(self.path, version=version).filter(
+            pl.col("id") == record_id).collect()
+        if frame.height == 0:
+            raise RecordNotFoundError(
+                f"no speech with id '{record_id}' in version {version}; "
+                "list the ids with `policyspeech list`")
+        record: dict[str, Any] = frame.to_dicts()[0]
+        return record
+
     def repair(self) -> None:
         """Rewrite the files derived from the log (the card, and at a release the changelog,
         CITATION.cff and croissant.json), as a commit would."""
@@ -787,6 +820,14 @@ class Corpus:
             raise ReadOnlyCorpusError(
                 f"'{self.path}' is not writable; use a corpus folder you can write to"
             )
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What a compaction did: ``merged`` fragments into ``written`` new ones."""
+
+    merged: int
+    written: int
 
 
 def compaction_groups(state: HeadState) -> list[list[dict[str, Any]]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,45 @@ def verify_corpus(corpus: Corpus, version: str | None = None, *,
     if check_card and version in (None, "head"):
         problems += _check_card(corpus, state)
     return problems
+
+
+@dataclass
+class VerifyReport:
+    """What ``policyspeech verify`` found: problems (the corpus does not match its log),
+    and warnings that change nothing a reader sees (a card one commit behind, files that
+    no log entry names).
+
+    >>> from policyspeech.store import Corpus
+    >>> report = Corpus().check()
+    >>> report.ok, report.entries, report.releases
+    (True, 3, 1)
+    """
+
+    corpus: Path
+    version: str | None
+    """The version checked; None: every version."""
+    problems: list[str] = field(default_factory=list)
+    stale_card: bool = False
+    unreferenced: list[Path] = field(default_factory=list)
+    entries: int = 0
+    releases: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def report(corpus: Corpus, version: str | None = None, *, deep: bool = False) -> VerifyReport:
+    """Check ``version`` (every version when None) and gather the warnings too."""
+    found = VerifyReport(corpus.path, version, verify_corpus(corpus, version, deep=deep))
+    if found.ok:
+        if version in (None, "head"):
+            found.stale_card = stale_card(corpus)
+        if version is None:
+            found.unreferenced = unreferenced_files(corpus.path)
+        state = corpus.head()
+        found.entries, found.releases = state.seq + 1, len(state.releases)
+    return found
 
 
 def unreferenced_files(corpus: Path) -> list[Path]:
