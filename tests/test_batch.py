@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import policyspeech.batch as batch_module
+import policyspeech.workers as workers
 from policyspeech.batch import validator
 from policyspeech.cli import app
 from policyspeech.errors import BatchError, DuplicateSpeechError
@@ -32,7 +32,7 @@ def many(count: int, start: int = 0) -> list[dict[str, Any]]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of about 20 KB of text, so that a few hundred speeches make several."""
-    monkeypatch.setattr(batch_module, "CHUNK_TEXT_BYTES", 20_000)
+    monkeypatch.setattr(workers, "CHUNK_TEXT_BYTES", 20_000)
 
 
 @pytest.mark.usefixtures("small_chunks")
@@ -168,8 +168,8 @@ def test_a_script_without_a_main_guard_imports_in_parallel(tmp_path: Path,
     script.write_text(  # no `if __name__ == "__main__":`, as a researcher writes it
         ("import pyarrow.compute, threading\nthreading.Thread(target=lambda: None).start()\n"
          if threads else "") +
-        "import policyspeech.batch as batch\nfrom policyspeech.store import Corpus\n"
-        "print(batch._start_method().get_start_method())\n"
+        "import policyspeech.workers as workers\nfrom policyspeech.store import Corpus\n"
+        "print(workers._start_method().get_start_method())\n"
         f"corpus = Corpus.init({str(tmp_path / 'c')!r})\n"
         f"print(corpus.import_path({str(source)!r}, workers=2).records)\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
@@ -187,7 +187,7 @@ def test_a_process_with_threads_spawns_its_workers() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert batch_module._start_method().get_start_method() == "spawn"
+        assert workers._start_method().get_start_method() == "spawn"
     finally:
         stop.set()
         thread.join()

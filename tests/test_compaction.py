@@ -8,9 +8,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import policyspeech as ps
-import policyspeech.store as store
 from policyspeech.store import Corpus
+from policyspeech.tuning import Tuning
 from tests.conftest import make_speech
+
+
+def tuned(corpus: Corpus, **values: int) -> Corpus:
+    """The same corpus, opened with other tuning values."""
+    return Corpus(corpus.path, tuning=Tuning(**values))
 
 
 def operations(corpus: Corpus) -> list[str]:
@@ -18,8 +23,8 @@ def operations(corpus: Corpus) -> list[str]:
 
 
 def test_adds_compact_by_themselves_past_the_fragment_threshold(
-        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "AUTO_COMPACT_FRAGMENTS", 5)
+        corpus: Corpus) -> None:
+    corpus = tuned(corpus, auto_compact_fragments=5)
     for n in range(5):
         corpus.add(make_speech(n, date=f"201{9 - n}-01-01"))
     assert len(corpus.head().fragments) == 5 and "compact" not in operations(corpus)
@@ -32,10 +37,10 @@ def test_adds_compact_by_themselves_past_the_fragment_threshold(
 
 
 def test_adds_compact_by_themselves_past_the_byte_threshold(
-        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Corpus) -> None:
     corpus.add(make_speech(0))
     one_fragment = next(iter(corpus.head().fragments.values()))["bytes"]
-    monkeypatch.setattr(store, "AUTO_COMPACT_BYTES", 3 * one_fragment)
+    corpus = tuned(corpus, auto_compact_bytes=3 * one_fragment)
     corpus.add(make_speech(1))
     assert "compact" not in operations(corpus)
     corpus.add(make_speech(2))
@@ -43,14 +48,14 @@ def test_adds_compact_by_themselves_past_the_byte_threshold(
 
 
 def test_large_and_released_fragments_are_never_rewritten(
-        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Corpus) -> None:
     corpus.add_all([make_speech(n, text=f"Speech {n}. " * 400) for n in range(20)])
     corpus.release("major")
     released = set(corpus.head().fragments)
     corpus.add_all([make_speech(n, text=f"Speech {n}. " * 400) for n in range(20, 40)])
     large = set(corpus.head().fragments) - released
-    monkeypatch.setattr(store, "SMALL_FRAGMENT_BYTES",
-                        min(corpus.head().fragments[p]["bytes"] for p in large))
+    corpus = tuned(corpus, small_fragment_bytes=min(
+        corpus.head().fragments[p]["bytes"] for p in large))
     for n in range(40, 43):
         corpus.add(make_speech(n))
     assert corpus.compact().merged == 3
@@ -69,12 +74,11 @@ def test_compact_with_nothing_to_merge_changes_nothing(corpus: Corpus) -> None:
 
 
 def test_large_fragments_do_not_make_every_add_compact(
-        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Corpus) -> None:
     for n in range(4):  # four "large" fragments (as a bulk import leaves them)
         corpus.add_all([make_speech(100 * n + k, text=f"Speech {n} {k}. " * 300)
                         for k in range(5)])
-    monkeypatch.setattr(store, "AUTO_COMPACT_FRAGMENTS", 3)
-    monkeypatch.setattr(store, "SMALL_FRAGMENT_BYTES", min(
+    corpus = tuned(corpus, auto_compact_fragments=3, small_fragment_bytes=min(
         info["bytes"] for info in corpus.head().fragments.values()))
     assert "compact" not in operations(corpus)
     for n in range(3):

@@ -61,13 +61,12 @@ def test_a_replaced_log_entry_invalidates_the_snapshot(corpus: Corpus) -> None:
 
 def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
         corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
-    import policyspeech.store as store
     from policyspeech.log import HeadState, advance
+    from policyspeech.tuning import Tuning
 
-    monkeypatch.setattr(store, "SNAPSHOT_AFTER_IDS", 3)
     corpus.add_all([make_speech(n) for n in range(4)])
     corpus.retract(next(iter(corpus.head().hash_by_id)), reason="test")
-    writer = Corpus(corpus.path)
+    writer = Corpus(corpus.path, tuning=Tuning(snapshot_after_ids=3))
     writer.head()  # applies 4 ids: saves the full snapshot
     cached = snapshot.load(corpus.path, full=True)
     rebuilt = advance(corpus.path, HeadState())

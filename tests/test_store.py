@@ -236,9 +236,9 @@ def test_a_held_lock_times_out_with_a_clear_error(corpus: Corpus,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from filelock import FileLock
 
-    import policyspeech.store
+    from policyspeech.tuning import Tuning
 
-    monkeypatch.setattr(policyspeech.store, "LOCK_TIMEOUT_SECONDS", 0.2)
+    corpus = Corpus(corpus.path, tuning=Tuning(lock_timeout_seconds=0.2))
     before = tree_digest(corpus.path)
     with FileLock(corpus.path / ".lock"), pytest.raises(CorpusError, match="held the lock"):
         corpus.add(make_speech(1))

@@ -32,19 +32,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from policyspeech.layout import cache_folder
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-CACHE_ENV = "POLICYSPEECH_CACHE"
 BATCH_ROWS = 1_000
-
-
-def cache_folder() -> Path:
-    """The cache folder (see the module text); not created here."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "policyspeech"
 
 
 def cache_usage(cache: Path | None = None) -> dict[str, tuple[int, int]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from policyspeech.documents import Manifest
 from policyspeech.log import HeadState
 from policyspeech.schema import SCHEMA_VERSION, card_features, fields_of
 
@@ -127,7 +128,7 @@ def _data_files_yaml(paths: Iterable[str]) -> str:
     return f"  data_files:\n  - split: train\n    path:\n{listed}"
 
 
-def render_card(state: HeadState, latest: dict[str, Any] | None = None) -> str:
+def render_card(state: HeadState, latest: Manifest | None = None) -> str:
     """The whole card text for the head ``state`` and the newest release's manifest."""
     header = _dump(_static_header(state)) + _configs_yaml(state) + _dataset_info_yaml(state)
     return f"""---
@@ -180,7 +181,7 @@ corpus) is licensed under {latest['citation']['license'] if latest else 'the lic
 {theme_table()}"""
 
 
-def _versions_section(state: HeadState, latest: dict[str, Any] | None) -> str:
+def _versions_section(state: HeadState, latest: Manifest | None) -> str:
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
              f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
              f"{state.schema_version}"]
@@ -195,7 +196,7 @@ def _versions_section(state: HeadState, latest: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _plain_release_line(latest: dict[str, Any] | None) -> str:
+def _plain_release_line(latest: Manifest | None) -> str:
     if not latest:
         return ""
     return (f'ds = datasets.load_dataset("corpus", "{latest["version"]}", split="train")  '
@@ -208,7 +209,7 @@ def _licences(state: HeadState) -> str:
     return "in the head: " + (", ".join(licences) if licences else "none yet")
 
 
-def _citation_section(latest: dict[str, Any] | None) -> str:
+def _citation_section(latest: Manifest | None) -> str:
     if not latest:
         return "No release yet: cite a release, made with `policyspeech release`."
     from policyspeech.citation import cite

@@ -26,7 +26,9 @@ from typing import Any
 
 import yaml
 
+from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
+from policyspeech.layout import CITATION
 
 FORMATS = ("bibtex", "apa", "ris", "cff", "json")
 DEFAULT_CITATION: dict[str, Any] = {
@@ -46,10 +48,10 @@ CFF_MESSAGE = ("If you use this corpus, please cite the release you analysed, as
 
 def citation_file(corpus: Path) -> Path:
     """The ``CITATION.cff`` that describes ``corpus`` (it may not exist yet)."""
-    own = corpus / "CITATION.cff"
+    own = corpus / CITATION
     if own.is_file():
         return own
-    parent = corpus.resolve().parent / "CITATION.cff"
+    parent = corpus.resolve().parent / CITATION
     if parent.is_file() and _load(parent).get("type") == "dataset":
         return parent
     return own
@@ -77,7 +79,7 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def render_cff(manifest: dict[str, Any]) -> str:
+def render_cff(manifest: Manifest) -> str:
     """The ``CITATION.cff`` (CFF 1.2.0, ``type: dataset``) of a release."""
     meta = manifest["citation"]
     common: dict[str, Any] = {
@@ -116,7 +118,7 @@ def load_hint(version: str) -> str:
     return f'ps.read(version="{version}")'
 
 
-def cite(manifest: dict[str, Any], fmt: str) -> str:
+def cite(manifest: Manifest, fmt: str) -> str:
     """A citation of the release described by ``manifest`` in ``fmt`` (see :data:`FORMATS`)."""
     if fmt not in FORMATS:
         raise CorpusError(f"citation format '{fmt}' is not known; use one of {', '.join(FORMATS)}")

@@ -869,7 +869,8 @@ def cache(
 
     Example: policyspeech cache --clear
     """
-    from policyspeech.arrowcache import cache_folder, cache_usage, clear_cache
+    from policyspeech.arrowcache import cache_usage, clear_cache
+    from policyspeech.layout import cache_folder
 
     if clear:
         freed = clear_cache()

@@ -20,7 +20,7 @@ Examples
 >>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "c")
 >>> speech = {"title": "T", "speaker": "S", "country": "GB", "date": "2019", "language": "en"}
 >>> ids = corpus.add_all([{**speech, "text": "One."}, {**speech, "text": "Two."}])
->>> result = amend_all(corpus, [("row 1", {"id": ids[0], "themes": ["health"]}),
+>>> result = amend_all(corpus.writer, [("row 1", {"id": ids[0], "themes": ["health"]}),
 ...                             ("row 2", {"id": ids[1], "themes": ["energy"]})],
 ...                    reason="CAP coding")
 >>> result.amended, result.unchanged
@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policyspeech.commit import Writer, require_current_schema
+from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import (
     BatchError,
     DuplicateSpeechError,
@@ -44,14 +46,13 @@ from policyspeech.errors import (
     RecordNotFoundError,
 )
 from policyspeech.identity import speech_key
-from policyspeech.log import Entry, HeadState, new_entry
+from policyspeech.log import HeadState, new_entry
 from policyspeech.schema import FIELDS_BY_NAME
 from policyspeech.validate import validate_speech
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from policyspeech.store import Corpus
 
 DERIVED = ("word_count", "text_sha256")
 
@@ -76,7 +77,7 @@ def require_reason(reason: str | None) -> str:
     return " ".join(str(reason).split())
 
 
-def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
+def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
               reason: str | None = None, strict: bool = False, max_errors: int = 20,
               message: str | None = None) -> Amendments:
     """Amend the records that ``(label, row)`` pairs name, in one commit, all or nothing.
@@ -89,7 +90,7 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
         raise InvalidSpeechError("no amendments given; give rows of id, the fields to change "
                                  "and a reason")
     result = Amendments()
-    corpus.check_writable()
+    writer.check_writable()
 
     def build(state: HeadState) -> Entry:
         result.fields, result.unchanged = {}, 0
@@ -99,7 +100,7 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             found[wanted[record_id][0]] = RecordNotFoundError(_not_found(state, record_id))
         records: dict[str, dict[str, Any]] = {}
         rewrites = []
-        for info, table, olds in _holders(corpus.path, state, set(wanted) - missing):
+        for info, table, olds in _holders(writer.path, state, set(wanted) - missing):
             replaced = []
             for old in olds:
                 label, changes, why = wanted[old["id"]]
@@ -128,9 +129,9 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             if strict:
                 raise InvalidSpeechError("nothing to amend: the record already has these values")
             raise _NothingChanged
-        corpus._require_current_schema(state)
+        require_current_schema(state)
         added = [new for _info, table, replaced in rewrites
-                 for new in _rewrite(corpus.path, table, replaced)]
+                 for new in _rewrite(writer.path, table, replaced)]
         removed = [info for info, _table, _replaced in rewrites]
         ids = list(records)
         reasons = {records[i]["_reason"] for i in ids}
@@ -147,8 +148,8 @@ def amend_all(corpus: Corpus, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             amendments=[{"id": i, "fields": result.fields[i], "reason": records[i]["_reason"]}
                         for i in ids])
 
-    with corpus._writing(), contextlib.suppress(_NothingChanged):  # nothing to change:
-        corpus._commit(build)                                     # no commit
+    with writer.writing(), contextlib.suppress(_NothingChanged):  # nothing to change:
+        writer.commit(build)                                      # no commit
     return result
 
 
@@ -156,23 +157,23 @@ class _NothingChanged(Exception):
     """Raised by a commit's build when no record would change (caught: nothing to do)."""
 
 
-def retract(corpus: Corpus, record_id: str, *, reason: str) -> None:
+def retract(writer: Writer, record_id: str, *, reason: str) -> None:
     """Remove a record from the head in a new commit; its id is never reused."""
     why = require_reason(reason)
-    corpus.check_writable()
+    writer.check_writable()
 
     def build(state: HeadState) -> Entry:
         if record_id not in state.hash_by_id:
             raise RecordNotFoundError(_not_found(state, record_id))
-        corpus._require_current_schema(state)
-        [(info, table, _olds)] = _holders(corpus.path, state, {record_id})
+        require_current_schema(state)
+        [(info, table, _olds)] = _holders(writer.path, state, {record_id})
         return new_entry(state, operation="retract", message=f"retract {record_id}",
-                         added=_rewrite(corpus.path, table, [], drop={record_id}),
+                         added=_rewrite(writer.path, table, [], drop={record_id}),
                          removed=[info], removed_ids=[record_id],
                          removed_keys=[state.key_by_id.get(record_id)], reason=why)
 
-    with corpus._writing():
-        corpus._commit(build)
+    with writer.writing():
+        writer.commit(build)
 
 
 def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -293,7 +294,7 @@ def _check_keys(state: HeadState, records: dict[str, dict[str, Any]],
 
 
 def _holders(corpus: Path, state: HeadState, ids: set[str]
-             ) -> list[tuple[dict[str, Any], pa.Table, list[dict[str, Any]]]]:
+             ) -> list[tuple[FragmentInfo, pa.Table, list[dict[str, Any]]]]:
     """Each fragment of the head that holds some of ``ids``: its log description, its
     table (every page's checksum verified) and those records."""
     import pyarrow.compute as pc
@@ -322,7 +323,7 @@ def _holders(corpus: Path, state: HeadState, ids: set[str]
 
 
 def _rewrite(corpus: Path, table: pa.Table, replacements: list[dict[str, Any]],
-             drop: set[str] | None = None) -> list[dict[str, Any]]:
+             drop: set[str] | None = None) -> list[FragmentInfo]:
     """Copy-on-write: ``table`` without the replaced (or ``drop``ped) records, plus the
     replacements, as a new fragment; no fragment when nothing is left."""
     import pyarrow as pa

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.schema import fields_of
 
 CONTEXT: dict[str, Any] = {
@@ -67,7 +68,7 @@ RECORD_SET = "speeches"
 FILE_SET = "fragments"
 
 
-def render_croissant(manifest: dict[str, Any], fragments: list[dict[str, Any]]) -> str:
+def render_croissant(manifest: Manifest, fragments: list[FragmentInfo]) -> str:
     """The Croissant JSON-LD of the release described by ``manifest``."""
     from policyspeech.citation import cite
 
@@ -91,7 +92,7 @@ def render_croissant(manifest: dict[str, Any], fragments: list[dict[str, Any]]) 
         "name": FILE_SET,
         "description": "The Parquet fragments of this release (and no others).",
         "encodingFormat": "application/x-parquet",
-        "includes": [info["path"] for info in fragments],
+        "includes": [info["path"] for info in fragments],  # type: ignore[dict-item]
     })
     document: dict[str, Any] = {
         "@context": CONTEXT,

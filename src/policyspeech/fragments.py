@@ -20,10 +20,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policyspeech.fsutil import STAGING, link_new, temporary_file, write_durably
+from policyspeech.documents import FragmentInfo
+from policyspeech.fsutil import link_all, temporary_file, write_durably
+from policyspeech.layout import STAGING, fragment_name
 from policyspeech.schema import arrow_schema
 
 if TYPE_CHECKING:
@@ -38,7 +41,18 @@ NO_STATISTICS = frozenset({"title", "text", "text_sha256", "source_url", "notes"
 """Long or random texts: no filter uses their minimum and maximum, which cost time."""
 EPOCH = datetime.date(1970, 1, 1)
 EPOCH_ORDINAL = EPOCH.toordinal()
-FragmentInfo = dict[str, Any]
+
+
+@dataclass
+class StagedFragment:
+    """A fragment written to the staging folder, waiting for its commit: the ids, text
+    hashes and speech keys of its records, for the log entry."""
+
+    temp: Path
+    info: FragmentInfo
+    ids: list[str]
+    hashes: list[str]
+    keys: list[str]
 """What the log records of a fragment: path, sha256, rows, bytes, languages, licenses."""
 
 
@@ -135,7 +149,7 @@ def encode_fragment(table: pa.Table) -> tuple[memoryview, FragmentInfo]:
     distinct = {name: sorted({str(v) for v in table[name].to_pylist() if v is not None})
                 for name in ("language", "license")}
     return data, {
-        "path": f"data/{digest}.parquet",
+        "path": fragment_name(digest),
         "sha256": digest,
         "rows": table.num_rows,
         "bytes": len(data),
@@ -152,7 +166,7 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
     data, info = encode_fragment(table)
     with temporary_file(corpus / STAGING) as (temp, handle):
         write_durably(handle, data, "fragment")
-        link_new(temp, corpus / info["path"], "fragment")
+        link_all([(temp, corpus / info["path"])], "fragment")
     return info
 
 

@@ -37,8 +37,6 @@ from policyspeech.hooks import crash_point
 
 TEMP_PREFIX = ".tmp-"
 STALE_SECONDS = 24 * 3600
-STAGING = ".tmp"
-"""Folder of a corpus where files are written before they are published."""
 
 
 def fsync_dir(folder: Path) -> None:
@@ -88,6 +86,21 @@ def link_new(temp: Path, final: Path, kind: str = "file") -> bool:
     fsync_dir(final.parent)
     crash_point(f"{kind}-published")
     return True
+
+
+def link_all(pairs: list[tuple[Path, Path]], kind: str = "file") -> None:
+    """Link each fsynced temporary file to its final name (a name already taken holds the
+    same bytes: content-addressed files), then fsync their folders once."""
+    for temp, final in pairs:
+        try:
+            os.link(temp, final)
+        except FileExistsError:  # the same bytes (the name is their hash)
+            continue
+        crash_point(f"{kind}-linked")
+    for folder in sorted({final.parent for _temp, final in pairs}):
+        fsync_dir(folder)
+    if pairs:
+        crash_point(f"{kind}-published")
 
 
 def write_durably(handle: BinaryIO, data: bytes | memoryview, kind: str) -> None:

@@ -252,9 +252,9 @@ def _new_dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
 
 def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathLike[str]]:
     from policyspeech.errors import IntegrityError
-    from policyspeech.store import Corpus
+    from policyspeech.reader import Reader
 
-    opened = Corpus(corpus)
+    opened = Reader(corpus)
     paths = opened.fragment_paths(version)
     if verify:
         from policyspeech.verify import verify_corpus

@@ -21,8 +21,9 @@ from importlib import resources
 from pathlib import Path
 
 from policyspeech.errors import NotACorpusError
+from policyspeech.layout import CORPUS_ENV, corpus_from_environment, entry_path
 
-ENV_VAR = "POLICYSPEECH_CORPUS"
+ENV_VAR = CORPUS_ENV
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class CorpusLocation:
 
 def is_corpus(path: Path) -> bool:
     """True when ``path`` holds a policyspeech corpus (its first log entry)."""
-    return (path / "log" / "00000000.json").is_file()
+    return entry_path(path, 0).is_file()
 
 
 def bundled_corpus_path() -> Path:
@@ -53,12 +54,13 @@ def bundled_corpus_path() -> Path:
 
 def locate_corpus(path: str | os.PathLike[str] | None = None) -> CorpusLocation:
     """Resolve which corpus to use (see the module docstring for the order)."""
-    if path is None and os.environ.get(ENV_VAR):
-        path = os.environ[ENV_VAR]
+    from_environment = corpus_from_environment()
+    if path is None and from_environment:
+        path = from_environment
     if path is not None:
         folder = Path(path)
         if not is_corpus(folder):
-            source = f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) == str(path) else ""
+            source = f" (from ${ENV_VAR})" if from_environment == str(path) else ""
             raise NotACorpusError(
                 f"'{folder}'{source} is not a policyspeech corpus (no log/00000000.json); "
                 "create one with `policyspeech init DIR`"

@@ -27,9 +27,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from policyspeech.documents import Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
+from policyspeech.layout import entry_name, entry_path
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
@@ -37,16 +39,6 @@ _NO_KEY = "-" * 32
 """Stands for an unknown key in a snapshot's key string (keys are 32 hex digits)."""
 CHANGE_OPERATIONS = ("add", "amend", "retract")
 """Operations that change records (``init``, ``compact`` and ``release`` do not)."""
-Entry = dict[str, Any]
-
-
-def entry_name(seq: int) -> str:
-    """File name of log entry ``seq``.
-
-    >>> entry_name(12)
-    '00000012.json'
-    """
-    return f"{seq:08d}.json"
 
 
 def encode_entry(entry: Entry) -> bytes:
@@ -64,15 +56,15 @@ def new_entry(
     *,
     operation: str,
     message: str,
-    added: list[dict[str, Any]] | None = None,
-    removed: list[dict[str, Any]] | None = None,
+    added: list[FragmentInfo] | None = None,
+    removed: list[FragmentInfo] | None = None,
     ids: list[str] | None = None,
     text_sha256: list[str] | None = None,
     **extra: Any,
 ) -> Entry:
     """The next entry after ``state``: the parent hash chains it to the head."""
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    return {
+    return cast(Entry, {
         "format": LOG_FORMAT,
         "seq": state.seq + 1,
         "parent": state.entry_sha256,
@@ -85,7 +77,7 @@ def new_entry(
         "ids": ids or [],
         "text_sha256": text_sha256 or [],
         **extra,
-    }
+    })
 
 
 @dataclass
@@ -95,7 +87,7 @@ class HeadState:
     seq: int = -1
     entry_sha256: str | None = None
     schema_version: str = SCHEMA_VERSION
-    fragments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fragments: dict[str, FragmentInfo] = field(default_factory=dict)
     ids_ever: set[str] = field(default_factory=set)
     hash_by_id: dict[str, str] = field(default_factory=dict)
     """Text hash of every record in the head, by id."""
@@ -109,7 +101,7 @@ class HeadState:
     source imported again still has the speech as it was)."""
     keyless: set[str] = field(default_factory=set)
     """Records in the head whose key the log does not record (entries made before keys)."""
-    releases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    releases: dict[str, ReleaseRecord] = field(default_factory=dict)
     released_fragments: set[str] = field(default_factory=set)
     fragments_ever: set[str] = field(default_factory=set)
     """Every fragment any entry added (superseded ones stay on disk for the releases)."""
@@ -182,7 +174,7 @@ class HeadState:
         self.schema_version = entry.get("schema_version", self.schema_version)
 
 
-    def _apply_release(self, release: dict[str, Any]) -> None:
+    def _apply_release(self, release: ReleaseRecord) -> None:
         self.releases[release["version"]] = release
         self.released_fragments.update(release["fragments"])
 
@@ -234,7 +226,7 @@ class HeadState:
 
 def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:
     """Read log entry ``seq`` and its hash, or None when it does not exist (yet)."""
-    path = corpus / "log" / entry_name(seq)
+    path = entry_path(corpus, seq)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
@@ -259,7 +251,7 @@ def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadSta
     while (until is None or state.seq < until) and (
             found := read_entry(corpus, state.seq + 1)) is not None:
         entry, digest = found
-        path = corpus / "log" / entry_name(state.seq + 1)
+        path = entry_path(corpus, state.seq + 1)
         if entry.get("seq") != state.seq + 1 or entry.get("parent") != state.entry_sha256:
             raise IntegrityError(
                 f"{path} does not chain to {entry_name(state.seq)} "

@@ -33,7 +33,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from policyspeech.log import HeadState, entry_name
+from policyspeech.layout import cache_folder, entry_path
+from policyspeech.log import HeadState
 
 FORMAT = 3
 
@@ -69,12 +70,10 @@ def save(corpus: Path, state: HeadState) -> None:
 
 
 def _identity(corpus: Path, seq: int) -> list[int]:
-    info = os.stat(corpus / "log" / entry_name(seq), follow_symlinks=False)
+    info = os.stat(entry_path(corpus, seq), follow_symlinks=False)
     return [seq, info.st_size, info.st_mtime_ns, info.st_ino]
 
 
 def _path(corpus: Path, full: bool = False) -> Path:
-    from policyspeech.arrowcache import cache_folder
-
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:32]
     return cache_folder() / "heads" / f"{key}{'-full' if full else ''}.json"

@@ -15,8 +15,8 @@ its ``text_sha256`` (on which fingerprint method 2 stands).
 
 Examples
 --------
->>> from policyspeech.store import Corpus
->>> verify_corpus(Corpus())
+>>> from policyspeech.reader import Reader
+>>> verify_corpus(Reader())
 []
 """
 
@@ -27,16 +27,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
+from policyspeech.documents import ReleaseRecord
 from policyspeech.errors import CorpusError
+from policyspeech.layout import CARD, DATA, RELEASES, entry_path
 from policyspeech.log import HeadState, advance
-
-if TYPE_CHECKING:
-    from policyspeech.store import Corpus
+from policyspeech.reader import Reader
 
 
-def verify_corpus(corpus: Corpus, version: str | None = None, *,
+def verify_corpus(corpus: Reader, version: str | None = None, *,
                   check_card: bool = True, deep: bool = False) -> list[str]:
     """Problems found in ``version`` (every version when None); an empty list if none."""
     try:
@@ -45,7 +45,8 @@ def verify_corpus(corpus: Corpus, version: str | None = None, *,
         return [str(exc)]
     if version is None:
         releases = list(state.releases)
-        fragments = {**state.fragments}
+        fragments: dict[str, dict[str, Any]] = {
+            p: cast(dict[str, Any], i) for p, i in state.fragments.items()}
         for name in releases:
             fragments.update({p: {"path": p} for p in state.releases[name]["fragments"]
                               if p not in fragments})
@@ -54,7 +55,8 @@ def verify_corpus(corpus: Corpus, version: str | None = None, *,
         releases = [] if name == "head" else [name]
         fragments = {p: {"path": p} for p in
                      (state.fragments if name == "head" else state.releases[name]["fragments"])}
-        fragments.update({p: i for p, i in state.fragments.items() if p in fragments})
+        fragments.update({p: cast(dict[str, Any], i) for p, i in state.fragments.items()
+                          if p in fragments})
     import concurrent.futures
     import functools
     import os
@@ -78,8 +80,8 @@ class VerifyReport:
     and warnings that change nothing a reader sees (a card one commit behind, files that
     no log entry names).
 
-    >>> from policyspeech.store import Corpus
-    >>> report = Corpus().check()
+    >>> from policyspeech.reader import Reader
+    >>> report = check(Reader())
     >>> report.ok, report.entries, report.releases
     (True, 3, 1)
     """
@@ -98,7 +100,7 @@ class VerifyReport:
         return not self.problems
 
 
-def report(corpus: Corpus, version: str | None = None, *, deep: bool = False) -> VerifyReport:
+def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
     """Check ``version`` (every version when None) and gather the warnings too."""
     found = VerifyReport(corpus.path, version, verify_corpus(corpus, version, deep=deep))
     if found.ok:
@@ -116,7 +118,7 @@ def unreferenced_files(corpus: Path) -> list[Path]:
     a writer interrupted between writing a fragment and publishing its entry leaves one."""
     state = advance(corpus, HeadState())
     named = state.fragments_ever | {r["manifest"] for r in state.releases.values()}
-    return [path for folder in ("data", "releases") if (corpus / folder).is_dir()
+    return [path for folder in (DATA, RELEASES) if (corpus / folder).is_dir()
             for path in sorted((corpus / folder).iterdir())
             if f"{folder}/{path.name}" not in named]
 
@@ -168,7 +170,7 @@ def _check_texts(path: Path) -> list[str]:
     return []
 
 
-def _check_release(corpus: Path, release: dict[str, Any], bad_fragments: set[str],
+def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str],
                    deep: bool = False) -> list[str]:
     from policyspeech.releases import fingerprint_paths
 
@@ -212,10 +214,10 @@ def _rows(path: Path) -> int | None:
     return rows
 
 
-def _check_card(corpus: Corpus, state: HeadState) -> list[str]:
+def _check_card(corpus: Reader, state: HeadState) -> list[str]:
     """The card is derived from the log: it must be what the log generates, or (after an
     interrupted write) what it generated one entry earlier; anything else was edited."""
-    path = corpus.path / "README.md"
+    path = corpus.path / CARD
     try:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -253,15 +255,15 @@ def _same_files(actual: str, expected: str) -> bool:
             and found.get("configs") == wanted.get("configs") and entry.group() in actual)
 
 
-def _check_newest_entry(corpus: Corpus, state: HeadState) -> list[str]:
+def _check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
     """No later entry chains to the newest one, so its hash is checked against the one the
     card recorded when the entry was published."""
     try:
-        recorded = _recorded_head((corpus.path / "README.md").read_text(encoding="utf-8"))
+        recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return []
     if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
-        log_path = corpus.path / "log" / f"{state.seq:08d}.json"
+        log_path = entry_path(corpus.path, state.seq)
         return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
                 "published; the newest log entry was changed"]
     return []
@@ -273,7 +275,7 @@ def _recorded_head(card: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
-def expected_card(corpus: Corpus, state: HeadState) -> str:
+def expected_card(corpus: Reader, state: HeadState) -> str:
     """The card that the log generates for ``state``."""
     from policyspeech.card import render_card
     from policyspeech.releases import latest_version
@@ -282,18 +284,18 @@ def expected_card(corpus: Corpus, state: HeadState) -> str:
     return render_card(state, corpus.manifest(latest) if latest else None)
 
 
-def _card_is_stale(corpus: Corpus, state: HeadState, actual: str) -> bool:
+def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
     if state.seq < 1:
         return False
     previous = advance(corpus.path, HeadState(), until=state.seq - 1)
     return actual == expected_card(corpus, previous)
 
 
-def stale_card(corpus: Corpus) -> bool:
+def stale_card(corpus: Reader) -> bool:
     """True when the card is one commit behind the log (a writer stopped before rewriting
-    it); the next commit, or :meth:`Corpus.repair`, rewrites it."""
+    it); the next commit, or :meth:`policyspeech.store.Corpus.repair`, rewrites it."""
     state = advance(corpus.path, HeadState())
-    path = corpus.path / "README.md"
+    path = corpus.path / CARD
     try:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

@@ -1,0 +1,239 @@
+"""The commit protocol, in one place: every write to a corpus goes through a :class:`Writer`.
+
+A commit writes its new fragments (staged in ``.tmp/``, then linked under their hash in
+``data/``), then publishes the next log entry put-if-absent, then regenerates the dataset
+card. A crash at any instant leaves the corpus at the last published entry: a fragment
+that no entry names is invisible, and the card is only a view of the log. A lock file
+(``filelock``) keeps writers from racing; correctness does not depend on it, because two
+writers can never publish the same entry number: the loser rebuilds its entry on the new
+head (:meth:`Writer.commit`). Release manifests are published put-if-absent as well, and
+never unlinked. The steps are marked with crash points (:mod:`policyspeech.hooks`).
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from policyspeech.reader import Reader
+>>> folder = create(pathlib.Path(tempfile.mkdtemp()) / "corpus")
+>>> writer = Writer(Reader(folder))
+>>> with writer.writing():
+...     entry = writer.commit(lambda head: new_entry(head, operation="compact", message="no-op"))
+>>> entry["seq"], writer.reader.head().seq
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from policyspeech import hooks
+from policyspeech.card import render_card
+from policyspeech.documents import Entry, FragmentInfo
+from policyspeech.errors import CorpusError, ReadOnlyCorpusError
+from policyspeech.fragments import StagedFragment, upgrade_fragment
+from policyspeech.fsutil import (
+    fsync_dir,
+    link_all,
+    publish_new,
+    remove_stale_temporaries,
+    replace_file,
+)
+from policyspeech.layout import CARD, FOLDERS, LOCK, LOG, STAGING, entry_path, manifest_name
+from policyspeech.locate import bundled_corpus_path
+from policyspeech.log import HeadState, encode_entry, new_entry
+from policyspeech.reader import Reader
+from policyspeech.schema import SCHEMA_VERSION, version_tuple
+
+Build = Callable[[HeadState], Entry]
+"""Makes a commit's entry from the head (writing any new fragments first); called again
+on the newer head when another writer published first."""
+
+
+class UpgradeFirst(Exception):
+    """Raised by a build on a head in an older schema (see :func:`require_current_schema`)."""
+
+
+def require_current_schema(state: HeadState) -> None:
+    """Called by a build once its checks have passed, before it writes: a head in an
+    older schema is upgraded first (in a commit of its own), and the build runs again on
+    the upgraded head. A refused command never upgrades."""
+    if state.schema_version != SCHEMA_VERSION:
+        raise UpgradeFirst
+
+
+def create(folder: Path, *, from_bundled: bool = False) -> Path:
+    """Make a new empty corpus in ``folder`` (or a writable copy of the bundled one)."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise CorpusError(f"'{folder}' already exists and is not empty; choose a new folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in FOLDERS:
+        (folder / name).mkdir(exist_ok=True)
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
+    if from_bundled:
+        _copy_corpus_files(bundled_corpus_path(), folder)
+    else:
+        entry = new_entry(HeadState(), operation="init", message="new empty corpus")
+        if not publish_new(entry_path(folder, 0), encode_entry(entry), folder / STAGING):
+            raise CorpusError(f"'{folder}' was initialised by another process meanwhile")
+    return folder
+
+
+class Writer:
+    """Commits to the corpus that ``reader`` reads (and keeps reading its head)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.path = reader.path
+        self.retries = 0
+        """Commits that lost a race for their entry number and were rebuilt."""
+        self._card_written_for: str | None = None
+
+    def check_writable(self) -> None:
+        """Raise :class:`ReadOnlyCorpusError` unless this corpus may be written."""
+        if self.reader.bundled:
+            raise ReadOnlyCorpusError(
+                f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
+                "`policyspeech init DIR --from-bundled` and use --corpus DIR")
+        if not os.access(self.path / LOG, os.W_OK):
+            raise ReadOnlyCorpusError(
+                f"'{self.path}' is not writable; use a corpus folder you can write to")
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the corpus's writer lock (released by the OS if the process dies)."""
+        from filelock import FileLock, Timeout
+
+        if not hooks.lock_enabled():  # tests prove that correctness does not need the lock
+            yield
+            return
+        timeout = self.reader.tuning.lock_timeout_seconds
+        try:
+            with FileLock(self.path / LOCK, timeout=timeout):
+                yield
+        except Timeout:
+            raise CorpusError(
+                f"another writer has held the lock of '{self.path}' for {timeout:g} s; wait "
+                "for it to finish and try again") from None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock and clean up what crashed writers left."""
+        with self.lock():
+            remove_stale_temporaries(self.path / STAGING)
+            yield
+
+    def commit(self, build: Build) -> Entry:
+        """Publish the entry that ``build`` makes from the head, retrying on a lost race."""
+        self.refresh_card()
+        attempts = self.reader.tuning.max_commit_attempts
+        for attempt in range(attempts):
+            state = self.reader.head()
+            try:
+                entry = build(state)
+            except UpgradeFirst:
+                self.upgrade_schema()
+                continue
+            data = encode_entry(entry)
+            if publish_new(entry_path(self.path, entry["seq"]), data, self.path / STAGING,
+                           "entry"):
+                state.apply(entry, hashlib.sha256(data).hexdigest())
+                self.write_card(self.reader.head())  # the newest head, if others committed
+                return entry
+            self.retries += 1  # another writer published this number first: rebuild on top
+            time.sleep(random.uniform(0, min(1.0, 0.005 * 2 ** min(attempt, 8))))
+        raise CorpusError(f"could not commit after {attempts} attempts: other writers kept "
+                          "publishing first; try again")
+
+    def link(self, staged: Sequence[StagedFragment]) -> list[FragmentInfo]:
+        """Link staged fragments to their names in ``data/`` (the staged files stay, for a
+        rebuilt commit, until the caller removes them); return their infos."""
+        link_all([(fragment.temp, self.path / fragment.info["path"]) for fragment in staged],
+                 "fragment")
+        return [fragment.info for fragment in staged]
+
+    def publish_manifest(self, version: str, data: bytes) -> str:
+        """Publish a release manifest put-if-absent; return its path in the corpus.
+
+        A manifest is never replaced or removed: when ``releases/VERSION.json`` is taken
+        (a release interrupted before its entry, or one racing without the lock), this
+        one is published under a name with its hash, which the release entry records."""
+        name = manifest_name(version)
+        (self.path / name).parent.mkdir(exist_ok=True)
+        if publish_new(self.path / name, data, self.path / STAGING, "manifest"):
+            return name
+        if (self.path / name).read_bytes() == data:
+            return name
+        name = manifest_name(version, "-" + hashlib.sha256(data).hexdigest()[:16])
+        if not publish_new(self.path / name, data, self.path / STAGING, "manifest") and (
+                self.path / name).read_bytes() != data:
+            raise CorpusError(f"'{self.path / name}' exists with other content; run "
+                              "`policyspeech verify`")
+        return name
+
+    def replace_derived(self, name: str, data: bytes, kind: str) -> None:
+        """Atomically rewrite a file derived from the log (card, changelog, citation...)."""
+        replace_file(self.path / name, data, self.path / STAGING, kind)
+
+    def refresh_card(self) -> None:
+        """Rewrite the card if an interrupted writer left it behind the log, so that it is
+        never more than one commit behind, even after repeated crashes."""
+        state = self.reader.head()
+        if self._card_written_for == state.entry_sha256:
+            return  # this object wrote the card for this very head
+        expected = render_card(state, self.reader.latest_manifest(state))
+        try:
+            current = (self.path / CARD).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != expected:
+            self.replace_derived(CARD, expected.encode(), "card")
+        self._card_written_for = state.entry_sha256
+
+    def write_card(self, state: HeadState) -> None:
+        """Write the card of ``state``."""
+        card = render_card(state, self.reader.latest_manifest(state))
+        self.replace_derived(CARD, card.encode(), "card")
+        self._card_written_for = state.entry_sha256
+
+    def upgrade_schema(self) -> None:
+        """Bring a head written in an older schema (of the same major version) to this
+        one, in a commit of its own that changes no record: each fragment of the head that
+        lacks the newer fields is copied with them empty, so that every file of the head
+        has the same columns. Released fragments stay as they are in their releases."""
+        state = self.reader.head()
+        if state.schema_version == SCHEMA_VERSION:
+            return
+        if version_tuple(state.schema_version) > version_tuple(SCHEMA_VERSION):
+            raise ReadOnlyCorpusError(
+                f"'{self.path}' was written in schema {state.schema_version}, newer than this "
+                f"policyspeech's ({SCHEMA_VERSION}); upgrade policyspeech to write to it")
+
+        def build(head: HeadState) -> Entry:
+            added, removed = [], []
+            for info in head.fragments.values():
+                upgraded = upgrade_fragment(self.path, info)
+                if upgraded is not None:
+                    added.append(upgraded)
+                    removed.append(info)
+            return new_entry(head, operation="upgrade", added=added, removed=removed,
+                             message=f"upgrade the head from schema {head.schema_version} to "
+                             f"{SCHEMA_VERSION} ({len(removed)} fragments copied with the new "
+                             "fields empty)")
+
+        self.commit(build)
+
+
+def _copy_corpus_files(source: Path, target: Path) -> None:
+    """Copy the fragments, log entries and releases of ``source`` durably into ``target``."""
+    for name in FOLDERS:
+        if not (source / name).is_dir():
+            continue
+        for path in sorted((source / name).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                publish_new(target / name / path.name, path.read_bytes(), target / STAGING)

@@ -1,0 +1,221 @@
+"""A corpus opened for reading: where it is, its head, its versions and their files.
+
+The read path starts here and never imports the write path (:mod:`policyspeech.commit`
+and what builds on it). :class:`Reader` finds the corpus (:mod:`policyspeech.locate`),
+folds the log into the head (:mod:`policyspeech.log`, from a cached
+:mod:`policyspeech.snapshot` when there is one), resolves version names and lists the
+fragments and manifests of each version. :class:`policyspeech.store.Corpus` is a
+:class:`Reader` that can also write.
+
+Examples
+--------
+>>> reader = Reader()
+>>> reader.resolve_version("latest"), len(reader.fragment_paths("1.0.0"))
+('1.0.0', 1)
+>>> reader.versions()[0]["records"]
+1
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from policyspeech import snapshot
+from policyspeech.documents import FragmentInfo, Manifest
+from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
+from policyspeech.fsutil import read_no_follow
+from policyspeech.layout import FOLDERS
+from policyspeech.locate import locate_corpus
+from policyspeech.log import HeadState, advance
+from policyspeech.releases import latest_version, parse_version
+from policyspeech.tuning import DEFAULT, Tuning
+
+
+class Reader:
+    """A policyspeech corpus folder, read-only.
+
+    ``Reader()`` finds the corpus like the loaders do (explicit path, then
+    ``$POLICYSPEECH_CORPUS``, then ``./corpus``, then the bundled, read-only corpus).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 tuning: Tuning = DEFAULT) -> None:
+        location = locate_corpus(path)
+        self.path = location.path
+        self.bundled = location.bundled
+        self.tuning = tuning
+        self._state: HeadState | None = None
+        self._view: HeadState | None = None
+        self._latest: tuple[tuple[str, str], Manifest] | None = None
+        for name in FOLDERS:
+            if (self.path / name).is_symlink():
+                raise IntegrityError(
+                    f"'{self.path / name}' is a symbolic link; a corpus's {name}/ folder must "
+                    "be a real folder inside it (copy the files in instead)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    def head(self) -> HeadState:
+        """The state after the newest log entry, with the id and key indexes that writers
+        need (re-read incrementally on every call).
+
+        The first call starts from the cached full snapshot when there is a valid one
+        (:mod:`policyspeech.snapshot`), and saves one after applying many ids itself.
+        """
+        loaded = None
+        if self._state is None:
+            self._state = snapshot.load(self.path, full=True) or HeadState()
+            loaded = (self._state.seq, len(self._state.hash_by_id))
+        try:
+            state = advance(self.path, self._state)
+        except CorpusError:
+            self._state = None  # half-applied: start again from the first entry next time
+            raise
+        filled = fill_keys(self.path, state) if state.keyless else 0
+        tuning = self.tuning
+        if loaded is not None and (
+                state.seq - loaded[0] >= tuning.snapshot_after_entries
+                or abs(len(state.hash_by_id) - loaded[1]) >= tuning.snapshot_after_ids
+                or filled >= tuning.snapshot_after_ids):
+            snapshot.save(self.path, state)
+        return state
+
+    def view(self) -> HeadState:
+        """The head for reading: its fragments and releases, without the id indexes.
+
+        Built from a cached snapshot plus the entries published since (see
+        :mod:`policyspeech.snapshot`), so opening a large corpus does not parse its log.
+        An object that has asked for :meth:`head` (a writer) uses the full head.
+        """
+        if self._state is not None:
+            return self.head()
+        if self._view is None:
+            self._view = snapshot.load(self.path) or HeadState(light=True)
+        before = self._view.seq
+        try:
+            self._view = advance(self.path, self._view)
+        except CorpusError:
+            self._view = None
+            raise
+        if self._view.seq != before:
+            snapshot.save(self.path, self._view)
+        return self._view
+
+    def resolve_version(self, version: str = "head") -> str:
+        """The name of ``version``: ``head``, or the release that ``latest`` or a number names.
+
+        >>> Reader().resolve_version("latest")
+        '1.0.0'
+        """
+        state = self.view()
+        if version == "head":
+            return "head"
+        if version == "latest":
+            latest = latest_version(state)
+            if latest is None:
+                raise UnknownVersionError(
+                    "this corpus has no releases yet; use version 'head' or make one with "
+                    "`policyspeech release`")
+            return latest
+        parse_version(version)
+        if version not in state.releases:
+            known = ", ".join(sorted(state.releases, key=parse_version)) or "none yet"
+            raise UnknownVersionError(
+                f"version '{version}' does not exist; releases: {known} "
+                "(or use 'latest' or 'head')")
+        return version
+
+    def fragments(self, version: str = "head") -> list[FragmentInfo]:
+        """The fragments of ``version`` as the log or the release manifest records them."""
+        name = self.resolve_version(version)
+        if name == "head":
+            return list(self.view().fragments.values())
+        return list(self.manifest(name)["fragments"])
+
+    def fragment_paths(self, version: str = "head") -> list[Path]:
+        """Paths of the Parquet fragments that make up ``version``."""
+        name = self.resolve_version(version)
+        state = self.view()
+        listed = state.fragments if name == "head" else state.releases[name]["fragments"]
+        paths = [self.path / rel for rel in listed]
+        for path in paths:
+            if path.is_symlink():
+                raise IntegrityError(f"{path} is a symbolic link; fragments must be files "
+                                     "inside the corpus (run `policyspeech verify`)")
+        return paths
+
+    def manifest(self, version: str) -> Manifest:
+        """The manifest of release ``version`` (``releases/VERSION.json``)."""
+        name = self.resolve_version(version)
+        if name == "head":
+            raise UnknownVersionError("the head is not a release; give a release version")
+        path = self.path / self.view().releases[name]["manifest"]
+        try:
+            manifest: Manifest = json.loads(read_no_follow(path))
+        except (OSError, ValueError) as exc:
+            raise IntegrityError(f"{path}: cannot read the release manifest ({exc}); "
+                                 "run `policyspeech verify`") from None
+        return manifest
+
+    def latest_manifest(self, state: HeadState) -> Manifest | None:
+        """The newest release's manifest in ``state`` (None before the first release); kept
+        while the log names the same manifest bytes (the manifest of a large import lists
+        every id it added, and re-reading it on every add would cost more than the add)."""
+        latest = latest_version(state)
+        if latest is None:
+            return None
+        key = (latest, state.releases[latest]["sha256"])
+        if self._latest is None or self._latest[0] != key:
+            self._latest = (key, self.manifest(latest))
+        return self._latest[1]
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every release, oldest first: version, date, records, fingerprint and notes."""
+        keys = ("version", "date", "records", "fingerprint", "notes")
+        return [{key: self.manifest(v)[key] for key in keys}  # type: ignore[literal-required]
+                for v in sorted(self.view().releases, key=parse_version)]
+
+    def cite(self, version: str = "latest", fmt: str = "bibtex") -> str:
+        """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff
+        or json. The head can be cited only when it equals the newest release."""
+        from policyspeech.citation import cite
+        from policyspeech.releases import required_bump
+
+        name = self.resolve_version(version)
+        if name == "head":
+            state = self.head()
+            if required_bump(state) is not None or latest_version(state) is None:
+                raise CorpusError("the head has unreleased changes and cannot be cited; "
+                                  "release it first with `policyspeech release`")
+            name = str(latest_version(state))
+        return cite(self.manifest(name), fmt)
+
+
+def fill_keys(corpus: Path, state: HeadState) -> int:
+    """Fill in the speech keys of the head's records that log entries made before keys
+    existed do not record, from the fragments; return how many."""
+    import pyarrow.dataset as pads
+
+    from policyspeech.fragments import string_array
+    from policyspeech.identity import speech_key
+    from policyspeech.schema import arrow_schema
+
+    paths = [str(corpus / p) for p in state.fragments]
+    if not paths:
+        return 0
+    columns = ["id", "text_sha256", "speaker", "date", "date_precision", "source_id"]
+    # One thread: a threaded scan's background threads can outlive it into the
+    # interpreter's shutdown and abort the process (apache/arrow#39162).
+    table = pads.dataset(paths, schema=arrow_schema()).to_table(
+        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))),
+        use_threads=False)
+    for row in table.to_pylist():
+        key = speech_key(row)
+        state.key_by_id[row["id"]] = key
+        state.id_by_key[key] = row["id"]
+        state.keyless.discard(row["id"])
+    return int(table.num_rows)

@@ -1,0 +1,119 @@
+"""Making a release: the head, compacted, turned into an immutable, citable version.
+
+A release compacts the unreleased fragments, writes the manifest (records, fingerprint,
+fragments, changes since the previous release, citation metadata) put-if-absent to
+``releases/VERSION.json``, publishes a ``release`` entry naming the manifest's SHA-256,
+and regenerates the files derived from the releases: ``CHANGELOG.md``, ``CITATION.cff``
+and ``croissant.json``. See :mod:`policyspeech.releases` for versions and fingerprints.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from policyspeech.store import Corpus
+>>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "c")
+>>> _ = corpus.add({"title": "T", "speaker": "S", "country": "GB", "date": "2019",
+...                 "language": "en", "text": "Words."})
+>>> manifest = release(corpus.writer, notes="first")
+>>> manifest["version"], manifest["records"]
+('0.1.0', 1)
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+
+from policyspeech.citation import citation_file, read_citation, render_cff
+from policyspeech.commit import Writer
+from policyspeech.compaction import compact
+from policyspeech.croissant import render_croissant
+from policyspeech.documents import Entry, Manifest
+from policyspeech.errors import CorpusError
+from policyspeech.layout import CHANGELOG, CROISSANT
+from policyspeech.log import HeadState, new_entry
+from policyspeech.releases import (
+    FINGERPRINT_METHOD,
+    changelog_markdown,
+    check_bump,
+    fingerprint_paths,
+    latest_version,
+    next_version,
+    parse_version,
+    pending_changes,
+)
+
+
+def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Manifest:
+    """Turn the head into an immutable release; return its manifest. ``bump`` (``major``,
+    ``minor`` or ``patch``) defaults to the smallest the changes allow."""
+    reader = writer.reader
+    writer.check_writable()
+    with writer.writing():
+        chosen = check_bump(reader.head(), bump)
+        writer.upgrade_schema()  # the release goes ahead: in this version's schema
+        version = next_version(latest_version(reader.head()), chosen)
+        compact(writer)
+        state = reader.head()
+        manifest = _manifest(writer, state, version, chosen, notes)
+        data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+        path = writer.publish_manifest(version, data)
+
+        def build(head: HeadState) -> Entry:
+            if head.seq != manifest["commit"]["seq"]:
+                raise CorpusError("another writer changed the corpus during the release; "
+                                  "run the release again")
+            return new_entry(
+                head, operation="release", message=f"release {version}",
+                release={"version": version, "manifest": path,
+                         "sha256": hashlib.sha256(data).hexdigest(),
+                         "fragments": [info["path"] for info in manifest["fragments"]],
+                         "schema_version": head.schema_version, "date": manifest["date"],
+                         "records": manifest["records"], "commit": head.seq})
+
+        writer.commit(build)
+        write_release_files(writer)
+        return reader.manifest(version)
+
+
+def write_release_files(writer: Writer) -> None:
+    """Regenerate the files derived from the releases: changelog, citation, Croissant."""
+    reader = writer.reader
+    manifests = [reader.manifest(v) for v in sorted(reader.head().releases, key=parse_version)]
+    writer.replace_derived(CHANGELOG, changelog_markdown(manifests).encode(), "changelog")
+    latest = manifests[-1]
+    writer.replace_derived(str(citation_file(writer.path)), render_cff(latest).encode(),
+                           "citation")
+    writer.replace_derived(CROISSANT, render_croissant(
+        latest, reader.fragments(latest["version"])).encode(), "croissant")
+
+
+def repair(writer: Writer) -> None:
+    """Rewrite the files derived from the log (the card, and at a release the changelog,
+    CITATION.cff and croissant.json), as a commit would."""
+    writer.check_writable()
+    with writer.lock():
+        state = writer.reader.head()
+        writer.write_card(state)
+        if state.releases:
+            write_release_files(writer)
+
+
+def _manifest(writer: Writer, state: HeadState, version: str, bump: str,
+              notes: str) -> Manifest:
+    return {
+        "format": 1,
+        "version": version,
+        "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
+        "bump": bump,
+        "notes": notes,
+        "commit": {"seq": state.seq, "sha256": state.entry_sha256},
+        "schema_version": state.schema_version,
+        "records": state.rows,
+        "fingerprint": fingerprint_paths(writer.reader.fragment_paths(), state.schema_version),
+        "fingerprint_method": FINGERPRINT_METHOD,
+        "fragments": [{"path": info["path"], "sha256": info["sha256"], "rows": info["rows"],
+                       "bytes": info["bytes"]} for info in state.fragments.values()],
+        "changes": pending_changes(state),
+        "citation": read_citation(writer.path),
+    }
