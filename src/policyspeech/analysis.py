@@ -25,9 +25,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from policyspeech.errors import CorpusError
+from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
 
 if TYPE_CHECKING:
     import polars as pl
@@ -56,7 +57,7 @@ STOPWORDS_EN = frozenset([
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = {"version", "speaker", "country", "language", "theme", "since", "until"}
+    allowed = SELECTION_NAMES
     unknown = set(filters) - allowed
     if unknown:
         raise CorpusError(f"unknown filter '{sorted(unknown)[0]}'; use "
@@ -88,8 +89,8 @@ def _with_keys(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
         pl.col(k).fill_null(NO_VALUE) for k in keys if k not in ("year", "theme"))
 
 
-def stats(corpus: Any = None, *, by: str | Sequence[str] = "speaker",
-          **filters: Any) -> pl.DataFrame:
+def stats(corpus: PathLike | None = None, *, by: str | Sequence[str] = "speaker",
+          **filters: Unpack[Selection]) -> pl.DataFrame:
     """Speeches, words, first and last date per group of one or two keys.
 
     A speech with several themes counts once in each of its themes. ``first`` and
@@ -196,8 +197,8 @@ def _multi_folds() -> dict[str, list[str]]:
     return table
 
 
-def kwic(term: str, corpus: Any = None, *, regex: bool = False, case_sensitive: bool = False,
-         window: int = 5, **filters: Any) -> pl.DataFrame:
+def kwic(term: str, corpus: PathLike | None = None, *, regex: bool = False, case_sensitive: bool = False,
+         window: int = 5, **filters: Unpack[Selection]) -> pl.DataFrame:
     """Keyword in context: every hit of ``term`` with ``window`` words either side.
 
     Speeches are selected with a polars regular-expression filter; the hits of the
@@ -279,7 +280,7 @@ def _condition(conditions: Mapping[str, list[str]]) -> pl.Expr:
     return expr
 
 
-def _batches(corpus: Any, columns: list[str], filters: Mapping[str, Any]) -> Iterator[pl.DataFrame]:
+def _batches(corpus: PathLike | None, columns: list[str], filters: Mapping[str, Any]) -> Iterator[pl.DataFrame]:
     """The selected speeches in batches of :data:`BATCH_ROWS` rows."""
     import polars as pl
 
@@ -290,8 +291,8 @@ def _batches(corpus: Any, columns: list[str], filters: Mapping[str, Any]) -> Ite
         yield frame.slice(start, BATCH_ROWS) if frame.height else pl.DataFrame(schema=frame.schema)
 
 
-def word_counts(corpus: Any = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
-                **filters: Any) -> tuple[pl.DataFrame, dict[str, int]]:
+def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
+                **filters: Unpack[Selection]) -> tuple[pl.DataFrame, dict[str, int]]:
     """Counts of every token in group a, group b and the whole selection; speeches per group."""
     import polars as pl
 
@@ -353,9 +354,9 @@ def fightin_words(counts: pl.DataFrame, *, prior_scale: float = 0.1) -> pl.DataF
     ).with_columns(z=pl.col("delta") / pl.col("variance").sqrt())
 
 
-def compare(corpus: Any = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
+def compare(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
             prior_scale: float = 0.1, min_count: int = 5, top: int = 20,
-            stopwords: bool = False, **filters: Any) -> pl.DataFrame:
+            stopwords: bool = False, **filters: Unpack[Selection]) -> pl.DataFrame:
     """The words that most distinguish group ``a`` from group ``b`` (fightin' words).
 
     The prior is the token counts of the whole selection (the speeches the filters select,
@@ -384,8 +385,8 @@ def compare(corpus: Any = None, *, a: str | Mapping[str, Any], b: str | Mapping[
     return pl.concat([top_a, top_b]).select(columns)
 
 
-def trends(corpus: Any = None, *, by: str | None = None, period: str = "year",
-           **filters: Any) -> pl.DataFrame:
+def trends(corpus: PathLike | None = None, *, by: str | None = None, period: str = "year",
+           **filters: Unpack[Selection]) -> pl.DataFrame:
     """Theme shares over time: per period (and group), the share of speeches and of words
     that carry each theme. Shares of one period add up to more than 1 when speeches have
     several themes; speeches without a theme count in the denominators only. A speech
@@ -419,7 +420,7 @@ def trends(corpus: Any = None, *, by: str | None = None, period: str = "year",
             .sort([*group, "theme"]).collect())
 
 
-def undated_in(period: str, corpus: Any = None, **filters: Any) -> int:
+def undated_in(period: str, corpus: PathLike | None = None, **filters: Unpack[Selection]) -> int:
     """How many selected speeches are dated less precisely than ``period`` (and so are in
     no period of it): speeches known only to the year, for months."""
     import polars as pl

@@ -28,10 +28,11 @@ import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from policyspeech.dates import latest_starts, range_bound
 from policyspeech.errors import InvalidSpeechError
+from policyspeech.filters import ROW_FILTERS, Filters, PathLike, Values, check_filters
 from policyspeech.schema import FIELD_NAMES, arrow_schema
 
 if TYPE_CHECKING:
@@ -40,23 +41,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as pads
 
-PathLike = str | os.PathLike[str]
-Values = str | Sequence[str] | None
 
 
-def scan(
-    corpus: PathLike | None = None,
-    *,
-    version: str = "head",
-    speaker: Values = None,
-    country: Values = None,
-    language: Values = None,
-    theme: Values = None,
-    since: str | datetime.date | None = None,
-    until: str | datetime.date | None = None,
-    columns: Sequence[str] | None = None,
-    verify: bool = False,
-) -> pl.LazyFrame:
+def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyFrame:
     """Return a polars LazyFrame of the corpus, with the filters pushed into the scan
     (and every Parquet page's checksum verified as it is read).
 
@@ -66,8 +53,10 @@ def scan(
     """
     import polars as pl
 
-    query = _Query.build(speaker, country, language, theme, since, until, columns)
-    frame = pl.scan_pyarrow_dataset(_dataset(_paths(corpus, version, verify)))
+    check_filters(filters, "scan")
+    query = _Query.of(filters)
+    frame = pl.scan_pyarrow_dataset(_dataset(_paths(
+        corpus, filters.get("version", "head"), filters.get("verify", False))))
     for name, values in query.value_filters():
         frame = frame.filter(pl.col(name).is_in(values))
     if query.themes:
@@ -84,7 +73,7 @@ def scan(
     return frame.select(query.columns)
 
 
-def read(corpus: PathLike | None = None, **filters: Any) -> pl.DataFrame:
+def read(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.DataFrame:
     """Return a polars DataFrame of the corpus; same filters as :func:`scan`.
 
     The rows are read by :func:`read_arrow` (filters pushed into Arrow's Parquet scan,
@@ -97,27 +86,17 @@ def read(corpus: PathLike | None = None, **filters: Any) -> pl.DataFrame:
     return frame
 
 
-def read_arrow(
-    corpus: PathLike | None = None,
-    *,
-    version: str = "head",
-    speaker: Values = None,
-    country: Values = None,
-    language: Values = None,
-    theme: Values = None,
-    since: str | datetime.date | None = None,
-    until: str | datetime.date | None = None,
-    columns: Sequence[str] | None = None,
-    verify: bool = False,
-) -> pa.Table:
+def read_arrow(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pa.Table:
     """Return a pyarrow Table in the canonical schema (field descriptions kept).
 
     Parquet page checksums are verified as the pages are read.
     """
     import pyarrow as pa
 
-    query = _Query.build(speaker, country, language, theme, since, until, columns)
-    table = _scan_table(corpus, version, verify, query)
+    check_filters(filters, "read_arrow")
+    query = _Query.of(filters)
+    table = _scan_table(corpus, filters.get("version", "head"), filters.get("verify", False),
+                        query)
     schema = arrow_schema()
     selected = pa.schema([schema.field(n) for n in query.columns], schema.metadata)
     if table.num_rows == 0:  # one empty chunk, not none: datasets needs a chunk
@@ -125,16 +104,12 @@ def read_arrow(
     return table.cast(selected)
 
 
-def _read_table(corpus: PathLike | None = None, *, version: str = "head",
-                speaker: Values = None, country: Values = None, language: Values = None,
-                theme: Values = None,
-                since: str | datetime.date | None = None,
-                until: str | datetime.date | None = None,
-                columns: Sequence[str] | None = None, verify: bool = False) -> pa.Table:
+def _read_table(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pa.Table:
     """The selected rows as Arrow, without the schema's field descriptions (polars drops
     them anyway, and attaching them costs a pass over every column)."""
-    query = _Query.build(speaker, country, language, theme, since, until, columns)
-    return _scan_table(corpus, version, verify, query)
+    check_filters(filters, "read")
+    return _scan_table(corpus, filters.get("version", "head"), filters.get("verify", False),
+                       _Query.of(filters))
 
 
 def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Query
@@ -170,7 +145,7 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
 
 
 def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = None,
-                 **filters: Any) -> datasets.Dataset:
+                 **filters: Unpack[Filters]) -> datasets.Dataset:
     """Return a ``datasets.Dataset`` with the schema's Features; same filters as :func:`scan`.
 
     Without row filters, the dataset memory-maps one cached Arrow file per fragment
@@ -186,8 +161,8 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
 
     from policyspeech.schema import features
 
-    row_filters = ("speaker", "country", "language", "theme", "since", "until")
-    if any(filters.get(name) is not None for name in row_filters):
+    check_filters(filters, "load_dataset")
+    if any(filters.get(name) is not None for name in ROW_FILTERS):
         table = read_arrow(corpus, **filters)
         selected = datasets.Features({name: features()[name] for name in table.column_names})
         fingerprint = hashlib.sha256(repr(sorted(filters.items())).encode()
@@ -198,11 +173,7 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
 
     from policyspeech.arrowcache import cached_arrow_files
 
-    unknown = set(filters) - {"version", "columns", "verify"}
-    if unknown:
-        raise TypeError(f"load_dataset() got an unexpected keyword argument "
-                        f"'{sorted(unknown)[0]}'")
-    _Query.build(None, None, None, None, None, None, filters.get("columns"))  # the columns
+    _Query.of({"columns": filters.get("columns")})  # the columns
     paths = _paths(corpus, filters.get("version", "head"), filters.get("verify", False))
     files = cached_arrow_files(paths, Path(cache) if cache is not None else None)
     if files:
@@ -279,12 +250,15 @@ class _Query:
         self.columns: list[str] = list(FIELD_NAMES)
 
     @classmethod
-    def build(cls, speaker: Values, country: Values, language: Values, theme: Values,
-              since: str | datetime.date | None, until: str | datetime.date | None,
-              columns: Sequence[str] | None) -> _Query:
+    def of(cls, filters: Filters) -> _Query:
+        """The checked, normalised values of ``filters``."""
         from policyspeech.countries import check_country
         from policyspeech.validate import check_language, check_theme, normalise_value
 
+        speaker, country = filters.get("speaker"), filters.get("country")
+        language, theme = filters.get("language"), filters.get("theme")
+        since, until = filters.get("since"), filters.get("until")
+        columns = filters.get("columns")
         query = cls()
         query.speakers = [normalise_value(v, "speaker") for v in _values(speaker, "speaker")]
         query.countries = [check_country(normalise_value(v, "country"))
