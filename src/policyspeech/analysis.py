@@ -21,14 +21,14 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
 from policyspeech.errors import CorpusError
 from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
+from policyspeech.stopwords import STOPWORDS_EN
+from policyspeech.terms import term_pattern
 
 if TYPE_CHECKING:
     import polars as pl
@@ -40,20 +40,6 @@ NO_VALUE = "(none)"
 BATCH_ROWS = 2_000
 CONTEXT_CHARS = 64
 """Characters read per word of context either side of a hit (words are shorter)."""
-STOPWORDS_EN = frozenset([
-    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-    "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for",
-    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
-    "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
-    "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on",
-    "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same",
-    "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
-    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
-    "yourselves",
-])
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,68 +119,6 @@ def _period_end() -> pl.Expr:
             .then(pl.date(column.dt.year(), 12, 31))
             .when(pl.col("date_precision") == "month").then(column.dt.month_end())
             .otherwise(column))
-
-
-def term_pattern(term: str, *, regex: bool = False, case_sensitive: bool = False) -> str:
-    """The regular expression that ``kwic`` searches for.
-
-    The term is NFC, like the stored texts. Without ``case_sensitive`` a word matches by
-    full Unicode case folding, so that ``STRASSE`` finds ``Straße`` (and ``Straße``
-    finds ``STRASSE``), which simple case-insensitive matching misses.
-
-    >>> term_pattern("organised crime")
-    '(?i)\\\\borganised\\\\s+crime\\\\b'
-    >>> term_pattern("STRASSE")  # also the ligatures that fold to "st"
-    '(?i)\\\\b(?:st|ﬅ|ﬆ)ra(?:ss|ß|ẞ)e\\\\b'
-    """
-    term = unicodedata.normalize("NFC", term)
-    if not term.strip():
-        raise CorpusError("give a word, a phrase or (with --regex) a regular expression")
-    if regex:
-        try:
-            re.compile(term)
-        except re.error as exc:
-            raise CorpusError(f"'{term}' is not a valid regular expression ({exc})") from None
-        body = term
-    elif case_sensitive:
-        body = r"\b" + r"\s+".join(re.escape(word) for word in term.split()) + r"\b"
-    else:
-        body = r"\b" + r"\s+".join(_folded(word) for word in term.split()) + r"\b"
-    return body if case_sensitive else f"(?i){body}"
-
-
-def _folded(word: str) -> str:
-    """A pattern for ``word`` under full case folding: wherever the folded word holds the
-    expansion of a character that folds to several (``ß`` -> ``ss``), that character
-    matches too."""
-    folded = word.casefold()
-    expansions = _multi_folds()
-    parts = []
-    position = 0
-    while position < len(folded):
-        for size in (3, 2):
-            piece = folded[position:position + size]
-            if len(piece) == size and piece in expansions:
-                choices = [re.escape(piece), *expansions[piece]]
-                parts.append(f"(?:{'|'.join(choices)})")
-                position += size
-                break
-        else:
-            parts.append(re.escape(folded[position]))
-            position += 1
-    return "".join(parts)
-
-
-@functools.cache
-def _multi_folds() -> dict[str, list[str]]:
-    """Every character whose case folding is several characters, by that folding."""
-    table: dict[str, list[str]] = {}
-    for code in range(0x80, 0x20000):
-        char = chr(code)
-        folded = char.casefold()
-        if len(folded) > 1 and unicodedata.category(char) != "Cs":
-            table.setdefault(folded, []).append(char)
-    return table
 
 
 def kwic(term: str, corpus: PathLike | None = None, *, regex: bool = False, case_sensitive: bool = False,

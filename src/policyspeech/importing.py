@@ -35,16 +35,15 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import difflib
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from policyspeech import tables
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.ingest import DEFAULT_MAX_BYTES, read_speech
 from policyspeech.schema import FIELD_NAMES, FIELDS_BY_NAME
@@ -52,7 +51,6 @@ from policyspeech.validate import Record, validate_speech
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SOURCE_FORMATS = ("auto", "parlamint", "ungdc")
-DELIMITERS = (",", ";", "\t")
 LIST_FIELDS = ("themes", "keywords")
 Loader = Callable[[], Record]
 
@@ -316,110 +314,14 @@ def _csv(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
 
 def table_rows(path: Path, options: ImportOptions, *, check: bool = True
                ) -> Iterator[tuple[str, dict[str, Any] | InvalidSpeechError]]:
-    """The rows of a CSV or TSV file as ``(FILE:LINE, {column: value})``, ``themes`` and
-    ``keywords`` split at ``;``; a bad row (its field count, its bytes) as an error in
-    place of the mapping. ``check`` refuses, once, columns that name no field."""
-    csv.field_size_limit(2**31 - 1)  # a speech may be longer than the default 131,072
-    with open(path, "rb") as handle:
-        lines = _DecodedLines(handle, path)
-        try:
-            header_line = next(lines, "")
-        except InvalidSpeechError as exc:
-            yield f"{path}:1", exc
-            return
-        header_line = header_line.removeprefix("\ufeff")
-        given = options.delimiter
-        if re.fullmatch(r"sep=.\r?\n?", header_line):  # Excel's hint line: sep=;
-            given = given or header_line[4]
-            header_line = next(lines, "")
-        delimiter = given or _sniff(header_line, path)
-        try:
-            columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter,
-                                                          strict=True), [])]
-        except csv.Error as exc:
-            raise InvalidSpeechError(f"{path}: the header row is not valid CSV ({exc}); check "
-                                     "its quotes") from None
-        if check:
-            _check_columns(path, columns, options)
-        lists = [options.mapping.get(name, name) for name in LIST_FIELDS]
-        reader = csv.reader(lines, delimiter=delimiter, strict=True)  # a stray quote is an
-        while True:                                                   # error, not a merge
-            label = f"{path}:{lines.number + 1}"
-            try:
-                values = next(reader, None)
-            except InvalidSpeechError as exc:
-                yield label, exc
-                return
-            except csv.Error as exc:
-                yield label, InvalidSpeechError(f"not a valid CSV row ({exc}); check its quotes")
-                return
-            if values is None:
-                return
-            if not any(v.strip() for v in values):  # a blank line, or a spreadsheet's ;;;;
-                continue
-            if len(values) != len(columns):
-                yield label, InvalidSpeechError(
-                    f"row has {len(values)} fields, the header has {len(columns)}; check its "
-                    f"quotes and delimiters (the delimiter is {delimiter!r})")
-                continue
-            row: dict[str, Any] = dict(zip(columns, values, strict=True))
-            for column in lists:
-                if isinstance(row.get(column), str):
-                    row[column] = [v.strip() for v in row[column].split(";") if v.strip()]
-            yield label, row
-
-
-def _sniff(header: str, path: Path) -> str:
-    """The delimiter of a header row: tab for ``.tsv``, else the most frequent of comma,
-    semicolon and tab outside quotes."""
-    if path.suffix.lower() == ".tsv":
-        return "\t"
-    outside = "".join(part for n, part in enumerate(header.split('"')) if n % 2 == 0)
-    counts = {d: outside.count(d) for d in DELIMITERS}
-    best = max(DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-class _DecodedLines:
-    """The lines of a file as text, decoded one by one as strict UTF-8, counting them, so
-    that a line that is not UTF-8 is an error naming its line number."""
-
-    def __init__(self, handle: IO[bytes], path: Path) -> None:
-        self.handle, self.path, self.number = handle, path, 0
-        self.pending: list[str] = []
-        """The rest of a line that ended in a lone CR (old Mac Excel writes those)."""
-
-    def __iter__(self) -> _DecodedLines:
-        return self
-
-    def __next__(self) -> str:
-        if self.pending:
-            self.number += 1
-            return self.pending.pop(0)
-        raw = self.handle.readline()
-        if not raw:
-            raise StopIteration
-        self.number += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if self.number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-                raise InvalidSpeechError(
-                    "the file is UTF-16 (as Excel's 'Unicode Text' writes it), not UTF-8: "
-                    "convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)") from None
-            raise InvalidSpeechError(
-                f"line {self.number} is not valid UTF-8 (byte 0x{raw[exc.start]:02X} at column "
-                f"{exc.start + 1}); the file looks like Latin-1 or Windows-1252: convert it "
-                "to UTF-8 (iconv -f WINDOWS-1252 -t UTF-8)") from None
-        if "\r" in text.removesuffix("\r\n"):
-            first, *self.pending = _LONE_CR.split(text)
-            self.pending = [part for part in self.pending if part]
-            return first
-        return text
-
-
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
-"""Between a carriage return that ends a line on its own and what follows it."""
+    """The rows of a CSV or TSV file (see :func:`policyspeech.tables.table_rows`), with
+    the ``themes`` and ``keywords`` columns (as mapped) split at ``;``; ``check`` refuses,
+    once, columns that name no field."""
+    return tables.table_rows(
+        path, delimiter=options.delimiter,
+        lists=[options.mapping.get(name, name) for name in LIST_FIELDS],
+        check_columns=(lambda columns: _check_columns(path, columns, options)) if check
+        else None)
 
 
 def _parquet(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
