@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from policyspeech.cli.options import corpus_path, user_errors
+
+if TYPE_CHECKING:
+    from policyspeech.verify import VerifyReport
 
 
 @user_errors
@@ -26,29 +29,24 @@ def verify(
 
     Example: policyspeech verify --version 1.0.0
     """
+    from policyspeech.output import count
     from policyspeech.store import Corpus
 
-    corpus = Corpus(corpus_path(ctx))
-    if repair:
-        corpus.repair()
-    problems = corpus.verify(version, deep=deep)
-    for problem in problems:
+    report: VerifyReport = Corpus(corpus_path(ctx)).check(version, deep=deep, repair=repair)
+    for problem in report.problems:
         typer.echo(f"error: {problem}", err=True)
-    if problems:
+    if not report.ok:
         raise typer.Exit(1)
-    if version in (None, "head") and corpus.stale_card():
-        typer.echo(f"warning: {corpus.path / 'README.md'}: one commit behind the log (a write "
-                   "was interrupted); the next commit or `policyspeech verify --repair` "
+    if report.stale_card:
+        typer.echo(f"warning: {report.corpus / 'README.md'}: one commit behind the log (a "
+                   "write was interrupted); the next commit or `policyspeech verify --repair` "
                    "rewrites it", err=True)
-    for path in corpus.unreferenced_files() if version is None else []:
+    for path in report.unreferenced:
         typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
                    "(an interrupted write can leave one); it is safe to delete", err=True)
-    state = corpus.head()
-    from policyspeech.output import count
-
-    typer.echo(f"ok: {corpus.path} ({version or 'every version'}): "
-               f"{count(state.seq + 1, 'log entry', 'log entries')}, "
-               f"{count(len(state.releases), 'release')}, every file matches")
+    typer.echo(f"ok: {report.corpus} ({version or 'every version'}): "
+               f"{count(report.entries, 'log entry', 'log entries')}, "
+               f"{count(report.releases, 'release')}, every file matches")
 
 
 @user_errors

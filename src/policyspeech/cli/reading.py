@@ -59,20 +59,11 @@ def show(
 
     Example: policyspeech show gb-2019-10-30-brandon-lewis-security-minister-s-speech-on-security-and-crime-after-brexit
     """
-    import polars as pl
-
-    from policyspeech import loaders
-    from policyspeech.errors import RecordNotFoundError
     from policyspeech.output import FORMATS, dates_at_precision, render_rows
+    from policyspeech.store import Corpus
 
     check_format(fmt, FORMATS)
-    frame = loaders.scan(corpus_path(ctx), version=version).filter(
-        pl.col("id") == record_id).collect()
-    if frame.height == 0:
-        raise RecordNotFoundError(
-            f"no speech with id '{record_id}' in version {version}; "
-            "list the ids with `policyspeech list`")
-    [record] = dates_at_precision(frame.to_dicts())
+    [record] = dates_at_precision([Corpus(corpus_path(ctx)).get(record_id, version)])
     if fmt != "table":
         typer.echo(render_rows([record], "jsonl" if fmt == "json" else fmt))
         return
