@@ -17,10 +17,15 @@ from policyspeech.cli.options import (
     TableFormatOption,
     check_format,
     corpus_path,
+    library_defaults,
     user_errors,
     with_parameters,
 )
 from policyspeech.errors import CorpusError
+
+STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
+    library.stats, library.kwic, library.compare, library.trends))
+"""The defaults of the library's functions, which the options take."""
 
 
 def _show_frame(frame: Any, fmt: str) -> None:
@@ -39,7 +44,7 @@ def _show_frame(frame: Any, fmt: str) -> None:
 def stats(
     ctx: typer.Context,
     by: Annotated[list[str], typer.Option("--by", help="speaker, country, party, organisation, "
-                  "year, theme or language (repeat for two keys).")] = ["speaker"],  # noqa: B006
+                  "year, theme or language (repeat for two keys).")] = [STATS["by"]],  # noqa: B006
     fmt: TableFormatOption = "table",
     plot: PlotOption = None,
     **selection: Any,
@@ -66,7 +71,7 @@ def kwic(
     case_sensitive: Annotated[bool, typer.Option("--case-sensitive", help="Match case "
                               "exactly.")] = False,
     window: Annotated[int, typer.Option("--window", help="Words of context either "
-                      "side.")] = 5,
+                      "side.")] = KWIC["window"],
     fmt: TableFormatOption = "table",
     **selection: Any,
 ) -> None:
@@ -95,11 +100,11 @@ def compare(
     by: Annotated[str | None, typer.Option("--by", help="Compare two values of this field "
                   "(give them as A B).", show_default=False)] = None,
     prior_scale: Annotated[float, typer.Option("--prior-scale", help="Strength of the prior "
-                           "(times the selection's word counts).")] = 0.1,
+                           "(times the selection's word counts).")] = COMPARE["prior_scale"],
     min_count: Annotated[int, typer.Option("--min-count", help="Leave out rarer "
-                         "words.")] = 5,
+                         "words.")] = COMPARE["min_count"],
     top: Annotated[int, typer.Option("--top", help="Words to show for each "
-                   "side.")] = 20,
+                   "side.")] = COMPARE["top"],
     stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
                          "function words.")] = False,
     fmt: TableFormatOption = "table",
@@ -134,7 +139,7 @@ def trends(
     by: Annotated[str | None, typer.Option("--by", help="Also per this field (country, "
                   "speaker, party, ...).", show_default=False)] = None,
     period: Annotated[str, typer.Option("--period", help="year or "
-                      "month.")] = "year",
+                      "month.")] = TRENDS["period"],
     fmt: TableFormatOption = "table",
     plot: PlotOption = None,
     **selection: Any,

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from policyspeech.cli.options import (
+    MAX_BYTES,
+    MAX_ERRORS,
     METADATA_PARAMETERS,
     corpus_path,
     metadata,
@@ -53,9 +55,9 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
                        "nothing.")] = False,
     max_errors: Annotated[int, typer.Option("--max-errors", help="Bad records to list at "
-                          "most.")] = 20,
+                          "most.")] = MAX_ERRORS,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest text file "
-                         "accepted.")] = 5_000_000,
+                         "accepted.")] = MAX_BYTES,
     **fields: Any,
 ) -> None:
     """Import many speeches in one commit, all or nothing.

@@ -4,6 +4,16 @@ The selection options (``--version``, ``--speaker``, ``--since``...) and the met
 options of ``add``, ``amend`` and ``import`` are declared once here and given to a command
 by :func:`with_parameters`; :func:`user_errors` turns the library's errors into one line
 on stderr and exit status 1. Nothing here imports a heavy library, so ``--help`` is fast.
+
+An option's default is the library's: taken from the library call itself
+(:func:`library_defaults`) when its module is light, or else kept here as a constant that
+must equal the library's (importing :mod:`policyspeech.batch` or
+:mod:`policyspeech.ingest` would make ``--help`` a third slower):
+
+>>> from policyspeech.batch import DEFAULT_MAX_ERRORS
+>>> from policyspeech.ingest import DEFAULT_MAX_BYTES
+>>> (MAX_ERRORS, MAX_BYTES) == (DEFAULT_MAX_ERRORS, DEFAULT_MAX_BYTES)
+True
 """
 
 from __future__ import annotations
@@ -20,6 +30,10 @@ from policyspeech.errors import BatchError, CorpusError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_ERRORS = 20
+"""``--max-errors``: :data:`policyspeech.batch.DEFAULT_MAX_ERRORS`."""
+MAX_BYTES = 5_000_000
+"""``--max-bytes``: :data:`policyspeech.ingest.DEFAULT_MAX_BYTES`."""
 
 CorpusOption = Annotated[
     Path | None,
@@ -136,6 +150,13 @@ def with_parameters(shared: list[inspect.Parameter]) -> Callable[[F], F]:
         return command
 
     return decorate
+
+
+def library_defaults(function: Callable[..., Any]) -> dict[str, Any]:
+    """The defaults of ``function``'s parameters, by name: the defaults of the options
+    passed on to it, so that the command and the library cannot drift apart."""
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.default is not p.empty}
 
 
 def user_errors(command: F) -> F:

@@ -13,6 +13,7 @@ from policyspeech.cli.options import (
     VersionOption,
     check_format,
     corpus_path,
+    library_defaults,
     user_errors,
     with_parameters,
 )
@@ -20,6 +21,8 @@ from policyspeech.export import export_version
 
 LIST_COLUMNS = ["id", "date", "speaker", "country", "word_count", "title"]
 """The columns of ``list``'s table (csv, json and jsonl give every field but the text)."""
+EXPORT = library_defaults(export_version)
+"""The defaults of :func:`policyspeech.export.export_version`, which ``export`` takes."""
 
 
 @user_errors
@@ -142,9 +145,9 @@ def cite(
 def export(
     ctx: typer.Context,
     out: Annotated[Path, typer.Argument(help="File to write.")],
-    version: VersionOption = "latest",
+    version: VersionOption = EXPORT["version"],
     fmt: Annotated[str, typer.Option("--format", help="parquet, jsonl or "
-                   "csv.")] = "parquet",
+                   "csv.")] = EXPORT["fmt"],
 ) -> None:
     """Write every record of a version to one file (parquet, jsonl or csv).
 

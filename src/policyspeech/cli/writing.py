@@ -11,6 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from policyspeech.cli.options import (
+    MAX_BYTES,
+    MAX_ERRORS,
     METADATA_PARAMETERS,
     Reason,
     corpus_path,
@@ -53,7 +55,7 @@ def add(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
                        "nothing.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest file "
-                         "accepted.")] = 5_000_000,
+                         "accepted.")] = MAX_BYTES,
     join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="Join a "
                           "sentence broken across paragraphs (as PDF and web extraction "
                           "leave them).")] = True,
@@ -125,7 +127,7 @@ def amend(
                          "one commit: a .jsonl or .csv file of id, the fields to change and "
                          "(optionally) reason.", show_default=False)] = None,
     max_errors: Annotated[int, typer.Option("--max-errors", help="Bad rows to list at "
-                          "most (with --from).")] = 20,
+                          "most (with --from).")] = MAX_ERRORS,
     clear: Annotated[list[str] | None, typer.Option("--clear", help="A field to empty "
                      "(repeat): --clear themes --clear party.", show_default=False)] = None,
     join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="With "
