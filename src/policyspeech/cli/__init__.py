@@ -13,8 +13,6 @@ amend, retract, release, compact), :mod:`~policyspeech.cli.importing` (import),
 schema); what they share is in :mod:`~policyspeech.cli.options`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 

@@ -4,8 +4,6 @@ Each prints the table that the function of the same name in :mod:`policyspeech.a
 returns, and can draw it (``--plot``, :mod:`policyspeech.charts`).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -1,7 +1,5 @@
 """Commands that check and look after a corpus: verify, and the user cache."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """The ``import`` command: many speeches in one commit, with progress on a terminal."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

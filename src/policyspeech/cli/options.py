@@ -16,8 +16,6 @@ must equal the library's (importing :mod:`policyspeech.batch` or
 True
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 from collections.abc import Callable

@@ -1,7 +1,5 @@
 """Commands that read a corpus: list, show, export, files, versions, diff and cite."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

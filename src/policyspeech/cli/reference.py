@@ -1,7 +1,5 @@
 """Commands that print the reference tables: countries, themes, and the record schema."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -3,8 +3,6 @@
 ``import`` has a module of its own (:mod:`policyspeech.cli.importing`).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
