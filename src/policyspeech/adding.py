@@ -26,14 +26,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from policyspeech.batch import DEFAULT_MAX_ERRORS, Batch, Loader, Stager, validator
+from policyspeech.batch import Batch, Loader, Stager, validator
 from policyspeech.commit import Writer
 from policyspeech.compaction import compact_if_due
 from policyspeech.documents import Entry
 from policyspeech.errors import InvalidSpeechError, NoSpeechesError
 from policyspeech.importing import ImportOptions, parse_mapping, row_loader
-from policyspeech.ingest import DEFAULT_MAX_BYTES
 from policyspeech.log import HeadState, new_entry
+from policyspeech.tuning import DEFAULT_MAX_BYTES, DEFAULT_MAX_ERRORS
 from policyspeech.workers import chunk_size, loaded_chunks
 
 Progress = Callable[[int, int], None]

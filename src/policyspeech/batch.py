@@ -48,12 +48,12 @@ from policyspeech.fsutil import write_staged
 from policyspeech.identity import derive_id, speech_key
 from policyspeech.layout import STAGING
 from policyspeech.log import HeadState
+from policyspeech.tuning import DEFAULT_MAX_ERRORS
 from policyspeech.validate import Record, validate_speech
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-DEFAULT_MAX_ERRORS = 20
 Loader = Callable[[], Record]
 """Reads and validates one speech; raises :class:`InvalidSpeechError` when it is bad.
 Loaders given to several workers must be picklable (``functools.partial``)."""

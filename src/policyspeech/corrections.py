@@ -48,6 +48,7 @@ from policyspeech.errors import (
 from policyspeech.identity import speech_key
 from policyspeech.log import HeadState, new_entry
 from policyspeech.schema import FIELDS_BY_NAME
+from policyspeech.tuning import DEFAULT_MAX_ERRORS
 from policyspeech.validate import validate_speech
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def require_reason(reason: str | None) -> str:
 
 
 def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
-              reason: str | None = None, strict: bool = False, max_errors: int = 20,
+              reason: str | None = None, strict: bool = False, max_errors: int = DEFAULT_MAX_ERRORS,
               message: str | None = None) -> Amendments:
     """Amend the records that ``(label, row)`` pairs name, in one commit, all or nothing.
 

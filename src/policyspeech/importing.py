@@ -45,8 +45,9 @@ from typing import Any
 
 from policyspeech import tables
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.ingest import DEFAULT_MAX_BYTES, read_speech
+from policyspeech.ingest import read_speech
 from policyspeech.schema import FIELD_NAMES, FIELDS_BY_NAME
+from policyspeech.tuning import DEFAULT_MAX_BYTES
 from policyspeech.validate import Record, validate_speech
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")

@@ -30,10 +30,8 @@ import yaml
 
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.text import normalise_text
+from policyspeech.tuning import DEFAULT_MAX_BYTES
 from policyspeech.validate import Record, validate_speech
-
-DEFAULT_MAX_BYTES = 5_000_000
-"""Largest text file accepted by default (5 MB); ``max_bytes`` raises it."""
 
 
 class _TextOnlyLoader(yaml.SafeLoader):

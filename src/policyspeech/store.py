@@ -26,16 +26,15 @@ from typing import Any
 
 from policyspeech import adding, compaction, corrections, history, releasing, verify
 from policyspeech.adding import Progress
-from policyspeech.batch import DEFAULT_MAX_ERRORS, Batch, Loader
+from policyspeech.batch import Batch, Loader
 from policyspeech.commit import Writer, create
 from policyspeech.compaction import Compaction
 from policyspeech.corrections import Amendments
 from policyspeech.documents import Manifest
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.importing import ImportOptions
-from policyspeech.ingest import DEFAULT_MAX_BYTES
 from policyspeech.reader import Reader
-from policyspeech.tuning import DEFAULT, Tuning
+from policyspeech.tuning import DEFAULT, DEFAULT_MAX_BYTES, DEFAULT_MAX_ERRORS, Tuning
 from policyspeech.verify import VerifyReport
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 2**20
+DEFAULT_MAX_BYTES = 5_000_000
+"""Largest text file accepted by default (5 MB); ``max_bytes`` (``--max-bytes``) raises it."""
+DEFAULT_MAX_ERRORS = 20
+"""Bad records listed by default when a batch is refused (``--max-errors``)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""Commands that analyse a selection of speeches: stats, kwic, compare and trends.
+
+Each prints the table that the function of the same name in :mod:`policyspeech.analysis`
+returns, and can draw it (``--plot``, :mod:`policyspeech.charts`).
+"""
+
+from typing import Annotated, Any
+
+import typer
+
+from policyspeech import analysis as library
+from policyspeech.cli.options import (
+    SELECTION_PARAMETERS,
+    PlotOption,
+    TableFormatOption,
+    check_format,
+    corpus_path,
+    library_defaults,
+    user_errors,
+    with_parameters,
+)
+from policyspeech.errors import CorpusError
+
+STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
+    library.stats, library.kwic, library.compare, library.trends))
+"""The defaults of the library's functions, which the options take."""
+
+
+def _show_frame(frame: Any, fmt: str) -> None:
+    from policyspeech.output import render_rows
+
+    check_format(fmt, ("table", "csv", "json"))
+    rows = frame.to_dicts()
+    if fmt == "table":
+        rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+                for r in rows]
+    typer.echo(render_rows(rows, fmt) if rows or fmt != "table" else "(no rows)")
+
+
+@user_errors
+@with_parameters(SELECTION_PARAMETERS)
+def stats(
+    ctx: typer.Context,
+    by: Annotated[list[str], typer.Option("--by", help="speaker, country, party, organisation, "
+                  "year, theme or language (repeat for two keys).")] = [STATS["by"]],  # noqa: B006
+    fmt: TableFormatOption = "table",
+    plot: PlotOption = None,
+    **selection: Any,
+) -> None:
+    """Speeches, words, first and last date per group of one or two keys.
+
+    Example: policyspeech stats --by country --by year --since 2019
+    """
+    table = library.stats(corpus_path(ctx), by=by, **selection)
+    _show_frame(table, fmt)
+    if plot is not None:
+        from policyspeech.charts import plot_stats
+
+        typer.echo(f"chart: {plot_stats(table, plot)}", err=True)
+
+
+@user_errors
+@with_parameters(SELECTION_PARAMETERS)
+def kwic(
+    ctx: typer.Context,
+    term: Annotated[str, typer.Argument(help="A word, a phrase, or with --regex a regular "
+                    "expression.")],
+    regex: Annotated[bool, typer.Option("--regex", help="TERM is a regular expression.")] = False,
+    case_sensitive: Annotated[bool, typer.Option("--case-sensitive", help="Match case "
+                              "exactly.")] = False,
+    window: Annotated[int, typer.Option("--window", help="Words of context either "
+                      "side.")] = KWIC["window"],
+    fmt: TableFormatOption = "table",
+    **selection: Any,
+) -> None:
+    """Keyword in context: every hit of TERM with the words around it, speaker and date.
+
+    Example: policyspeech kwic "organised crime" --window 4
+    """
+    hits = library.kwic(term, corpus_path(ctx), regex=regex, case_sensitive=case_sensitive,
+                        window=window, **selection)
+    hits = hits.with_columns(date=library.date_at_precision()).drop("date_precision")
+    if fmt == "table":
+        hits = hits.select("date", "speaker", "left", "match", "right")
+    _show_frame(hits, fmt)
+
+
+@user_errors
+@with_parameters(SELECTION_PARAMETERS)
+def compare(
+    ctx: typer.Context,
+    values: Annotated[list[str] | None, typer.Argument(metavar="[A B]", help="With --by: the "
+                      "two values to compare.", show_default=False)] = None,
+    a: Annotated[str | None, typer.Option("--a", help='Group a, as FIELD=VALUE[,VALUE][;...] '
+                 '("speaker=Brandon Lewis").', show_default=False)] = None,
+    b: Annotated[str | None, typer.Option("--b", help="Group b, likewise.",
+                 show_default=False)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Compare two values of this field "
+                  "(give them as A B).", show_default=False)] = None,
+    prior_scale: Annotated[float, typer.Option("--prior-scale", help="Strength of the prior "
+                           "(times the selection's word counts).")] = COMPARE["prior_scale"],
+    min_count: Annotated[int, typer.Option("--min-count", help="Leave out rarer "
+                         "words.")] = COMPARE["min_count"],
+    top: Annotated[int, typer.Option("--top", help="Words to show for each "
+                   "side.")] = COMPARE["top"],
+    stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
+                         "function words.")] = False,
+    fmt: TableFormatOption = "table",
+    plot: PlotOption = None,
+    **selection: Any,
+) -> None:
+    """The words that most distinguish two groups of speeches (fightin' words: weighted
+    log-odds with an informative Dirichlet prior, Monroe, Colaresi and Quinn 2008).
+
+    Example: policyspeech compare --by country GB FR --min-count 10
+    """
+    if by is not None:
+        if not values or len(values) != 2:
+            raise CorpusError(f"--by {by} needs two values to compare, e.g. --by {by} A B")
+        a, b = f"{by}={values[0]}", f"{by}={values[1]}"
+    elif a is None or b is None or values:
+        raise CorpusError('give the groups as --a FIELD=VALUE --b FIELD=VALUE, or as '
+                          '--by FIELD A B')
+    table = library.compare(corpus_path(ctx), a=a, b=b, prior_scale=prior_scale,
+                            min_count=min_count, top=top, stopwords=stopwords, **selection)
+    _show_frame(table, fmt)
+    if plot is not None:
+        from policyspeech.charts import plot_compare
+
+        typer.echo(f"chart: {plot_compare(table, plot, a=a, b=b)}", err=True)
+
+
+@user_errors
+@with_parameters(SELECTION_PARAMETERS)
+def trends(
+    ctx: typer.Context,
+    by: Annotated[str | None, typer.Option("--by", help="Also per this field (country, "
+                  "speaker, party, ...).", show_default=False)] = None,
+    period: Annotated[str, typer.Option("--period", help="year or "
+                      "month.")] = TRENDS["period"],
+    fmt: TableFormatOption = "table",
+    plot: PlotOption = None,
+    **selection: Any,
+) -> None:
+    """Theme shares over time: per year (or month), the share of speeches and of words
+    with each theme, optionally per group.
+
+    Example: policyspeech trends --by country --since 2015
+    """
+    table = library.trends(corpus_path(ctx), by=by, period=period, **selection)
+    _show_frame(table, fmt)
+    left_out = library.undated_in(period, corpus_path(ctx), **selection)
+    if left_out:
+        typer.echo(f"note: {left_out:,} speech{'' if left_out == 1 else 'es'} dated only to "
+                   f"the year {'is' if left_out == 1 else 'are'} in no {period}; use "
+                   "--period year to count them", err=True)
+    if plot is not None:
+        from policyspeech.charts import plot_trends
+
+        typer.echo(f"chart: {plot_trends(table, plot)}", err=True)

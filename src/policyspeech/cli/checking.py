@@ -1,0 +1,70 @@
+"""Commands that check and look after a corpus: verify, and the user cache."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from policyspeech.cli.options import corpus_path, user_errors
+
+if TYPE_CHECKING:
+    from policyspeech.verify import VerifyReport
+
+
+@user_errors
+def verify(
+    ctx: typer.Context,
+    version: Annotated[str | None, typer.Option("--version", help="Only this version "
+                       "(default: every version).", show_default=False)] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="First rewrite the files derived "
+                      "from the log (card, changelog, CITATION.cff, croissant.json).")] = False,
+    deep: Annotated[bool, typer.Option("--deep", help="Also recompute every release's "
+                    "fingerprint and check every text against its text_sha256 (slower: "
+                    "reads all the records).")] = False,
+) -> None:
+    """Check every file against the log: fragment hashes, the hash chain, release
+    manifests, and the dataset card (--deep: also fingerprints and texts). Exits 1 naming
+    each file that differs; warns of files that no log entry names.
+
+    Example: policyspeech verify --version 1.0.0
+    """
+    from policyspeech.output import count
+    from policyspeech.store import Corpus
+
+    report: VerifyReport = Corpus(corpus_path(ctx)).check(version, deep=deep, repair=repair)
+    for problem in report.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+    if report.stale_card:
+        typer.echo(f"warning: {report.corpus / 'README.md'}: one commit behind the log (a "
+                   "write was interrupted); the next commit or `policyspeech verify --repair` "
+                   "rewrites it", err=True)
+    for path in report.unreferenced:
+        typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
+                   "(an interrupted write can leave one); it is safe to delete", err=True)
+    typer.echo(f"ok: {report.corpus} ({version or 'every version'}): "
+               f"{count(report.entries, 'log entry', 'log entries')}, "
+               f"{count(report.releases, 'release')}, every file matches")
+
+
+@user_errors
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every cached file (safe: "
+                     "they are rebuilt when needed).")] = False,
+) -> None:
+    """Show (or clear) the user cache: the Arrow files that load_dataset memory-maps and
+    the snapshots that open large corpora quickly. Set POLICYSPEECH_CACHE to move it.
+
+    Example: policyspeech cache --clear
+    """
+    from policyspeech.arrowcache import cache_usage, clear_cache
+    from policyspeech.layout import cache_folder
+
+    if clear:
+        freed = clear_cache()
+        typer.echo(f"cleared {cache_folder()}: {freed / 1e6:,.1f} MB freed")
+        return
+    typer.echo(f"cache: {cache_folder()}")
+    for part, (files, size) in cache_usage().items():
+        what = {"arrow": "Arrow files (load_dataset)", "heads": "head snapshots"}[part]
+        typer.echo(f"  {what}: {files:,} files, {size / 1e6:,.1f} MB")
