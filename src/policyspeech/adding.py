@@ -92,6 +92,27 @@ def add_all(writer: Writer, speeches: Iterable[Mapping[str, Any]], *,
                      unlabelled=not sources, skip_existing=skip_existing).ids
 
 
+def add_files(writer: Writer, files: Sequence[str | Path], *, meta: Path | None = None,
+              overrides: Mapping[str, Any] | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+              join_lines: bool = True, message: str | None = None,
+              dry_run: bool = False) -> list[str]:
+    """Add text or Markdown files (``-``: standard input) in one commit; return the ids.
+    Metadata comes from each file's front matter, its sidecar ``FILE.yaml``, ``meta`` and
+    ``overrides``, the last winning; an ``id`` override names one file only."""
+    from policyspeech.ingest import read_speech
+
+    overrides = dict(overrides or {})
+    if overrides.get("id") is not None and len(files) > 1:
+        raise InvalidSpeechError("--id names one speech but several files were given; "
+                                 "put each id in its file's metadata instead")
+    if not dry_run:
+        writer.check_writable()
+    records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes,
+                           join_lines=join_lines) for f in files]
+    return add_all(writer, records, message=message, dry_run=dry_run,
+                   sources=[str(f) for f in files])
+
+
 def import_paths(writer: Writer, paths: Sequence[Path], *, source_format: str = "auto",
                  options: ImportOptions | None = None, skip_existing: bool = False,
                  message: str | None = None, dry_run: bool = False,

@@ -98,6 +98,19 @@ class Corpus(Reader):
                               sources=sources, max_errors=max_errors,
                               skip_existing=skip_existing, mapping=mapping)
 
+    def add_files(self, files: Sequence[str | os.PathLike[str]], *,
+                  meta: str | os.PathLike[str] | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  max_bytes: int = DEFAULT_MAX_BYTES, join_lines: bool = True,
+                  message: str | None = None, dry_run: bool = False) -> list[str]:
+        """Add text or Markdown files (``-``: standard input) in one commit; return their
+        ids. Metadata comes from YAML front matter, a sidecar ``FILE.yaml``, ``meta`` (a
+        YAML file for every file) and ``overrides``, the last winning."""
+        return adding.add_files(self.writer, [str(f) for f in files],
+                                meta=Path(meta) if meta is not None else None,
+                                overrides=overrides, max_bytes=max_bytes,
+                                join_lines=join_lines, message=message, dry_run=dry_run)
+
     def import_path(self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                     source_format: str = "auto", options: ImportOptions | None = None,
                     skip_existing: bool = False, message: str | None = None,

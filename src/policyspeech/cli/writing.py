@@ -67,19 +67,11 @@ def add(
     Example: policyspeech add speech.txt --speaker "Brandon Lewis" --country GB
     --date 2019-10-30 --language en --title "Security and crime after Brexit"
     """
-    from policyspeech.ingest import read_speech
     from policyspeech.store import Corpus
 
-    if id is not None and len(files) > 1:
-        raise CorpusError("--id names one speech but several files were given; "
-                          "put each id in its file's metadata instead")
-    overrides = {**metadata(ctx.params), "id": id}
-    corpus = Corpus(corpus_path(ctx))
-    if not dry_run:
-        corpus.check_writable()
-    records = [read_speech(f, meta=meta, overrides=overrides, max_bytes=max_bytes,
-                           join_lines=join_lines) for f in files]
-    ids = corpus.add_all(records, message=message, dry_run=dry_run, sources=files)
+    ids = Corpus(corpus_path(ctx)).add_files(
+        files, meta=meta, overrides={**metadata(ctx.params), "id": id}, max_bytes=max_bytes,
+        join_lines=join_lines, message=message, dry_run=dry_run)
     crash_point("before-success")
     for record_id in ids:
         typer.echo(record_id)
