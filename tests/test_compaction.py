@@ -10,7 +10,7 @@ import pytest
 import policyspeech as ps
 import policyspeech.store as store
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def operations(corpus: Corpus) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from policyspeech.store import Corpus
-from tests.conftest import REPO, SEED, make_speech
+from tests.helpers import REPO, SEED, make_speech
 from tests.hooked import CRASH_EXIT_CODE, command
 from tools.concurrency import run
 

@@ -9,8 +9,7 @@ import pkgutil
 import pytest
 
 import policyspeech
-from tests.conftest import REPO
-from tests.test_cli import COMMANDS
+from tests.helpers import REPO, cli_commands
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(policyspeech.__path__, "policyspeech.")
                  if m.name != "policyspeech.__main__")
@@ -25,7 +24,7 @@ def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     assert result.failed == 0
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("command", cli_commands(), ids=" ".join)
 def test_readme_documents_every_command(command: tuple[str, ...]) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"policyspeech {' '.join(command)}" in readme

@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 
 import policyspeech as ps
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
-from tests.test_cli import run
+from tests.helpers import make_speech, run
 
 
 def test_files_lists_a_version_for_duckdb_and_datasets_streaming(corpus: Corpus) -> None:

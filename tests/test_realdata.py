@@ -18,8 +18,7 @@ import policyspeech as ps
 from policyspeech import analysis
 from policyspeech.errors import BatchError
 from policyspeech.store import Corpus
-from tests.conftest import REALDATA, tree_digest
-from tests.test_cli import run
+from tests.helpers import REALDATA, run, tree_digest
 
 JSONL = ("sotu.jsonl", "ungdc.jsonl", "parlamint_at.jsonl")
 RECORDS = 233 + 536 + 4_044

@@ -11,7 +11,7 @@ import policyspeech as ps
 import policyspeech.log as log
 from policyspeech import snapshot
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def test_a_reader_starts_from_the_snapshot_and_applies_newer_entries(

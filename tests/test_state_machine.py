@@ -15,7 +15,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 Model = dict[str, tuple[str, str | None]]  # id -> (text, party)
 

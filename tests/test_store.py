@@ -22,7 +22,7 @@ from policyspeech.errors import (
 )
 from policyspeech.schema import arrow_schema
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
+from tests.helpers import REPO, make_speech, tree_digest
 
 
 def read_log(corpus: Corpus) -> list[dict]:
@@ -216,8 +216,6 @@ def test_bundled_corpus_is_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_the_shipped_corpus_verifies_and_its_card_is_current() -> None:
-    from tests.conftest import REPO
-
     assert Corpus(REPO / "corpus").verify() == []  # hashes, chain, release 1.0.0, the card
 
 
