@@ -1,7 +1,10 @@
-"""Fixtures: an isolated environment, a fresh corpus per test, the real corpora.
+"""Fixtures (an isolated environment, a fresh corpus, the real corpora) and ``--run-slow``.
 
-Shared helpers (the speech factory, the CLI runner, ``tree_digest``) are in
-:mod:`tests.helpers`."""
+Plain ``pytest`` runs the fast tests; ``pytest --run-slow`` runs the tests marked ``slow``
+too (crash, corruption and concurrency trials, the benchmark suite, long properties).
+An explicit ``-m`` expression chooses by itself (``pytest -m slow``). Shared helpers (the
+speech factory, the CLI runner, ``tree_digest``) are in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,31 @@ import pytest
 
 from policyspeech.store import Corpus
 from tests.helpers import REALDATA
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (the whole suite)")
+
+
+def _slow_left_out(config: pytest.Config) -> bool:
+    return not (config.getoption("--run-slow") or config.option.markexpr)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _slow_left_out(config):
+        return "slow tests: left out (run them with --run-slow)"
+    return "slow tests: chosen by -m" if config.option.markexpr else "slow tests: included"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests marked ``slow`` unless ``--run-slow`` (or ``-m``) is given."""
+    if not _slow_left_out(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @pytest.fixture(autouse=True)

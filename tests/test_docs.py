@@ -40,4 +40,4 @@ def test_readme_quick_start_is_two_commands() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Quick start")[1].split("```bash\n")[1].split("```")[0]
     assert block.splitlines() == ["pip install . && policyspeech list",
-                                  "pip install '.[test]' && python -m pytest"]
+                                  "pip install '.[test]' && python -m pytest --run-slow"]

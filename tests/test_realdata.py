@@ -55,6 +55,7 @@ def test_the_three_sets_import_in_one_go_with_no_refusal(real: Corpus) -> None:
     assert frame.filter(pl.col("date_precision") == "year").height == 233 + 536
 
 
+@pytest.mark.slow
 def test_importing_them_again_is_refused_naming_the_duplicates(real: Corpus) -> None:
     before = tree_digest(real.path)
     with pytest.raises(BatchError) as refused:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +44,7 @@ speeches = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(speeches, min_size=1, max_size=4, unique_by=lambda s: s["text"].split()[0]))
 def test_added_speeches_read_back_equal_everywhere(batch: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -83,4 +84,4 @@ class CorpusMachine(RuleBasedStateMachine):
 
 CorpusMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=10,
                                            deadline=None)
-TestCorpusMachine = CorpusMachine.TestCase
+TestCorpusMachine = pytest.mark.slow(CorpusMachine.TestCase)
