@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -40,7 +41,8 @@ def test_init_layout(corpus: Corpus) -> None:
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "file").write_text("keep me")
-    with pytest.raises(Exception, match="already exists and is not empty"):
+    message = f"'{tmp_path / 'x'}' already exists and is not empty; choose a new folder"
+    with pytest.raises(CorpusError, match=f"^{re.escape(message)}$"):
         Corpus.init(tmp_path / "x")
     assert (tmp_path / "x" / "file").read_text() == "keep me"
 
