@@ -1,22 +1,44 @@
-"""Shared fixtures: a fresh corpus per test, valid speeches, and a whole-tree fingerprint."""
+"""Fixtures (an isolated environment, a fresh corpus, the real corpora) and ``--run-slow``.
+
+Plain ``pytest`` runs the fast tests; ``pytest --run-slow`` runs the tests marked ``slow``
+too (crash, corruption and concurrency trials, the benchmark suite, long properties).
+An explicit ``-m`` expression chooses by itself (``pytest -m slow``). Shared helpers (the
+speech factory, the CLI runner, ``tree_digest``) are in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from policyspeech.store import Corpus
+from tests.helpers import REALDATA
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "seeds" / "000_2cd032a15e885a1c.txt"
-REALDATA = REPO.parent / "shared" / "realdata"
-"""Real corpora this project did not write (``../shared/realdata`` beside the project);
-tests that read them are skipped when the folder is absent."""
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (the whole suite)")
+
+
+def _slow_left_out(config: pytest.Config) -> bool:
+    return not (config.getoption("--run-slow") or config.option.markexpr)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _slow_left_out(config):
+        return "slow tests: left out (run them with --run-slow)"
+    return "slow tests: chosen by -m" if config.option.markexpr else "slow tests: included"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests marked ``slow`` unless ``--run-slow`` (or ``-m``) is given."""
+    if not _slow_left_out(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @pytest.fixture(autouse=True)
@@ -44,35 +66,3 @@ def realdata() -> Path:
 def corpus(tmp_path: Path) -> Corpus:
     """A new, empty corpus in a temporary folder."""
     return Corpus.init(tmp_path / "corpus")
-
-
-def make_speech(n: int = 0, **fields: Any) -> dict[str, Any]:
-    """A valid speech; ``n`` makes its text unique."""
-    speech: dict[str, Any] = {
-        "title": f"Speech number {n}",
-        "speaker": "Ada Lovelace",
-        "country": "GB",
-        "date": "2019-10-30",
-        "language": "en",
-        "themes": ["technology"],
-        "text": f"This is speech number {n}.\n\nIt has two paragraphs.",
-    }
-    speech.update(fields)
-    return speech
-
-
-@pytest.fixture
-def speech() -> Callable[..., dict[str, Any]]:
-    return make_speech
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file below ``folder`` (the writer lock file excluded), by path."""
-    digests = {}
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = Path(root) / name
-            if name == ".lock":
-                continue
-            digests[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return digests

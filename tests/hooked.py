@@ -5,7 +5,7 @@ points and the lock-less mode exist only in the processes that the tests start
 (:mod:`policyspeech.hooks`)::
 
     python -m tests.hooked --crash-at entry-linked -- --corpus C add speech.txt
-    python -m tests.hooked --without-lock --call tools.concurrency:worker C 3 25
+    python -m tests.hooked --without-lock --call tests.harness.concurrency:worker C 3 25
 
 ``--crash-at NAME`` (or ``NAME:N``, the N-th time) makes the process exit with status
 :data:`CRASH_EXIT_CODE` at once, as a crash would, at that crash point.

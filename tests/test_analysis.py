@@ -11,7 +11,7 @@ import pytest
 from policyspeech import analysis
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech, run
 
 
 @pytest.fixture
@@ -153,8 +153,6 @@ def test_charts_render(fixture: Corpus, tmp_path: Path, suffix: str) -> None:
 
 def test_cli_commands(fixture: Corpus, tmp_path: Path) -> None:
     import json
-
-    from tests.test_cli import run
 
     c = str(fixture.path)
     table = run("--corpus", c, "stats", "--by", "country", "--by", "year")

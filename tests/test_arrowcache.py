@@ -10,7 +10,7 @@ import pytest
 import policyspeech as ps
 import policyspeech.arrowcache as arrowcache
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech, run
 
 
 @pytest.fixture(autouse=True)
@@ -96,18 +96,14 @@ def test_row_filters_still_work_without_the_cache(released: Corpus) -> None:
 
 
 def test_the_cache_command_shows_and_clears_the_cache(released: Corpus) -> None:
-    from typer.testing import CliRunner
-
-    from policyspeech.cli import app
-
     ps.load_dataset(released.path)
     ps.read(released.path)
-    shown = CliRunner().invoke(app, ["cache"])
+    shown = run("cache")
     assert shown.exit_code == 0, shown.stderr
     assert f"cache: {arrowcache.cache_folder()}" in shown.stdout
     assert "Arrow files (load_dataset): 1 files" in shown.stdout
     assert "head snapshots: 1 files" in shown.stdout
-    cleared = CliRunner().invoke(app, ["cache", "--clear"])
+    cleared = run("cache", "--clear")
     assert cleared.exit_code == 0 and cleared.stdout.startswith("cleared ")
     assert arrowcache.cache_usage() == {"arrow": (0, 0), "heads": (0, 0)}
     assert ps.load_dataset(released.path).num_rows == 5  # rebuilt on use

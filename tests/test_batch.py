@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import policyspeech.workers as workers
 from policyspeech.batch import validator
-from policyspeech.cli import app
 from policyspeech.errors import BatchError, DuplicateSpeechError
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
-
-
-def write_jsonl(path: Path, speeches: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in speeches),
-                    encoding="utf-8")
-    return path
+from tests.helpers import make_speech, run, tree_digest, write_jsonl
 
 
 def many(count: int, start: int = 0) -> list[dict[str, Any]]:
@@ -136,10 +127,10 @@ def test_progress_is_reported_and_the_summary_printed(corpus: Corpus, tmp_path: 
     seen: list[tuple[int, int]] = []
     corpus.import_path(source, progress=lambda n, b: seen.append((n, b)))
     assert seen[-1][0] == 70 and seen[-1][1] == sum(len(s["text"].strip()) for s in many(70))
-    result = CliRunner().invoke(app, ["init", str(tmp_path / "c2")])
+    result = run("init", str(tmp_path / "c2"))
     assert result.exit_code == 0, result.stderr
     source2 = write_jsonl(tmp_path / "t.jsonl", many(5))
-    result = CliRunner().invoke(app, ["--corpus", str(tmp_path / "c2"), "import", str(source2)])
+    result = run("--corpus", str(tmp_path / "c2"), "import", str(source2))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("imported 5 speeches (")
     assert "checked" not in result.stderr  # no progress line when stderr is not a terminal

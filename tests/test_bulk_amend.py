@@ -12,8 +12,7 @@ from policyspeech.corrections import Amendments
 from policyspeech.errors import BatchError, DuplicateSpeechError, InvalidSpeechError
 from policyspeech.loaders import read_arrow
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
-from tests.test_cli import run
+from tests.helpers import make_speech, run, tree_digest, write_jsonl
 
 
 def log_entries(corpus: Corpus) -> list[dict[str, Any]]:
@@ -23,11 +22,6 @@ def log_entries(corpus: Corpus) -> list[dict[str, Any]]:
 def themes_by_id(corpus: Corpus, version: str = "head") -> dict[str, list[str]]:
     table = read_arrow(corpus.path, version=version, columns=["id", "themes"])
     return dict(zip(table["id"].to_pylist(), table["themes"].to_pylist(), strict=True))
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import yaml
 
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
-from tests.conftest import REPO, make_speech
+from tests.helpers import REPO, make_speech
 
 CFF_SCHEMA = json.loads((Path(__file__).parent / "data" / "cff-1.2.0.schema.json").read_text())
 

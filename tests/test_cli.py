@@ -6,23 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from policyspeech.cli import app
 from policyspeech.store import Corpus
-from tests.conftest import SEED, tree_digest
-
-runner = CliRunner()
-META = ["--title", "A title", "--speaker", "Ada Lovelace", "--country", "GB",
-        "--date", "2019-10-30", "--language", "en"]
-
-
-def run(*args: str, input: str | bytes | None = None) -> Any:
-    return runner.invoke(app, list(args), input=input)
+from tests.helpers import META, SEED, cli_commands, run, tree_digest
 
 
 def test_init_add_list_show(tmp_path: Path) -> None:
@@ -200,18 +188,7 @@ def test_themes_and_schema_commands(tmp_path: Path) -> None:
     assert "text_sha256" in run("schema", "fields").stdout
 
 
-def all_commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every leaf command of the CLI, as the words that call it."""
-    found = []
-    for name, command in group.commands.items():
-        if hasattr(command, "commands"):
-            found += all_commands(command, (*prefix, name))
-        else:
-            found.append((*prefix, name))
-    return found
-
-
-COMMANDS = all_commands(typer.main.get_command(app))
+COMMANDS = cli_commands()
 
 
 def test_the_cli_has_the_commands_of_the_design() -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from policyspeech.store import Corpus
-from tests.conftest import SEED, tree_digest
-from tests.test_cli import META, run
+from tests.helpers import META, SEED, run, tree_digest
 
 SEED_ID = "gb-2019-10-30-brandon-lewis-security-minister-s-speech-on-security-and-crime-after-brexit"
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,16 +14,16 @@ from policyspeech import hooks
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
+from tests.helpers import SEED, make_speech
 
 REPO = Path(__file__).resolve().parents[1]
-Speech = Callable[..., dict[str, Any]]
 
 
 def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
-                                                                  speech: Speech) -> None:
+                                                                  ) -> None:
     passed: list[str] = []
     with hooks.installed(crash=passed.append):
-        corpus.add(speech(1))
+        corpus.add(make_speech(1))
     assert passed == [
         "fragment-written", "fragment-fsynced",          # staged while the batch is checked
         "fragment-linked", "fragment-published",          # linked under its hash in data/
@@ -35,7 +33,7 @@ def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
 
 
 def test_environment_variables_of_old_test_hooks_change_nothing(
-        corpus: Corpus, speech: Speech, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user's environment can neither crash a writer nor turn its lock off."""
     from filelock import FileLock
 
@@ -43,20 +41,20 @@ def test_environment_variables_of_old_test_hooks_change_nothing(
     monkeypatch.setenv("POLICYSPEECH_TEST_WITHOUT_LOCK", "1")
     added = subprocess.run(
         [sys.executable, "-m", "policyspeech", "--corpus", str(corpus.path), "add",
-         str(REPO / "seeds" / "000_2cd032a15e885a1c.txt")],
+         str(SEED)],
         capture_output=True, text=True, cwd=REPO)
     assert added.returncode == 0 and added.stdout.startswith("gb-2019-10-30-brandon-lewis"), \
         added.stderr
     patient = Corpus(corpus.path, tuning=Tuning(lock_timeout_seconds=0.2))
     with FileLock(corpus.path / ".lock"), pytest.raises(CorpusError, match="held the lock"):
-        patient.add(speech(2))
+        patient.add(make_speech(2))
     assert ps.read(corpus.path).height == 1
 
 
-def test_a_release_never_replaces_a_manifest_it_finds(corpus: Corpus, speech: Speech) -> None:
+def test_a_release_never_replaces_a_manifest_it_finds(corpus: Corpus) -> None:
     """A manifest left by a release that stopped before its entry (or written by a release
     racing without the lock) is never unlinked: the new one gets a name with its hash."""
-    corpus.add(speech(1))
+    corpus.add(make_speech(1))
     leftover = corpus.path / "releases" / "0.1.0.json"
     leftover.write_text('{"left": "by an interrupted release"}\n', encoding="utf-8")
     manifest = corpus.release(notes="first")
@@ -69,8 +67,8 @@ def test_a_release_never_replaces_a_manifest_it_finds(corpus: Corpus, speech: Sp
     assert ps.read(corpus.path, version="0.1.0").height == 1
 
 
-def test_a_release_publishes_the_same_manifest_bytes_once(corpus: Corpus, speech: Speech) -> None:
-    corpus.add(speech(1))
+def test_a_release_publishes_the_same_manifest_bytes_once(corpus: Corpus) -> None:
+    corpus.add(make_speech(1))
     corpus.release(notes="first")
     [path] = [r["manifest"] for r in corpus.head().releases.values()]
     assert path == "releases/0.1.0.json"

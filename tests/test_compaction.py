@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import policyspeech as ps
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def tuned(corpus: Corpus, **values: int) -> Corpus:

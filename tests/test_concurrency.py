@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from policyspeech.store import Corpus
-from tests.conftest import REPO, SEED, make_speech
+from tests.harness.concurrency import run
+from tests.helpers import REPO, SEED, make_speech
 from tests.hooked import CRASH_EXIT_CODE, command
-from tools.concurrency import run
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.corruption import run
+from tests.harness.corruption import run
 
 
 @pytest.mark.slow

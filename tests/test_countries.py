@@ -11,8 +11,7 @@ import pytest
 from policyspeech.countries import check_country, countries, country_name, from_alpha_3
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
-from tests.test_cli import run
+from tests.helpers import make_speech, run
 
 
 @pytest.mark.parametrize(("code", "name", "status"), [

@@ -18,8 +18,7 @@ import pytest
 import policyspeech as ps
 from policyspeech import analysis
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
-from tests.test_cli import run
+from tests.helpers import make_speech, run
 
 KOESSL = "Günter Kößl"
 SPEECHES: dict[str, dict[str, Any]] = {

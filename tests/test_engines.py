@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import datasets
 import duckdb
@@ -11,8 +10,7 @@ import pyarrow.parquet as pq
 
 import policyspeech as ps
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
-from tests.test_cli import run
+from tests.helpers import make_speech, run
 
 
 def test_files_lists_a_version_for_duckdb_and_datasets_streaming(corpus: Corpus) -> None:
@@ -51,8 +49,3 @@ def test_compact_merges_unreleased_fragments_only(corpus: Corpus) -> None:
     assert corpus.verify() == []
     again = run("--corpus", str(corpus.path), "compact")
     assert again.stdout.strip().startswith("nothing to compact")
-
-
-def test_readme_shows_duckdb() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert "duckdb" in readme.lower() and "policyspeech files" in readme

@@ -7,7 +7,7 @@ import pytest
 
 import policyspeech as ps
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def damage_the_text_pages(corpus: Corpus) -> None:

@@ -11,8 +11,7 @@ import pyarrow.parquet as pq
 import policyspeech as ps
 from policyspeech.log import encode_entry, read_entry
 from policyspeech.store import Corpus
-from tests.conftest import SEED, make_speech, tree_digest
-from tests.test_cli import META, run
+from tests.helpers import META, SEED, make_speech, run, tree_digest
 
 
 def corpus_with_seed(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ import pytest
 from policyspeech.errors import DuplicateSpeechError
 from policyspeech.identity import derive_id, slugify, speech_key
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 DAY = datetime.date(2019, 12, 4)
 

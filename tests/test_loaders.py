@@ -14,7 +14,7 @@ import policyspeech as ps
 from policyspeech.errors import InvalidSpeechError, UnknownVersionError
 from policyspeech.schema import FIELD_NAMES, arrow_schema, features
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 @pytest.fixture

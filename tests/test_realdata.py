@@ -18,8 +18,7 @@ import policyspeech as ps
 from policyspeech import analysis
 from policyspeech.errors import BatchError
 from policyspeech.store import Corpus
-from tests.conftest import REALDATA, tree_digest
-from tests.test_cli import run
+from tests.helpers import REALDATA, run, tree_digest
 
 JSONL = ("sotu.jsonl", "ungdc.jsonl", "parlamint_at.jsonl")
 RECORDS = 233 + 536 + 4_044
@@ -56,6 +55,7 @@ def test_the_three_sets_import_in_one_go_with_no_refusal(real: Corpus) -> None:
     assert frame.filter(pl.col("date_precision") == "year").height == 233 + 536
 
 
+@pytest.mark.slow
 def test_importing_them_again_is_refused_naming_the_duplicates(real: Corpus) -> None:
     before = tree_digest(real.path)
     with pytest.raises(BatchError) as refused:

@@ -23,8 +23,7 @@ from policyspeech.errors import (
 from policyspeech.releases import fingerprint_paths, fingerprint_table
 from policyspeech.store import Corpus
 from policyspeech.text import text_sha256
-from tests.conftest import make_speech, tree_digest
-from tests.test_cli import run
+from tests.helpers import make_speech, run, tree_digest
 
 
 def file_bytes(corpus: Corpus, version: str) -> dict[str, bytes]:

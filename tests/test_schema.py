@@ -11,7 +11,7 @@ import policyspeech as ps
 from policyspeech.output import jsonable
 from policyspeech.schema import FIELDS, arrow_schema, card_features, export_schema_files, features
 from policyspeech.themes import THEMES
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.mark.parametrize("name", sorted(export_schema_files()))

@@ -14,7 +14,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION, arrow_schema, fields_of
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
+from tests.helpers import make_speech, tree_digest
 
 
 def test_each_version_of_the_schema_is_known() -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import policyspeech as ps
 from policyspeech.store import Corpus
-from tests.conftest import REPO, SEED
-from tests.test_cli import run
+from tests.helpers import REPO, SEED, run
 
 SEED_SHA256 = "5622fa73bfa93686db6c72325c771f828525907e83eea727eff9124da0aaecb7"
 

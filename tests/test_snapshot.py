@@ -4,14 +4,16 @@ when damaged."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 import policyspeech as ps
 import policyspeech.log as log
 from policyspeech import snapshot
+from policyspeech.errors import DuplicateSpeechError
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def test_a_reader_starts_from_the_snapshot_and_applies_newer_entries(
@@ -64,8 +66,8 @@ def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
     from policyspeech.log import HeadState, advance
     from policyspeech.tuning import Tuning
 
-    corpus.add_all([make_speech(n) for n in range(4)])
-    corpus.retract(next(iter(corpus.head().hash_by_id)), reason="test")
+    ids = corpus.add_all([make_speech(n) for n in range(4)])
+    corpus.retract(ids[0], reason="test")
     writer = Corpus(corpus.path, tuning=Tuning(snapshot_after_ids=3))
     writer.head()  # applies 4 ids: saves the full snapshot
     cached = snapshot.load(corpus.path, full=True)
@@ -79,8 +81,10 @@ def test_a_writer_caches_its_full_head_and_the_next_one_starts_from_it(
     original = log.read_entry
     monkeypatch.setattr("policyspeech.log.read_entry",
                         lambda path, seq: read.append(seq) or original(path, seq))
-    with pytest.raises(Exception, match="already in the corpus"):
+    duplicate = f"this speech is already in the corpus as '{ids[1]}' (same text, speaker"
+    with pytest.raises(DuplicateSpeechError, match=f"^{re.escape(duplicate)}"):
         Corpus(corpus.path).add(make_speech(1))  # the duplicate check works from the cache
-    with pytest.raises(Exception, match="was retracted from the corpus"):
+    retracted = f"this speech was retracted from the corpus as '{ids[0]}' (reason: test)"
+    with pytest.raises(DuplicateSpeechError, match=f"^{re.escape(retracted)}"):
         Corpus(corpus.path).add(make_speech(0))
     assert 0 not in read and 1 not in read

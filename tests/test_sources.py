@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,25 +18,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner
 
 import policyspeech as ps
-from policyspeech.cli import app
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
+from tests.helpers import make_speech, run, tree_digest, write_jsonl
 
-runner = CliRunner()
 HEADER = ["title", "speaker", "country", "date", "language", "text"]
 SUMMARY_ONE = "error: 1 bad record; nothing was imported"
 ICONV = ("the file looks like Latin-1 or Windows-1252: convert it to UTF-8 "
          "(iconv -f WINDOWS-1252 -t UTF-8)")
 DRINGLICH = "Dringliche Anfrage\n\nder Abgeordneten Dr. Haider an den Bundeskanzler."
 BROKEN = "We will not give up\n\nthe fight against crime."
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 def do_import(folder: Path, *args: str) -> Any:
@@ -71,12 +63,6 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], *, delimiter: str = ",
         writer = csv.DictWriter(handle, list(rows[0]), delimiter=delimiter)
         writer.writeheader()
         writer.writerows(rows)
-    return path
-
-
-def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                    encoding="utf-8")
     return path
 
 

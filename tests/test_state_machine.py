@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -15,7 +16,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION
 from policyspeech.store import Corpus
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 Model = dict[str, tuple[str, str | None]]  # id -> (text, party)
 
@@ -83,4 +84,4 @@ class CorpusMachine(RuleBasedStateMachine):
 
 CorpusMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=10,
                                            deadline=None)
-TestCorpusMachine = CorpusMachine.TestCase
+TestCorpusMachine = pytest.mark.slow(CorpusMachine.TestCase)

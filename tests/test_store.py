@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -22,7 +23,7 @@ from policyspeech.errors import (
 )
 from policyspeech.schema import arrow_schema
 from policyspeech.store import Corpus
-from tests.conftest import make_speech, tree_digest
+from tests.helpers import REPO, make_speech, tree_digest
 
 
 def read_log(corpus: Corpus) -> list[dict]:
@@ -40,7 +41,8 @@ def test_init_layout(corpus: Corpus) -> None:
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "file").write_text("keep me")
-    with pytest.raises(Exception, match="already exists and is not empty"):
+    message = f"'{tmp_path / 'x'}' already exists and is not empty; choose a new folder"
+    with pytest.raises(CorpusError, match=f"^{re.escape(message)}$"):
         Corpus.init(tmp_path / "x")
     assert (tmp_path / "x" / "file").read_text() == "keep me"
 
@@ -216,8 +218,6 @@ def test_bundled_corpus_is_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_the_shipped_corpus_verifies_and_its_card_is_current() -> None:
-    from tests.conftest import REPO
-
     assert Corpus(REPO / "corpus").verify() == []  # hashes, chain, release 1.0.0, the card
 
 

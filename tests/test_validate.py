@@ -10,7 +10,7 @@ import pytest
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.schema import FIELD_NAMES
 from policyspeech.validate import validate_speech
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 TODAY = datetime.date(2026, 11, 28)
 

@@ -10,7 +10,7 @@ import pytest
 
 from policyspeech.store import Corpus
 from policyspeech.verify import _check_texts
-from tests.conftest import make_speech
+from tests.helpers import make_speech
 
 
 def test_deep_verify_passes_on_a_sound_corpus_and_names_a_forged_text(

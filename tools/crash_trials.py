@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tools.crash_harness import run_trials  # noqa: E402
+from tests.harness.crash import run_trials  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.crash_harness import run_trials
+from tests.harness.crash import run_trials
 
 TRIALS = 50
 

@@ -13,16 +13,15 @@ or with SIGKILL after a random delay. After every trial it checks that:
 - readers see no temporary file, and read exactly the records of the head;
 - re-running the same add reports a duplicate when the first one was committed.
 
-Run it with ``python tools/crash_trials.py``; the tests run a bounded number of trials.
+``python tools/crash_trials.py`` runs 1,000 trials; ``tests/crash/test_crash.py`` a bounded
+number.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from policyspeech.errors import DuplicateSpeechError
 from policyspeech.releases import fingerprint_paths
 from policyspeech.store import Corpus
 from policyspeech.validate import validate_speech
+from tests.helpers import make_speech
 from tests.hooked import CRASH_EXIT_CODE, REPO, command
 
 WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card")
@@ -51,10 +51,10 @@ POINTS = {"add": [*WRITE_POINTS, "before-success"], "import": [*WRITE_POINTS, "b
 
 
 def speech(n: int) -> dict[str, Any]:
-    """A small, unique, valid speech."""
-    return {"title": f"Crash trial speech {n}", "speaker": f"Speaker {n % 7}", "country": "GB",
-            "date": f"20{10 + n % 15}-0{1 + n % 9}-1{n % 10}", "language": "en",
-            "themes": ["law_and_crime"], "text": f"Speech {n} of the crash trials.\n\nIt ends."}
+    """A small, unique, valid speech, of one of seven speakers, on a date that ``n`` varies."""
+    return make_speech(n, title=f"Crash trial speech {n}", speaker=f"Speaker {n % 7}",
+                       date=f"20{10 + n % 15}-0{1 + n % 9}-1{n % 10}", themes=["law_and_crime"],
+                       text=f"Speech {n} of the crash trials.\n\nIt ends.")
 
 
 def text_hash(fields: dict[str, Any]) -> str:
@@ -234,10 +234,3 @@ def run_trials(count: int, work: Path, seed: int = 0) -> dict[str, Any]:
         "releases_at_end": releases,
     }
 
-
-if __name__ == "__main__":  # pragma: no cover - tools/crash_trials.py is the entry point
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        print(json.dumps(run_trials(int(sys.argv[1]) if len(sys.argv) > 1 else 10,
-                                    Path(folder)), indent=2))

@@ -1,0 +1,1 @@
+"""The crash, corruption and concurrency harnesses (``tools/`` has their command lines)."""
