@@ -81,3 +81,24 @@ def test_the_reader_cannot_write(corpus: Corpus) -> None:
     reader = Reader(corpus.path)
     assert not hasattr(reader, "add") and not hasattr(reader, "writer")
     assert reader.head().seq == corpus.head().seq
+
+
+@pytest.mark.parametrize("target", ["missing.json", "same"])
+def test_a_symbolic_link_where_the_manifest_goes_is_never_followed(corpus: Corpus,
+                                                                   target: str) -> None:
+    """A link at ``releases/X.Y.Z.json`` (dangling, or to another corpus's manifest of the
+    same version) is neither followed nor reused: the release names a file of its own."""
+    corpus.add(make_speech(1))
+    link = corpus.path / "releases" / "0.1.0.json"
+    elsewhere = corpus.path.parent / "elsewhere.json"
+    link.symlink_to(elsewhere if target == "same" else corpus.path.parent / target)
+    if target == "same":  # a manifest of the same release of the same speech, elsewhere
+        twin = Corpus.init(corpus.path.parent / "twin")
+        twin.add(make_speech(1))
+        twin.release(notes="first")
+        elsewhere.write_bytes((twin.path / "releases" / "0.1.0.json").read_bytes())
+    corpus.release(notes="first")
+    [path] = [r["manifest"] for r in corpus.head().releases.values()]
+    assert path != "releases/0.1.0.json" and not (corpus.path / path).is_symlink()
+    assert link.is_symlink() and corpus.verify() == []
+    assert corpus.versions()[0]["version"] == "0.1.0"

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policyspeech.layout import cache_folder
+from policyspeech.layout import ARROW_CACHE, HEADS_CACHE, cache_folder
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,7 +50,7 @@ def cache_usage(cache: Path | None = None) -> dict[str, tuple[int, int]]:
     """
     folder = cache or cache_folder()
     usage = {}
-    for part in ("arrow", "heads"):
+    for part in (ARROW_CACHE, HEADS_CACHE):
         files = [p for p in (folder / part).glob("*") if p.is_file()] \
             if (folder / part).is_dir() else []
         usage[part] = (len(files), sum(p.stat().st_size for p in files))
@@ -62,7 +62,7 @@ def clear_cache(cache: Path | None = None) -> int:
     many bytes were freed."""
     folder = cache or cache_folder()
     freed = 0
-    for part in ("arrow", "heads"):
+    for part in (ARROW_CACHE, HEADS_CACHE):
         if not (folder / part).is_dir():
             continue
         for path in (folder / part).iterdir():
@@ -91,7 +91,7 @@ def cached_arrow_files(fragments: Sequence[os.PathLike[str]], cache: Path | None
                        *, threads: int | None = None) -> list[Path]:
     """The Arrow file of each fragment, converting those not yet in the cache (in
     ``threads`` threads: the conversion runs in Arrow's C++ code, outside the GIL)."""
-    folder = (cache or cache_folder()) / "arrow"
+    folder = (cache or cache_folder()) / ARROW_CACHE
     folder.mkdir(parents=True, exist_ok=True)
     key = schema_key()
     targets = [folder / f"{Path(p).stem}-{key}.arrow" for p in fragments]

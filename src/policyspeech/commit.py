@@ -43,9 +43,19 @@ from policyspeech.fsutil import (
     remove_stale_temporaries,
     replace_file,
 )
-from policyspeech.layout import CARD, FOLDERS, LOCK, LOG, STAGING, entry_path, manifest_name
+from policyspeech.layout import (
+    CARD,
+    FOLDERS,
+    LOCK,
+    LOG,
+    RELEASES,
+    STAGING,
+    entry_path,
+    manifest_name,
+)
 from policyspeech.locate import bundled_corpus_path
 from policyspeech.log import HeadState, encode_entry, new_entry
+from policyspeech.nofollow import read_no_follow
 from policyspeech.reader import Reader
 from policyspeech.schema import SCHEMA_VERSION, version_tuple
 
@@ -163,18 +173,30 @@ class Writer:
         A manifest is never replaced or removed: when ``releases/VERSION.json`` is taken
         (a release interrupted before its entry, or one racing without the lock), this
         one is published under a name with its hash, which the release entry records."""
-        name = manifest_name(version)
-        (self.path / name).parent.mkdir(exist_ok=True)
-        if publish_new(self.path / name, data, self.path / STAGING, "manifest"):
-            return name
-        if (self.path / name).read_bytes() == data:
-            return name
-        name = manifest_name(version, "-" + hashlib.sha256(data).hexdigest()[:16])
-        if not publish_new(self.path / name, data, self.path / STAGING, "manifest") and (
-                self.path / name).read_bytes() != data:
-            raise CorpusError(f"'{self.path / name}' exists with other content; run "
-                              "`policyspeech verify`")
-        return name
+        (self.path / RELEASES).mkdir(exist_ok=True)
+        for name in (manifest_name(version),
+                     manifest_name(version, "-" + hashlib.sha256(data).hexdigest()[:16])):
+            if publish_new(self.path / name, data, self.path / STAGING, "manifest"):
+                return name
+            if self._holds(name, data):  # the same bytes, published by an interrupted run
+                fsync_dir(self.path / RELEASES)
+                return name
+        raise CorpusError(f"'{self.path / name}' exists with other content; run "
+                          "`policyspeech verify`")
+
+    def _holds(self, name: str, data: bytes) -> bool:
+        """True when ``name`` is a regular file (not a link) of exactly ``data``, durably."""
+        try:
+            if read_no_follow(self.path / name) != data:
+                return False
+            fd = os.open(self.path / name, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+        return True
 
     def replace_derived(self, name: str, data: bytes, kind: str) -> None:
         """Atomically rewrite a file derived from the log (card, changelog, citation...)."""

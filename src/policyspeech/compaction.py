@@ -40,6 +40,10 @@ class Compaction:
     merged: int
     written: int
 
+    def __bool__(self) -> bool:
+        """True when something was merged (as the count that ``compact`` returned was)."""
+        return self.merged > 0
+
 
 def compaction_groups(state: HeadState, tuning: Tuning = DEFAULT) -> list[list[FragmentInfo]]:
     """The small unreleased fragments, in groups that compaction merges into one fragment

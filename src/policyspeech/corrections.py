@@ -301,7 +301,7 @@ def _holders(corpus: Path, state: HeadState, ids: set[str]
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from policyspeech.fragments import string_array
+    from policyspeech.arrays import string_array
 
     if not ids:
         return []
@@ -330,7 +330,8 @@ def _rewrite(corpus: Path, table: pa.Table, replacements: list[dict[str, Any]],
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from policyspeech.fragments import records_to_table, string_array, write_fragment
+    from policyspeech.arrays import string_array
+    from policyspeech.fragments import records_to_table, write_fragment
 
     gone = string_array(sorted((drop or set()) | {r["id"] for r in replacements}))
     kept = table.filter(pc.invert(pc.is_in(table["id"], value_set=gone)))

@@ -83,7 +83,8 @@ class ManifestCommit(TypedDict):
 
 
 class Manifest(TypedDict):
-    """A release manifest: ``releases/X.Y.Z.json``."""
+    """A release manifest: ``releases/X.Y.Z.json`` (or ``X.Y.Z-<hash>.json`` when that
+    name was taken; the release entry names the path)."""
 
     format: int
     version: str

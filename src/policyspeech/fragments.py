@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from policyspeech.arrays import string_array
 from policyspeech.documents import FragmentInfo
 from policyspeech.fsutil import link_all, temporary_file, write_durably
 from policyspeech.layout import STAGING, fragment_name
@@ -90,7 +91,7 @@ def column_array(kind: pa.DataType, values: list[Any]) -> pa.Array:
     validity = (pa.py_buffer(np.packbits(~np.array(missing, dtype=bool), bitorder="little"))
                 if any(missing) else None)
     if pa.types.is_string(kind):
-        return _strings([v or "" for v in values], validity)
+        return string_array([v or "" for v in values], validity)
     if pa.types.is_date32(kind):
         days = np.array([0 if v is None else v.toordinal() - EPOCH_ORDINAL for v in values],
                         dtype=np.int32)
@@ -101,32 +102,9 @@ def column_array(kind: pa.DataType, values: list[Any]) -> pa.Array:
     items = [v or [] for v in values]
     offsets = np.zeros(count + 1, dtype=np.int32)
     np.cumsum([len(v) for v in items], out=offsets[1:])
-    child = _strings([item for v in items for item in v], None)
+    child = string_array([item for v in items for item in v], None)
     return pa.ListArray.from_buffers(kind, count, [validity, pa.py_buffer(offsets)],
                                      children=[child])
-
-
-def string_array(values: list[str]) -> pa.Array:
-    """An Arrow string array built from its buffers (no pandas import; see
-    :func:`records_to_table`).
-
-    >>> string_array(["a", "bé"]).to_pylist()
-    ['a', 'bé']
-    """
-    return _strings(values, None)
-
-
-def _strings(values: list[str], validity: pa.Buffer | None) -> pa.Array:
-    import numpy as np
-    import pyarrow as pa
-
-    encoded = [value.encode("utf-8") for value in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(item) for item in encoded], out=offsets[1:])
-    if offsets[-1] >= 2**31:  # a fragment's string column holds less than 2 GiB
-        raise ValueError(f"{offsets[-1]:,} bytes of text in one column; write smaller chunks")
-    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets.astype(np.int32)),
-                                       pa.py_buffer(b"".join(encoded)), validity)
 
 
 def encode_fragment(table: pa.Table) -> tuple[memoryview, FragmentInfo]:

@@ -129,13 +129,6 @@ def replace_file(final: Path, data: bytes, staging: Path, kind: str = "file") ->
     fsync_dir(final.parent)
 
 
-def read_no_follow(path: Path) -> bytes:
-    """Read a file of the corpus without following a symbolic link."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
-
-
 def remove_stale_temporaries(staging: Path) -> int:
     """Remove temporary files left by writers that died; return how many were removed.
 

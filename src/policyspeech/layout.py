@@ -36,6 +36,13 @@ CHANGELOG = "CHANGELOG.md"
 CITATION = "CITATION.cff"
 CROISSANT = "croissant.json"
 
+DEFAULT_CORPUS = "corpus"
+"""The corpus used when none is given and ``$POLICYSPEECH_CORPUS`` is not set (if it is one)."""
+ARROW_CACHE = "arrow"
+"""The cache's folder of Arrow files for ``load_dataset`` (:mod:`policyspeech.arrowcache`)."""
+HEADS_CACHE = "heads"
+"""The cache's folder of head snapshots (:mod:`policyspeech.snapshot`)."""
+
 CORPUS_ENV = "POLICYSPEECH_CORPUS"
 """The corpus to use when none is given (see :mod:`policyspeech.locate`)."""
 CACHE_ENV = "POLICYSPEECH_CACHE"

@@ -116,7 +116,7 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
                 ) -> pa.Table:
     import pyarrow.compute as pc
 
-    from policyspeech.fragments import string_array
+    from policyspeech.arrays import string_array
 
     paths = _paths(corpus, version, verify)
     conditions = []

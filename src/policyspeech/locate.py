@@ -21,9 +21,14 @@ from importlib import resources
 from pathlib import Path
 
 from policyspeech.errors import NotACorpusError
-from policyspeech.layout import CORPUS_ENV, corpus_from_environment, entry_path
-
-ENV_VAR = CORPUS_ENV
+from policyspeech.layout import (
+    CORPUS_ENV,
+    DEFAULT_CORPUS,
+    LOG,
+    corpus_from_environment,
+    entry_name,
+    entry_path,
+)
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,12 @@ def locate_corpus(path: str | os.PathLike[str] | None = None) -> CorpusLocation:
     if path is not None:
         folder = Path(path)
         if not is_corpus(folder):
-            source = f" (from ${ENV_VAR})" if from_environment == str(path) else ""
+            source = f" (from ${CORPUS_ENV})" if from_environment == str(path) else ""
             raise NotACorpusError(
-                f"'{folder}'{source} is not a policyspeech corpus (no log/00000000.json); "
+                f"'{folder}'{source} is not a policyspeech corpus (no {LOG}/{entry_name(0)}); "
                 "create one with `policyspeech init DIR`"
             )
         return CorpusLocation(folder)
-    if is_corpus(Path("corpus")):
-        return CorpusLocation(Path("corpus"))
+    if is_corpus(Path(DEFAULT_CORPUS)):
+        return CorpusLocation(Path(DEFAULT_CORPUS))
     return CorpusLocation(bundled_corpus_path(), bundled=True)

@@ -31,7 +31,7 @@ from typing import Any, cast
 
 from policyspeech.documents import Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import entry_name, entry_path
+from policyspeech.layout import LOG, entry_name, entry_path
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
@@ -268,7 +268,7 @@ def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadSta
             ) from None
     if state.seq < 0:
         raise NotACorpusError(
-            f"'{corpus}' is not a policyspeech corpus (no log/00000000.json); "
+            f"'{corpus}' is not a policyspeech corpus (no {LOG}/{entry_name(0)}); "
             "create one with `policyspeech init DIR`"
         )
     return state

@@ -26,10 +26,10 @@ from typing import Any
 from policyspeech import snapshot
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
-from policyspeech.fsutil import read_no_follow
 from policyspeech.layout import FOLDERS
 from policyspeech.locate import locate_corpus
 from policyspeech.log import HeadState, advance
+from policyspeech.nofollow import read_no_follow
 from policyspeech.releases import latest_version, parse_version
 from policyspeech.tuning import DEFAULT, Tuning
 
@@ -200,7 +200,7 @@ def fill_keys(corpus: Path, state: HeadState) -> int:
     existed do not record, from the fragments; return how many."""
     import pyarrow.dataset as pads
 
-    from policyspeech.fragments import string_array
+    from policyspeech.arrays import string_array
     from policyspeech.identity import speech_key
     from policyspeech.schema import arrow_schema
 

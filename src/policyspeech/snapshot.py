@@ -3,7 +3,7 @@
 Readers need only the fragments and the releases of the head, but finding them means
 reading the whole log, and the entry of a bulk import lists the id and text hash of
 every speech (about 15 MB for 100,000 speeches). After a reader has read the log it keeps
-the light state in the user's cache folder (:func:`policyspeech.arrowcache.cache_folder`),
+the light state in the user's cache folder (:func:`policyspeech.layout.cache_folder`),
 with the identity of the newest entry it applied (number, hash, size, modification time
 and inode). The next reader starts from the snapshot when that entry is still the same
 file, and applies only the entries published since, checking that they chain to it.
@@ -33,7 +33,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from policyspeech.layout import cache_folder, entry_path
+from policyspeech.layout import HEADS_CACHE, cache_folder, entry_path
 from policyspeech.log import HeadState
 
 FORMAT = 3
@@ -76,4 +76,4 @@ def _identity(corpus: Path, seq: int) -> list[int]:
 
 def _path(corpus: Path, full: bool = False) -> Path:
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:32]
-    return cache_folder() / "heads" / f"{key}{'-full' if full else ''}.json"
+    return cache_folder() / HEADS_CACHE / f"{key}{'-full' if full else ''}.json"

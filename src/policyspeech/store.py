@@ -98,7 +98,7 @@ class Corpus(Reader):
                               sources=sources, max_errors=max_errors,
                               skip_existing=skip_existing, mapping=mapping)
 
-    def add_files(self, files: Sequence[str | os.PathLike[str]], *,
+    def add_files(self, files: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                   meta: str | os.PathLike[str] | None = None,
                   overrides: Mapping[str, Any] | None = None,
                   max_bytes: int = DEFAULT_MAX_BYTES, join_lines: bool = True,
@@ -106,7 +106,8 @@ class Corpus(Reader):
         """Add text or Markdown files (``-``: standard input) in one commit; return their
         ids. Metadata comes from YAML front matter, a sidecar ``FILE.yaml``, ``meta`` (a
         YAML file for every file) and ``overrides``, the last winning."""
-        return adding.add_files(self.writer, [str(f) for f in files],
+        names = [str(files)] if isinstance(files, str | os.PathLike) else [str(f) for f in files]
+        return adding.add_files(self.writer, names,
                                 meta=Path(meta) if meta is not None else None,
                                 overrides=overrides, max_bytes=max_bytes,
                                 join_lines=join_lines, message=message, dry_run=dry_run)

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from policyspeech.cli.options import corpus_path, user_errors
+from policyspeech.layout import ARROW_CACHE, CARD, HEADS_CACHE
 
 if TYPE_CHECKING:
     from policyspeech.verify import VerifyReport
@@ -36,7 +37,7 @@ def verify(
     if not report.ok:
         raise typer.Exit(1)
     if report.stale_card:
-        typer.echo(f"warning: {report.corpus / 'README.md'}: one commit behind the log (a "
+        typer.echo(f"warning: {report.corpus / CARD}: one commit behind the log (a "
                    "write was interrupted); the next commit or `policyspeech verify --repair` "
                    "rewrites it", err=True)
     for path in report.unreferenced:
@@ -66,5 +67,5 @@ def cache(
         return
     typer.echo(f"cache: {cache_folder()}")
     for part, (files, size) in cache_usage().items():
-        what = {"arrow": "Arrow files (load_dataset)", "heads": "head snapshots"}[part]
+        what = {ARROW_CACHE: "Arrow files (load_dataset)", HEADS_CACHE: "head snapshots"}[part]
         typer.echo(f"  {what}: {files:,} files, {size / 1e6:,.1f} MB")
