@@ -147,7 +147,13 @@ class Corpus:
             self._state = snapshot.load(self.path, full=True) or HeadState()
             loaded = (self._state.seq, len(self._state.hash_by_id))
         try:
-            state = advance(self.path, self._state)
+            try:
+                state = advance(self.path, self._state)
+            except CorpusError:
+                if loaded is None or loaded[0] < 0:
+                    raise
+                self._state, loaded = HeadState(), (-1, 0)  # the cached head does not chain
+                state = advance(self.path, self._state)   # to the log: rebuild from the log
         except CorpusError:
             self._state = None  # half-applied: start again from the first entry next time
             raise
