@@ -331,9 +331,9 @@ class HeadIndex:
         self._dicts: dict[str, dict[str, Any]] | None = None
         self._pending: list[list[str]] | None = None
         self._lookups = 0
-        self._budget = 1_000 + sum(table.count for table in self._tables.values()) // 4
-        """Lookups after which the whole file is read (each costs about what reading four
-        entries costs)."""
+        self._budget = 1_000 + sum(table.count for table in self._tables.values()) // 8
+        """Lookups after which the whole file is read (a lookup of a page not read yet
+        costs about what reading eight entries of the whole file costs)."""
         self.rebuilt = False
         """True once the file turned out damaged and the maps were rebuilt from the log."""
 
@@ -664,10 +664,10 @@ def write_index(path: Path, state: HeadState, *, stamp: Any) -> None:
     """Write the index of the full ``state`` to ``path`` (a temporary file renamed over it),
     and remove the delta of the index it replaces."""
     body = _Body()
-    hashes, key_by_id = state.hash_by_id, state.key_by_id
+    hashes, key_by_id = dict(state.hash_by_id.items()), dict(state.key_by_id.items())
     present = [(record_id, _id_value(digest, key_by_id.get(record_id)))
                for record_id, digest in hashes.items()]
-    retired = [(record_id, _RETIRED) for record_id in state.ids_ever if record_id not in hashes]
+    retired = [(record_id, _RETIRED) for record_id in set(state.ids_ever).difference(hashes)]
     tables = {"ids": body.table(present + retired),
               "keys": body.table((k, _encode(v)) for k, v in state.id_by_key.items()),
               "retracted": body.table((k, _encode(json.dumps(v)))
