@@ -25,6 +25,7 @@ import errno
 import hashlib
 import json
 import os
+from collections.abc import MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -82,21 +83,26 @@ def new_entry(
 
 @dataclass
 class HeadState:
-    """The corpus after a given log entry."""
+    """The corpus after a given log entry.
+
+    The id, key and hash maps and ``ids_ever`` are dictionaries and a set; in a state read
+    from a writer's cached index they are mappings and a set that behave the same and look
+    keys up in the index file (:mod:`policyspeech.headindex`).
+    """
 
     seq: int = -1
     entry_sha256: str | None = None
     schema_version: str = SCHEMA_VERSION
     fragments: dict[str, FragmentInfo] = field(default_factory=dict)
-    ids_ever: set[str] = field(default_factory=set)
-    hash_by_id: dict[str, str] = field(default_factory=dict)
+    ids_ever: MutableSet[str] = field(default_factory=set)
+    hash_by_id: MutableMapping[str, str] = field(default_factory=dict)
     """Text hash of every record in the head, by id."""
-    key_by_id: dict[str, str] = field(default_factory=dict)
-    id_by_key: dict[str, str] = field(default_factory=dict)
+    key_by_id: MutableMapping[str, str] = field(default_factory=dict)
+    id_by_key: MutableMapping[str, str] = field(default_factory=dict)
     """Speech key of every record in the head, and the record of each key."""
-    retracted: dict[str, list[str]] = field(default_factory=dict)
+    retracted: MutableMapping[str, list[str]] = field(default_factory=dict)
     """``[id, reason]`` of every retracted record, by its speech key."""
-    former: dict[str, str] = field(default_factory=dict)
+    former: MutableMapping[str, str] = field(default_factory=dict)
     """The id of every amended record, by the speech key it had before the amendment (a
     source imported again still has the speech as it was)."""
     keyless: set[str] = field(default_factory=set)
@@ -191,7 +197,7 @@ class HeadState:
                         hashes="".join(self.hash_by_id.values()),
                         keys="".join(self.key_by_id.get(i, _NO_KEY) for i in self.hash_by_id),
                         retracted=self.retracted, former=self.former,
-                        retired="\n".join(self.ids_ever.difference(self.hash_by_id)),
+                        retired="\n".join(i for i in self.ids_ever if i not in self.hash_by_id),
                         pending=[{**c, "ids": "\n".join(c["ids"])} for c in self.pending])
         return data
 
@@ -216,9 +222,10 @@ class HeadState:
             state.id_by_key = {k: i for i, k in state.key_by_id.items()}
             state.retracted = data["retracted"]
             state.former = data["former"]
-            state.ids_ever = set(ids)
+            ever = set(ids)
             if data["retired"]:
-                state.ids_ever.update(data["retired"].split("\n"))
+                ever.update(data["retired"].split("\n"))
+            state.ids_ever = ever
             state.pending = [{**c, "ids": c["ids"].split("\n") if c["ids"] else []}
                              for c in data["pending"]]
         return state

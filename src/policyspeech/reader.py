@@ -26,6 +26,7 @@ from typing import Any
 from policyspeech import snapshot
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
+from policyspeech.headindex import fill_keys
 from policyspeech.layout import FOLDERS
 from policyspeech.locate import locate_corpus
 from policyspeech.log import HeadState, advance
@@ -71,7 +72,13 @@ class Reader:
             self._state = snapshot.load(self.path, full=True) or HeadState()
             loaded = (self._state.seq, len(self._state.hash_by_id))
         try:
-            state = advance(self.path, self._state)
+            try:
+                state = advance(self.path, self._state)
+            except CorpusError:
+                if loaded is None or loaded[0] < 0:
+                    raise
+                self._state, loaded = HeadState(), (-1, 0)  # the cached head does not chain
+                state = advance(self.path, self._state)   # to the log: rebuild from the log
         except CorpusError:
             self._state = None  # half-applied: start again from the first entry next time
             raise
@@ -193,29 +200,3 @@ class Reader:
                                   "release it first with `policyspeech release`")
             name = str(latest_version(state))
         return cite(self.manifest(name), fmt)
-
-
-def fill_keys(corpus: Path, state: HeadState) -> int:
-    """Fill in the speech keys of the head's records that log entries made before keys
-    existed do not record, from the fragments; return how many."""
-    import pyarrow.dataset as pads
-
-    from policyspeech.arrays import string_array
-    from policyspeech.identity import speech_key
-    from policyspeech.schema import arrow_schema
-
-    paths = [str(corpus / p) for p in state.fragments]
-    if not paths:
-        return 0
-    columns = ["id", "text_sha256", "speaker", "date", "date_precision", "source_id"]
-    # One thread: a threaded scan's background threads can outlive it into the
-    # interpreter's shutdown and abort the process (apache/arrow#39162).
-    table = pads.dataset(paths, schema=arrow_schema()).to_table(
-        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))),
-        use_threads=False)
-    for row in table.to_pylist():
-        key = speech_key(row)
-        state.key_by_id[row["id"]] = key
-        state.id_by_key[key] = row["id"]
-        state.keyless.discard(row["id"])
-    return int(table.num_rows)
