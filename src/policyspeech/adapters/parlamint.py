@@ -83,15 +83,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
+from policyspeech.adapters.tei import TEI, parse_streaming, root_kind
 from policyspeech.errors import InvalidSpeechError
 
-TEI = "{http://www.tei-c.org/ns/1.0}"
 XML = "{http://www.w3.org/XML/1998/namespace}"
 LISTS = ("listPerson", "listOrg")
 SKIPPED = ("teiCorpus", "taxonomy")
@@ -130,7 +129,7 @@ def records(paths: Sequence[Path], *, lists: Sequence[Path] = ()) -> Iterator[It
     sittings: list[Path] = []
     list_files: list[Path] = []
     for file in map(Path, lists):
-        if _kind(file) not in LISTS:
+        if root_kind(file) not in LISTS:
             raise InvalidSpeechError(f"{file}: not a <listPerson> or <listOrg> file; give "
                                      "ParlaMint-XX-listPerson.xml and ParlaMint-XX-listOrg.xml")
         list_files.append(file)
@@ -139,7 +138,7 @@ def records(paths: Sequence[Path], *, lists: Sequence[Path] = ()) -> Iterator[It
             raise InvalidSpeechError(f"{given}: no such file or folder; check the path")
         folder = given.is_dir()
         for file in sorted(p for p in given.rglob("*.xml") if p.is_file()) if folder else [given]:
-            kind = _kind(file)
+            kind = root_kind(file)
             if kind == "TEI":
                 sittings.append(file)
             elif kind in LISTS:
@@ -149,7 +148,7 @@ def records(paths: Sequence[Path], *, lists: Sequence[Path] = ()) -> Iterator[It
                                          "files or their folder")
     shared = _Lists()
     for file in dict.fromkeys(list_files):
-        _parse(file, lambda elem, parent, _line: _collect(elem, parent, shared))
+        parse_streaming(file, lambda elem, parent, _line: _collect(elem, parent, shared))
     for file in dict.fromkeys(sittings):
         yield from _sitting(file, shared)
 
@@ -176,7 +175,7 @@ def _sitting(path: Path, shared: _Lists) -> Iterator[Item]:
             return True
         return parent is not None and parent.tag in (TEI + "div", TEI + "body")
 
-    _parse(path, on_end)
+    parse_streaming(path, on_end)
     people, orgs = {**shared.people, **own.people}, {**shared.orgs, **own.orgs}
     for line, u, note in pending:
         yield f"{path}:{line}", _fields(u, note, header, people, orgs)
@@ -216,67 +215,6 @@ def _fields(u: ET.Element, note: str | None, header: dict[str, str],
 
 
 # --- reading XML ------------------------------------------------------------------------
-
-
-class _Stop(Exception):
-    pass
-
-
-def _qname(name: str) -> str:
-    return "{" + name if "}" in name else name
-
-
-def _kind(path: Path) -> str:
-    """The local name of ``path``'s root element, which must be in the TEI namespace."""
-    found: list[str] = []
-
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        found.append(_qname(name))
-        raise _Stop
-
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.StartElementHandler = start
-    _feed(path, parser)
-    if not found or not found[0].startswith(TEI):
-        root = found[0] if found else "no element"
-        raise InvalidSpeechError(f"{path}: not TEI (root {root}); give ParlaMint TEI files")
-    return found[0][len(TEI):]
-
-
-def _parse(path: Path, on_end: Callable[[ET.Element, ET.Element | None, int], bool]) -> None:
-    """Build ``path``'s elements with expat; ``on_end(elem, parent, line)`` sees each one as
-    it closes (``line``: its start tag's) and drops it from its parent by returning True."""
-    builder = ET.TreeBuilder()
-    stack: list[tuple[ET.Element, int]] = []
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        elem = builder.start(_qname(name), {_qname(k): v for k, v in attrs.items()})
-        stack.append((elem, parser.CurrentLineNumber))
-
-    def end(name: str) -> None:
-        elem, line = stack.pop()
-        builder.end(_qname(name))
-        parent = stack[-1][0] if stack else None
-        if on_end(elem, parent, line) and parent is not None:
-            parent.remove(elem)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = builder.data
-    _feed(path, parser)
-
-
-def _feed(path: Path, parser: expat.XMLParserType) -> None:
-    try:
-        with path.open("rb") as stream:
-            parser.ParseFile(stream)
-    except _Stop:
-        pass
-    except (expat.ExpatError, UnicodeError) as err:
-        raise InvalidSpeechError(f"{path}: not well-formed XML ({err}); give ParlaMint TEI "
-                                 "files") from None
 
 
 def _text(elem: ET.Element | None) -> str:
