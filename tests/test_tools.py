@@ -41,3 +41,12 @@ def test_every_script_has_its_options() -> None:
         helped = tool(script, "--help")
         assert helped.returncode == 0, helped.stderr
         assert all(option in helped.stdout for option in options), helped.stdout
+
+
+def test_the_comparison_reads_the_rows_of_the_scale_suite() -> None:
+    from benchmarks.compare import ROW
+
+    row = "| 10,000 | ps.read, full | 0.157 s | 0.124 (pl.read_parquet) | 1.27× | ≤ 1.2× | 92 |  |"
+    found = ROW.match(row)
+    assert found is not None and found.groups() == ("10,000", "ps.read, full", "0.157", "s")
+    assert ROW.match("| speeches | measure | value | baseline |") is None
