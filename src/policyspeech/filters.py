@@ -24,8 +24,8 @@ DateBound = str | datetime.date | None
 """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (or a date)."""
 
 
-class Filters(TypedDict, total=False):
-    """Which records, of which version, with which columns."""
+class Selection(TypedDict, total=False):
+    """Which records, of which version: what an analysis reads."""
 
     version: str
     """A release (``"1.0.0"``), ``"latest"`` or ``"head"`` (the default)."""
@@ -38,25 +38,18 @@ class Filters(TypedDict, total=False):
     """Records whose whole date period is on or after this date."""
     until: DateBound
     """Records whose whole date period is on or before the end of this one."""
+
+
+class Filters(Selection, total=False):
+    """A :class:`Selection`, with which columns, and whether to verify the files first."""
+
     columns: Sequence[str] | None
     verify: bool
     """Check every file of the version against the log first."""
 
 
-class Selection(TypedDict, total=False):
-    """The records an analysis reads: :class:`Filters` without the columns and ``verify``."""
-
-    version: str
-    speaker: Values
-    country: Values
-    language: Values
-    theme: Values
-    since: DateBound
-    until: DateBound
-
-
-FILTER_NAMES = frozenset(Filters.__annotations__)
-SELECTION_NAMES = frozenset(Selection.__annotations__)
+FILTER_NAMES = Filters.__optional_keys__
+SELECTION_NAMES = Selection.__optional_keys__
 ROW_FILTERS = ("speaker", "country", "language", "theme", "since", "until")
 """The filters that select rows (the others choose the version and the columns)."""
 
