@@ -167,7 +167,7 @@ def main() -> None:
         runs = measure(args.repeat, Path(folder))
     result = summary(runs)
     when = datetime.date.today().isoformat()
-    section = render(result, args.repeat, when)
+    section = f"{START}\n{render(result, args.repeat, when).rstrip()}\n{END}"
     print(section)
     if not args.no_write:
         RAW.write_text(json.dumps({"date": when, "machine": machine(), "runs": runs,
