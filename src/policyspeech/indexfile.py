@@ -229,23 +229,15 @@ class Body:
         return at
 
     def table(self, entries: Iterable[tuple[str, bytes]]) -> dict[str, int]:
-        keys: list[bytes] = []
-        values: list[bytes] = []
-        for text, value in entries:
-            keys.append(encode_text(text))
-            values.append(value)
-        digests = [key_digest(key) for key in keys]
-        order = sorted(range(len(keys)), key=digests.__getitem__)
-        offsets = array("Q")
-        at = 0
-        for key, value in zip(keys, values, strict=True):
-            offsets.append(at)
-            offsets.append(at + len(key))
-            at += len(key) + len(value)
-        offsets.append(at)
+        pairs = [(text.encode("utf-8", "surrogatepass"), value) for text, value in entries]
+        digests = [hashlib.blake2b(key, digest_size=16).digest() for key, _value in pairs]
+        order = sorted(range(len(pairs)), key=digests.__getitem__)
+        parts = list(itertools.chain.from_iterable(pairs))  # key, value, key, value...
+        # where each key and each value starts in the heap, then the heap's end
+        offsets = array("Q", itertools.chain((0,), itertools.accumulate(map(len, parts))))
         positions = array("I", order)  # in this machine's byte order, as the header says
-        heap = b"".join(part for pair in zip(keys, values, strict=True) for part in pair)
-        return {"count": len(keys), "digests": self.add(b"".join(digests[n] for n in order)),
+        heap = b"".join(parts)
+        return {"count": len(pairs), "digests": self.add(b"".join(digests[n] for n in order)),
                 "positions": self.add(positions.tobytes()), "offsets": self.add(offsets.tobytes()),
                 "heap": self.add(heap), "bytes": len(heap)}
 
