@@ -35,7 +35,7 @@ import functools
 from dataclasses import dataclass
 from functools import cache
 
-from policyspeech.errors import InvalidSpeechError
+from policyspeech.errors import CorpusError, InvalidSpeechError
 
 HINTS = {"UK": "GB", "EN": "GB", "EL": "GR"}
 """Codes that people write for a country whose ISO code is another."""
@@ -47,6 +47,10 @@ _SHORT_NAMES = {"CS": "Czechoslovakia or Serbia and Montenegro", "DD": "German D
                 "DY": "Dahomey", "RH": "Southern Rhodesia", "TP": "East Timor",
                 "FX": "Metropolitan France"}
 """Names of former states as the field writes them (pycountry's carry their full style)."""
+
+
+STATUSES = ("current", "former", "reserved", "user-assigned")
+"""The kinds of code (:attr:`Country.status`)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,17 @@ class Country:
     alpha_3: str
     withdrawn: str = ""
     """For a former state: when ISO withdrew the code."""
+
+
+def listed(status: str | None = None) -> list[Country]:
+    """The codes of ``status`` (every code when None), in the order of :func:`countries`.
+
+    >>> [c.code for c in listed("user-assigned")]
+    ['XK']
+    """
+    if status is not None and status not in STATUSES:
+        raise CorpusError(f"status '{status}' is not known; use {', '.join(STATUSES)}")
+    return [c for c in countries().values() if status in (None, c.status)]
 
 
 @cache

@@ -97,6 +97,18 @@ _SIZED = (str, list, tuple)
 by the validation, which turns it into a list)."""
 
 
+def parse_delimiter(text: str) -> str:
+    """The CSV delimiter that ``--delimiter`` names: one character, or ``tab``.
+
+    >>> parse_delimiter("tab"), parse_delimiter(";")
+    ('\\t', ';')
+    """
+    delimiter = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(delimiter) != 1:
+        raise InvalidSpeechError(f"--delimiter '{delimiter}' must be one character (or 'tab')")
+    return delimiter
+
+
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     """``["speaker=name"]`` -> ``{"speaker": "name"}``, each field checked.
 

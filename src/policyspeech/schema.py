@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from policyspeech.themes import THEMES
@@ -232,6 +233,17 @@ def json_schema() -> dict[str, Any]:
         "required": sorted(NON_NULL_FIELDS, key=FIELD_NAMES.index),
         "additionalProperties": False,
     }
+
+
+def write_schema_files(directory: Path) -> list[Path]:
+    """Write :func:`export_schema_files` into ``directory`` (made if missing); return the
+    paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in export_schema_files().items():
+        (directory / name).write_text(content, encoding="utf-8")
+        paths.append(directory / name)
+    return paths
 
 
 def export_schema_files() -> dict[str, str]:

@@ -15,7 +15,6 @@ from policyspeech.cli.options import (
     user_errors,
     with_parameters,
 )
-from policyspeech.errors import CorpusError
 from policyspeech.hooks import crash_point
 
 
@@ -69,14 +68,12 @@ def import_(
     """
     import time
 
-    from policyspeech.importing import ImportOptions, parse_mapping
+    from policyspeech.importing import ImportOptions, parse_delimiter, parse_mapping
     from policyspeech.store import Corpus
 
     started = time.perf_counter()
     if delimiter is not None:
-        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
-        if len(delimiter) != 1:
-            raise CorpusError(f"--delimiter '{delimiter}' must be one character (or 'tab')")
+        delimiter = parse_delimiter(delimiter)
     options = ImportOptions(
         mapping=parse_mapping(mapping or []), ignore=frozenset(ignore or []),
         defaults={k: v for k, v in metadata(ctx.params).items() if v},

@@ -6,7 +6,6 @@ from typing import Annotated
 import typer
 
 from policyspeech.cli.options import TableFormatOption, check_format, user_errors
-from policyspeech.errors import CorpusError
 
 
 @user_errors
@@ -24,15 +23,11 @@ def countries(
     """
     from dataclasses import asdict
 
-    from policyspeech.countries import countries as all_countries
+    from policyspeech.countries import listed
     from policyspeech.output import render_rows
 
     check_format(fmt, ("table", "csv", "json"))
-    known = ("current", "former", "reserved", "user-assigned")
-    if status is not None and status not in known:
-        raise CorpusError(f"status '{status}' is not known; use {', '.join(known)}")
-    rows = [asdict(c) for c in all_countries().values() if status in (None, c.status)]
-    typer.echo(render_rows(rows, fmt))
+    typer.echo(render_rows([asdict(c) for c in listed(status)], fmt))
 
 
 @user_errors
@@ -61,12 +56,10 @@ def schema_export(
 
     Example: policyspeech schema export schema
     """
-    from policyspeech.schema import export_schema_files
+    from policyspeech.schema import write_schema_files
 
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, content in export_schema_files().items():
-        (directory / name).write_text(content, encoding="utf-8")
-        typer.echo(f"wrote {directory / name}")
+    for path in write_schema_files(directory):
+        typer.echo(f"wrote {path}")
 
 
 @user_errors
