@@ -149,7 +149,7 @@ def test_a_fresh_writer_reads_the_index_and_gets_the_head_of_the_log(corpus: Cor
     with pytest.raises(ps.DuplicateSpeechError, match="amended since"):
         Corpus(corpus.path).add(make_speech(22))
     Corpus(corpus.path).add(make_speech(23))
-    assert not state.hash_by_id._index.rebuilt  # type: ignore[attr-defined]
+    assert not state.hash_by_id.source.rebuilt  # type: ignore[attr-defined]
 
 
 def test_a_stale_index_is_brought_up_to_date_by_the_entries_since(
@@ -206,7 +206,7 @@ def test_any_damaged_byte_costs_a_rebuild_never_a_wrong_answer(
 def _check_damaged(state: HeadState | None) -> None:
     if state is None:  # the header: found out on opening
         return
-    corpus = state.hash_by_id._index.corpus  # type: ignore[attr-defined]
+    corpus = state.hash_by_id.source.corpus  # type: ignore[attr-defined]
     rebuilt = advance(corpus, HeadState())
     for record_id in [*rebuilt.ids_ever, "no-such-id"]:  # lookups read every page
         for name in ("hash_by_id", "key_by_id"):
@@ -218,7 +218,7 @@ def _check_damaged(state: HeadState | None) -> None:
             assert getattr(state, name).get(key) == getattr(rebuilt, name).get(key)
     for name in FIELDS:
         assert getattr(state, name) == getattr(rebuilt, name), name
-    assert state.hash_by_id._index.rebuilt  # type: ignore[attr-defined]
+    assert state.hash_by_id.source.rebuilt  # type: ignore[attr-defined]
 
 
 _CORPORA: dict[str, Corpus] = {}
@@ -244,7 +244,7 @@ def test_a_damaged_page_met_by_a_lookup_rebuilds_from_the_log_and_drops_the_file
     writer = Corpus(corpus.path)
     with pytest.raises(ps.DuplicateSpeechError, match="already in the corpus"):
         writer.add(make_speech(5))
-    index = writer.head().hash_by_id._index  # type: ignore[attr-defined]
+    index = writer.head().hash_by_id.source  # type: ignore[attr-defined]
     assert index.rebuilt and not path.exists()
     writer.add(make_speech(40))  # a valid speech is still accepted
     _assert_equal_to_the_log(writer.head(), corpus)

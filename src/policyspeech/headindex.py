@@ -310,7 +310,7 @@ def read(path: Path, corpus: Path, *, stamp: Callable[[int], Any]) -> HeadState 
             return state
         delta = json.loads(payload)
         layers = layered_maps(state)
-        index = layers[0]._index if layers else None
+        index = layers[0].source if layers else None
         if not isinstance(index, HeadIndex) or index.file is None or (
                 index.file.checksum != delta["base"]) or (
                 delta["format"] != FORMAT or delta["stamp"] != stamp(delta["state"]["seq"])):
@@ -335,7 +335,7 @@ def _with_delta(base: HeadState, delta: dict[str, Any], index: HeadIndex
         if (not isinstance(over, dict) or not replaced <= over.keys()
                 or not gone.isdisjoint(replaced)):
             return None
-        layer._over, layer._gone, layer._replaced = over, gone, replaced
+        layer.over, layer.gone, layer.replaced = over, gone, replaced
     return state if _counts_match(state) else None
 
 

@@ -99,8 +99,8 @@ def write_delta(path: Path, state: HeadState, *, stamp: Any) -> bool:
     layers = layered_maps(state)
     if layers is None:
         return False
-    index = layers[0]._index
-    if index.file is None or sum(len(layer._over) + len(layer._gone) for layer in layers) > DELTA_CHANGES:
+    index = layers[0].source
+    if index.file is None or sum(len(layer.over) + len(layer.gone) for layer in layers) > DELTA_CHANGES:
         return False
     try:
         on_disk = IndexFile(path)
@@ -112,15 +112,15 @@ def write_delta(path: Path, state: HeadState, *, stamp: Any) -> bool:
     finally:
         on_disk.close()
     for layer in layers:
-        layer._sort_out()
-    pending = [{**change, "ids": {"base": change["ids"]._n}}
-               if isinstance(change["ids"], LazyIds) and change["ids"]._index is index
+        layer.sort_out()
+    pending = [{**change, "ids": {"base": change["ids"].number}}
+               if isinstance(change["ids"], LazyIds) and change["ids"].source is index
                else {**change, "ids": list(change["ids"])} for change in state.pending]
     payload = encode_text(json.dumps({
         "format": FORMAT, "stamp": stamp, "base": index.file.checksum,
         "state": small_state(state, pending),
-        "layers": [{"over": layer._over, "gone": sorted(layer._gone),
-                    "replaced": sorted(layer._replaced)} for layer in layers]}))
+        "layers": [{"over": layer.over, "gone": sorted(layer.gone),
+                    "replaced": sorted(layer.replaced)} for layer in layers]}))
     replace_whole(delta_path(path), [hashlib.sha256(payload).hexdigest().encode(), b"\n", payload])
     return True
 

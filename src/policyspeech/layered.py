@@ -60,67 +60,67 @@ class LayeredMap(MutableMapping[str, V]):
     asked for."""
 
     def __init__(self, index: Lookup, view: str) -> None:
-        self._index, self._view = index, view
-        self._over: dict[str, V] = {}
-        self._gone: set[str] = set()
+        self.source, self._view = index, view
+        self.over: dict[str, V] = {}
+        self.gone: set[str] = set()
         """Keys of the index deleted since."""
-        self._replaced: set[str] = set()
-        """Keys of ``_over`` that the index has too (and that were not deleted)."""
+        self.replaced: set[str] = set()
+        """Keys of ``over`` that the index has too (and that were not deleted)."""
         self._unsorted: set[str] = set()
-        """Keys of ``_over`` not yet known to be in ``_replaced`` or not."""
+        """Keys of ``over`` not yet known to be in ``replaced`` or not."""
 
     def _base(self, key: object) -> V | None:
-        if not isinstance(key, str) or key in self._gone:
+        if not isinstance(key, str) or key in self.gone:
             return None
-        value: V | None = self._index.get(self._view, key)
+        value: V | None = self.source.get(self._view, key)
         return value
 
-    def _sort_out(self) -> None:
+    def sort_out(self) -> None:
         if self._unsorted:
-            self._replaced |= self._index.present(self._view, self._unsorted)
+            self.replaced |= self.source.present(self._view, self._unsorted)
             self._unsorted.clear()
 
     def __getitem__(self, key: str) -> V:
-        if key in self._over:
-            return self._over[key]
+        if key in self.over:
+            return self.over[key]
         value = self._base(key)
         if value is None:
             raise KeyError(key)
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key in self._over:
-            return self._over[key]
+        if key in self.over:
+            return self.over[key]
         value = self._base(key)
         return default if value is None else value
 
     def __contains__(self, key: object) -> bool:
-        return key in self._over or self._base(key) is not None
+        return key in self.over or self._base(key) is not None
 
     def __setitem__(self, key: str, value: V) -> None:
-        if key not in self._over and key not in self._gone:
+        if key not in self.over and key not in self.gone:
             self._unsorted.add(key)
-        self._over[key] = value
+        self.over[key] = value
 
     def __delitem__(self, key: str) -> None:
-        if key in self._over:
-            del self._over[key]
+        if key in self.over:
+            del self.over[key]
             if key in self._unsorted:
                 self._unsorted.discard(key)
                 if self._base(key) is not None:
-                    self._gone.add(key)
-            elif key in self._replaced:
-                self._replaced.discard(key)
-                self._gone.add(key)
+                    self.gone.add(key)
+            elif key in self.replaced:
+                self.replaced.discard(key)
+                self.gone.add(key)
             return
         if self._base(key) is None:
             raise KeyError(key)
-        self._gone.add(key)
+        self.gone.add(key)
 
     def __len__(self) -> int:
-        self._sort_out()
-        return (self._index.count(self._view) - len(self._gone) + len(self._over)
-                - len(self._replaced))
+        self.sort_out()
+        return (self.source.count(self._view) - len(self.gone) + len(self.over)
+                - len(self.replaced))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.copy())
@@ -133,10 +133,10 @@ class LayeredMap(MutableMapping[str, V]):
 
     def copy(self) -> dict[str, V]:
         """A plain dictionary of the same items, in the same order (reads the whole index)."""
-        items = self._index.items(self._view)
-        gone = self._gone
+        items = self.source.items(self._view)
+        gone = self.gone
         merged: dict[str, V] = {k: v for k, v in items if k not in gone} if gone else dict(items)
-        merged.update(self._over)  # a replaced key keeps its place, as in a dictionary
+        merged.update(self.over)  # a replaced key keeps its place, as in a dictionary
         return merged
 
     def __repr__(self) -> str:
@@ -148,22 +148,22 @@ class LayeredSet(MutableSet[str]):
     members added and removed since its entry in memory."""
 
     def __init__(self, index: Lookup, view: str) -> None:
-        self._map: LayeredMap[bool] = LayeredMap(index, view)
+        self.layer: LayeredMap[bool] = LayeredMap(index, view)
 
     def __contains__(self, item: object) -> bool:
-        return item in self._map
+        return item in self.layer
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
+        return iter(self.layer)
 
     def __len__(self) -> int:
-        return len(self._map)
+        return len(self.layer)
 
     def add(self, value: str) -> None:
-        self._map[value] = True
+        self.layer[value] = True
 
     def discard(self, value: str) -> None:
-        self._map.pop(value, None)
+        self.layer.pop(value, None)
 
     def __repr__(self) -> str:
         return f"LayeredSet({set(self)!r})"
@@ -173,12 +173,12 @@ class LazyIds(Sequence[str]):
     """The ids of a pending change, read from the index when first needed."""
 
     def __init__(self, index: Lookup, n: int, count: int) -> None:
-        self._index, self._n, self._count = index, n, count
+        self.source, self.number, self._count = index, n, count
         self._ids: list[str] | None = None
 
     def _list(self) -> list[str]:
         if self._ids is None:
-            self._ids = self._index.pending_ids(self._n)
+            self._ids = self.source.pending_ids(self.number)
         return self._ids
 
     def __len__(self) -> int:
@@ -208,7 +208,7 @@ def layered_maps(state: HeadState) -> list[LayeredMap[Any]] | None:
     ever = state.ids_ever
     if not (all(isinstance(m, LayeredMap) for m in maps) and isinstance(ever, LayeredSet)):
         return None
-    layers: list[LayeredMap[Any]] = [*maps, ever._map]
-    if any(layer._index is not layers[0]._index for layer in layers):
+    layers: list[LayeredMap[Any]] = [*maps, ever.layer]
+    if any(layer.source is not layers[0].source for layer in layers):
         return None
     return layers
