@@ -37,12 +37,15 @@ from policyspeech.reader import Reader
 
 
 def verify_corpus(corpus: Reader, version: str | None = None, *,
-                  check_card: bool = True, deep: bool = False) -> list[str]:
-    """Problems found in ``version`` (every version when None); an empty list if none."""
-    try:
-        state = advance(corpus.path, HeadState())
-    except CorpusError as exc:
-        return [str(exc)]
+                  check_card: bool = True, deep: bool = False,
+                  state: HeadState | None = None) -> list[str]:
+    """Problems found in ``version`` (every version when None); an empty list if none.
+    ``state``: the log already folded from its first entry (else it is read here)."""
+    if state is None:
+        try:
+            state = advance(corpus.path, HeadState())
+        except CorpusError as exc:
+            return [str(exc)]
     if version is None:
         releases = list(state.releases)
         fragments: dict[str, dict[str, Any]] = {
@@ -101,22 +104,28 @@ class VerifyReport:
 
 
 def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
-    """Check ``version`` (every version when None) and gather the warnings too."""
-    found = VerifyReport(corpus.path, version, verify_corpus(corpus, version, deep=deep))
+    """Check ``version`` (every version when None) and gather the warnings too; the log
+    is read once, from its first entry, for all of them."""
+    try:
+        state = advance(corpus.path, HeadState())
+    except CorpusError as exc:
+        return VerifyReport(corpus.path, version, [str(exc)])
+    found = VerifyReport(corpus.path, version,
+                         verify_corpus(corpus, version, deep=deep, state=state))
     if found.ok:
         if version in (None, "head"):
-            found.stale_card = stale_card(corpus)
+            found.stale_card = stale_card(corpus, state)
         if version is None:
-            found.unreferenced = unreferenced_files(corpus.path)
-        state = corpus.head()
+            found.unreferenced = unreferenced_files(corpus.path, state)
         found.entries, found.releases = state.seq + 1, len(state.releases)
     return found
 
 
-def unreferenced_files(corpus: Path) -> list[Path]:
+def unreferenced_files(corpus: Path, state: HeadState | None = None) -> list[Path]:
     """Files in ``data/`` and ``releases/`` that no log entry names. Readers ignore them;
-    a writer interrupted between writing a fragment and publishing its entry leaves one."""
-    state = advance(corpus, HeadState())
+    a writer interrupted between writing a fragment and publishing its entry leaves one.
+    ``state``: the log already folded from its first entry."""
+    state = state or advance(corpus, HeadState())
     named = state.fragments_ever | {r["manifest"] for r in state.releases.values()}
     return [path for folder in (DATA, RELEASES) if (corpus / folder).is_dir()
             for path in sorted((corpus / folder).iterdir())
@@ -291,10 +300,10 @@ def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
     return actual == expected_card(corpus, previous)
 
 
-def stale_card(corpus: Reader) -> bool:
+def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
     """True when the card is one commit behind the log (a writer stopped before rewriting
     it); the next commit, or :meth:`policyspeech.store.Corpus.repair`, rewrites it."""
-    state = advance(corpus.path, HeadState())
+    state = state or advance(corpus.path, HeadState())
     path = corpus.path / CARD
     try:
         actual = path.read_text(encoding="utf-8")
