@@ -102,3 +102,21 @@ def test_a_symbolic_link_where_the_manifest_goes_is_never_followed(corpus: Corpu
     assert path != "releases/0.1.0.json" and not (corpus.path / path).is_symlink()
     assert link.is_symlink() and corpus.verify() == []
     assert corpus.versions()[0]["version"] == "0.1.0"
+
+
+def test_a_release_of_a_corpus_named_by_a_relative_path_writes_its_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derived files (CITATION.cff among them, which may live beside the corpus) are
+    written where the corpus is, whether its path is absolute or relative."""
+    monkeypatch.chdir(tmp_path)
+    corpus = Corpus.init("my")
+    corpus.add(make_speech(1))
+    corpus.release(notes="first")
+    assert "version: 0.1.0" in (tmp_path / "my" / "CITATION.cff").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "my" / "croissant.json").read_bytes())["version"] == "0.1.0"
+    assert not (tmp_path / "my" / "my").exists()
+    corpus.add(make_speech(2))
+    corpus.release(notes="second")
+    assert "version: 0.2.0" in (tmp_path / "my" / "CITATION.cff").read_text(encoding="utf-8")
+    Corpus("my").repair()
+    assert Corpus("my").verify() == []

@@ -198,9 +198,9 @@ class Writer:
             return False
         return True
 
-    def replace_derived(self, name: str, data: bytes, kind: str) -> None:
+    def replace_derived(self, path: Path, data: bytes, kind: str) -> None:
         """Atomically rewrite a file derived from the log (card, changelog, citation...)."""
-        replace_file(self.path / name, data, self.path / STAGING, kind)
+        replace_file(path, data, self.path / STAGING, kind)
 
     def refresh_card(self) -> None:
         """Rewrite the card if an interrupted writer left it behind the log, so that it is
@@ -214,13 +214,13 @@ class Writer:
         except (OSError, UnicodeDecodeError):
             current = None
         if current != expected:
-            self.replace_derived(CARD, expected.encode(), "card")
+            self.replace_derived(self.path / CARD, expected.encode(), "card")
         self._card_written_for = state.entry_sha256
 
     def write_card(self, state: HeadState) -> None:
         """Write the card of ``state``."""
         card = render_card(state, self.reader.latest_manifest(state))
-        self.replace_derived(CARD, card.encode(), "card")
+        self.replace_derived(self.path / CARD, card.encode(), "card")
         self._card_written_for = state.entry_sha256
 
     def upgrade_schema(self) -> None:

@@ -80,11 +80,12 @@ def write_release_files(writer: Writer) -> None:
     """Regenerate the files derived from the releases: changelog, citation, Croissant."""
     reader = writer.reader
     manifests = [reader.manifest(v) for v in sorted(reader.head().releases, key=parse_version)]
-    writer.replace_derived(CHANGELOG, changelog_markdown(manifests).encode(), "changelog")
+    writer.replace_derived(writer.path / CHANGELOG, changelog_markdown(manifests).encode(),
+                           "changelog")
     latest = manifests[-1]
-    writer.replace_derived(str(citation_file(writer.path)), render_cff(latest).encode(),
+    writer.replace_derived(citation_file(writer.path), render_cff(latest).encode(),
                            "citation")
-    writer.replace_derived(CROISSANT, render_croissant(
+    writer.replace_derived(writer.path / CROISSANT, render_croissant(
         latest, reader.fragments(latest["version"])).encode(), "croissant")
 
 
