@@ -1,11 +1,10 @@
-"""Corruption trials: flip random bytes in random files of a corpus and check the evidence.
+"""Damage trials: break a corpus as disks, users and attackers do, and check the evidence.
 
-Each trial damages one file that the corpus relies on (a fragment of the head or of a
-release, a log entry, a release manifest, or the dataset card) by flipping 1 to 4 random
-bytes, then checks that ``verify`` reports a problem naming that file, that
-``read(version, verify=True)`` of an affected version raises ``IntegrityError``, and that a
-plain read of a damaged fragment raises or returns exactly the original records (Parquet
-page checksums), never silently wrong text. The file is restored after each trial.
+Each trial flips bytes in a fragment, log entry, manifest, the card or a cache file;
+deletes or swaps log entries or manifests; or edits a cache so that it still parses. It
+checks that ``verify`` names the damage, that no read serves a wrong record, that
+``repair`` never hides a loss, and that no write goes over a damaged newest entry
+(:mod:`tests.harness.corruption`). Every file is restored after each trial.
 
     python tools/corruption.py --trials 1000 --record
 """

@@ -1,29 +1,61 @@
-"""Corruption harness: flip random bytes in random files of a corpus and check the evidence.
+"""Damage harness: break a corpus the ways disks, users and attackers do, and check the evidence.
 
-Each trial damages one file that the corpus relies on (a fragment of the head or of a
-release, a log entry, a release manifest, or the dataset card) by flipping 1 to 4 random
-bytes, then checks that ``verify`` reports a problem naming that file, that
-``read(version, verify=True)`` of an affected version raises ``IntegrityError``, and that a
-plain read of a damaged fragment raises or returns exactly the original records (Parquet
-page checksums), never silently wrong text. The file is restored after each trial.
+Each trial does one kind of damage to a corpus with two releases, corrections and
+unreleased changes:
 
+- flip 1 to 4 random bytes of a fragment (of the head or a release), a log entry, a release
+  manifest, the dataset card, or a cache file (a reader snapshot, a writer's head index,
+  an Arrow file of ``load_dataset``);
+- delete a log entry (the newest or one in the middle), swap two log entries, delete a
+  release manifest, swap two manifests;
+- edit a cache so that it still parses: a reader snapshot pointed at an older release's
+  fragments (with a retracted speech), or one Arrow cache file replaced by another.
+
+Then it checks, on the damaged corpus:
+
+- ``verify`` names the damage (for damage to the corpus itself; a cache is not the corpus);
+- every read of every version (``read_arrow`` with and without ``verify=True``,
+  ``load_dataset`` with ``verify=True``) raises or returns exactly the original records:
+  a **wrong result served** is a read that returns anything else;
+- ``repair`` either refuses, or leaves a corpus that verifies and reads exactly as before,
+  without touching a fragment, log entry or manifest: a **silent repair** is anything else;
+- an ``add`` is refused, or leaves every original speech once and the new one once
+  (a write over a damaged or missing newest entry must be refused).
+
+Every file of the corpus and the cache is put back as it was after each trial.
 ``python tools/corruption.py --trials 1000`` runs 1,000 trials; ``tests/test_corruption.py``
 a bounded number.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import policyspeech as ps
+from policyspeech.documents import FragmentInfo
 from policyspeech.errors import CorpusError
+from policyspeech.layout import ARROW_CACHE, CACHE_ENV, HEADS_CACHE
 from policyspeech.store import Corpus
 from tests.harness.crash import speech
 
-KINDS = ("fragment", "log entry", "manifest", "card")
+FLIPS = ("fragment", "log entry", "manifest", "card", "cache")
+STRUCTURE = ("delete newest entry", "delete middle entry", "swap entries", "delete manifest",
+             "swap manifests")
+EDITS = ("stale snapshot", "swap arrow files")
+KINDS = FLIPS + STRUCTURE + EDITS
+CORPUS_KINDS = frozenset(KINDS) - {"cache", *EDITS}
+"""Damage to the corpus itself, which ``verify`` must name."""
+NEWEST_ENTRY_KINDS = frozenset({"delete newest entry"})
+"""Damage that must stop every write."""
+
+Files = dict[Path, tuple[bytes, int] | None]
+"""File contents (and modification times) by path; None for a file that must be absent."""
 
 
 def build(folder: Path) -> Corpus:
@@ -41,79 +73,232 @@ def build(folder: Path) -> Corpus:
     return corpus
 
 
-def targets(corpus: Corpus) -> dict[str, list[tuple[Path, list[str]]]]:
-    """The files each kind of damage can hit, with the versions that read them."""
-    state = corpus.head()
-    versions = ["head", *state.releases]
-    fragments: dict[Path, list[str]] = {}
-    for version in versions:
-        for path in corpus.fragment_paths(version):
-            fragments.setdefault(path, []).append(version)
-    return {
-        "fragment": sorted(fragments.items()),
-        "log entry": [(p, ["head"]) for p in sorted((corpus.path / "log").glob("*.json"))],
-        "manifest": [(corpus.path / r["manifest"], [v]) for v, r in state.releases.items()],
-        "card": [(corpus.path / "README.md", [])],
-    }
+class Trials:
+    """Damage trials on one corpus, restored to its pristine files after each."""
 
+    def __init__(self, work: Path, seed: int) -> None:
+        self.cache = work / "cache"
+        os.environ[CACHE_ENV] = str(self.cache)
+        self.corpus = build(work / "corpus")
+        self.path = self.corpus.path
+        self.versions = ["head", *self.corpus.head().releases]
+        self._warm()
+        self.expected = {v: _rows(ps.read_arrow(self.path, version=v)) for v in self.versions}
+        self.pristine = self._files()
+        self.rng = random.Random(seed)
+        self.speeches = 100
 
-def trial(corpus: Corpus, rng: random.Random, pristine: dict[str, Any]) -> dict[str, Any]:
-    """Damage one random file, check what sees it, and restore it."""
-    kind = rng.choice(KINDS)
-    path, versions = rng.choice(targets(corpus)[kind])
-    original = path.read_bytes()
-    data = bytearray(original)
-    for _ in range(rng.randint(1, 4)):
-        data[rng.randrange(len(data))] ^= rng.randint(1, 255)
-    result: dict[str, Any] = {"kind": kind, "file": path.name, "changed": bytes(data) != original}
-    path.write_bytes(bytes(data))
-    try:
-        problems = Corpus(corpus.path).verify()
-        result["detected"] = any(path.name in problem for problem in problems)
-        refused = []
-        for version in versions:
-            try:
-                ps.read(corpus.path, version=version, verify=True)
-                refused.append(False)
-            except CorpusError:
-                refused.append(True)
-        result["verified_reads_refused"] = all(refused)
+    # -- files ------------------------------------------------------------------------------
+
+    def _files(self) -> Files:
+        files: Files = {}
+        for root in (self.path, self.cache):
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not path.is_symlink() and path.name != ".lock":
+                    files[path] = (path.read_bytes(), path.stat().st_mtime_ns)
+        return files
+
+    def _set(self, files: Files) -> None:
+        """Make every file in ``files`` as given, and remove every other file."""
+        for path in set(self._files()) - set(files):
+            path.unlink()
+        for path, content in files.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+                continue
+            data, mtime = content
+            if not path.exists() or path.read_bytes() != data:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            os.utime(path, ns=(mtime, mtime))
+
+    def _warm(self) -> None:
+        """Make the caches that readers and writers keep (snapshots, Arrow files)."""
+        Corpus(self.path).head()
+        for version in self.versions:
+            ps.read_arrow(self.path, version=version)
+            ps.load_dataset(self.path, version=version)
+
+    # -- damage -----------------------------------------------------------------------------
+
+    def damage(self, kind: str) -> tuple[Files, list[str]]:
+        """The damaged files for ``kind``, and the names of the files of which ``verify``
+        must report one."""
+        rng, state = self.rng, self.corpus.head()
+        entries = sorted((self.path / "log").glob("*.json"))
+        manifests = sorted((self.path / "releases").glob("*.json"))
+        if kind in FLIPS:
+            path = rng.choice(self._targets(kind))
+            data = bytearray(path.read_bytes())
+            for _ in range(rng.randint(1, 4)):
+                data[rng.randrange(len(data))] ^= rng.randint(1, 255)
+            return {path: (bytes(data), path.stat().st_mtime_ns)}, [path.name]
+        if kind == "delete newest entry":
+            return {entries[-1]: None}, [entries[-1].name]
+        if kind == "delete middle entry":
+            path = rng.choice(entries[1:-1])
+            return {path: None}, [path.name]
+        if kind == "swap entries":
+            a, b = rng.sample(entries, 2)
+            return _swapped(a, b), [a.name, b.name]
+        if kind == "delete manifest":
+            path = rng.choice(manifests)
+            return {path: None}, [path.name]
+        if kind == "swap manifests":
+            return _swapped(*manifests[:2]), [p.name for p in manifests[:2]]
+        if kind == "stale snapshot":
+            older = self.corpus.fragments(min(state.releases))
+            edited = {p: _edited_snapshot(p, older)
+                      for p in self._cache_files(HEADS_CACHE, ".json")}
+            return edited or self.damage("cache")[0], []
+        if kind == "swap arrow files":
+            arrows = self._cache_files(ARROW_CACHE)
+            return _swapped(*rng.sample(arrows, 2)), []
+        raise ValueError(kind)
+
+    def _targets(self, kind: str) -> list[Path]:
         if kind == "fragment":
-            result["plain_read"] = _plain_read(corpus.path, versions[0], pristine[versions[0]])
-    finally:
-        path.write_bytes(original)
-    return result
+            return sorted({p for v in self.versions for p in self.corpus.fragment_paths(v)})
+        if kind == "log entry":
+            return sorted((self.path / "log").glob("*.json"))
+        if kind == "manifest":
+            return sorted((self.path / "releases").glob("*.json"))
+        if kind == "card":
+            return [self.path / "README.md"]
+        return [p for p in self.pristine if self.cache in p.parents]
+
+    def _cache_files(self, folder: str, suffix: str = "") -> list[Path]:
+        return [p for p in self.pristine
+                if (self.cache / folder) in p.parents and p.name.endswith(suffix)]
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def trial(self) -> dict[str, Any]:
+        kind = self.rng.choice(KINDS)
+        damaged, names = self.damage(kind)
+        result: dict[str, Any] = {"kind": kind, "file": "/".join(names), "wrong": [],
+                                  "silent_repair": ""}
+        try:
+            self._set({**self.pristine, **damaged})
+            problems = Corpus(self.path).verify()
+            result["detected"] = bool(problems) and (
+                not names or any(n in p for p in problems for n in names))
+            result["wrong"] = self._wrong_reads()
+            if kind in CORPUS_KINDS:  # repair does not read caches
+                result["silent_repair"] = self._repair()
+            self._set({**self.pristine, **damaged})
+            result["write"] = self._write()
+            if result["write"].startswith("WRONG") or (
+                    kind in NEWEST_ENTRY_KINDS and result["write"] == "accepted"):
+                result["wrong"].append(f"add: {result['write']}")
+        finally:
+            self._set(self.pristine)
+            self._warm()  # a restored entry is a new file: snapshots of it are made again
+            self.pristine = self._files()
+        return result
+
+    def _reads(self) -> list[tuple[str, Callable[[str], Any]]]:
+        path = self.path
+        return [
+            ("read_arrow verify", lambda v: ps.read_arrow(path, version=v, verify=True)),
+            ("read_arrow", lambda v: ps.read_arrow(path, version=v)),
+            ("load_dataset verify",
+             lambda v: ps.load_dataset(path, version=v, verify=True).data.table),
+        ]
+
+    def _wrong_reads(self) -> list[str]:
+        """Every read, of every version, that returned records other than the original."""
+        wrong = []
+        for version in self.versions:
+            for label, read in self._reads():
+                try:
+                    rows = _rows(read(version))
+                except Exception:  # any error is the damage being caught
+                    continue
+                if rows != self.expected[version]:
+                    wrong.append(f"{label} {version}")
+        return wrong
+
+    def _repair(self) -> str:
+        """'' when repair refused or really repaired; else what it did wrong."""
+        stored = {p: c for p, c in self._files().items()
+                  if self.path in p.parents and p.parent.name in ("data", "log", "releases")}
+        try:
+            Corpus(self.path).repair()
+        except CorpusError:
+            return ""
+        after = {p: c for p, c in self._files().items() if p in stored or (
+            self.path in p.parents and p.parent.name in ("data", "log", "releases"))}
+        if {p: c and c[0] for p, c in after.items()} != {p: c and c[0] for p, c in stored.items()}:
+            return "rewrote a stored file"
+        if not Corpus(self.path).verify() and self._wrong_reads():
+            return "verify passes after the repair, but reads differ from the original"
+        return ""
+
+    def _write(self) -> str:
+        """'refused', 'accepted', or 'WRONG: ...' when an accepted add broke the head."""
+        self.speeches += 1
+        fields = speech(self.speeches)
+        try:
+            Corpus(self.path).add(fields)
+        except CorpusError:
+            return "refused"
+        except Exception as exc:  # a damaged fragment met in pyarrow
+            if type(exc).__module__.startswith("pyarrow"):
+                return "refused"
+            raise
+        try:
+            titles = Counter(ps.read(self.path, columns=["title"])["title"].to_list())
+        except Exception:  # the damage is still there to be found
+            return "accepted"
+        head = Counter(r["title"] for r in self.expected["head"])
+        head[fields["title"]] += 1
+        return "accepted" if titles == head else "WRONG: the head after the add differs"
 
 
-def _plain_read(folder: Path, version: str, expected: Any) -> str:
-    """'error' (the damage was caught), 'same' (it hit nothing read), or 'WRONG'."""
+def _rows(table: Any) -> list[dict[str, Any]]:
+    return sorted(table.to_pylist(), key=lambda row: row["id"])
+
+
+def _swapped(a: Path, b: Path) -> Files:
+    return {a: (b.read_bytes(), a.stat().st_mtime_ns), b: (a.read_bytes(), b.stat().st_mtime_ns)}
+
+
+def _edited_snapshot(path: Path, fragments: list[FragmentInfo]) -> tuple[bytes, int]:
+    """A reader snapshot whose head is made to list ``fragments`` (still valid JSON)."""
+    mtime = path.stat().st_mtime_ns
     try:
-        table = ps.read_arrow(folder, version=version)
-    except Exception:  # any error is the damage being caught
-        return "error"
-    return "same" if table.sort_by("id").equals(expected) else "WRONG"
+        data = json.loads(path.read_bytes())
+        data["state"]["fragments"] = {info["path"]: info for info in fragments}
+    except (ValueError, KeyError, TypeError):
+        return (path.read_bytes()[::-1], mtime)
+    return (json.dumps(data).encode(), mtime)
 
 
 def run(trials: int, work: Path, seed: int = 0) -> dict[str, Any]:
     """Run ``trials`` trials on a corpus built in ``work``; return the figures."""
-    corpus = build(work / "corpus")
-    pristine = {v: ps.read_arrow(corpus.path, version=v).sort_by("id")
-                for v in ["head", *corpus.head().releases]}
-    rng = random.Random(seed)
-    results = [trial(corpus, rng, pristine) for _ in range(trials)]
-    changed = [r for r in results if r["changed"]]
-    missed = [r for r in changed if not r["detected"]]
-    unrefused = [r for r in changed if r["kind"] != "card" and not r["verified_reads_refused"]]
+    saved = os.environ.get(CACHE_ENV)
+    try:
+        harness = Trials(work, seed)
+        results = [harness.trial() for _ in range(trials)]
+        intact = Corpus(harness.path).verify() == []
+    finally:
+        if saved is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = saved
+    to_detect = [r for r in results if r["kind"] in CORPUS_KINDS]
     return {
         "trials": trials,
         "seed": seed,
-        "by_kind": dict(Counter(r["kind"] for r in results)),
-        "files_changed": len(changed),
-        "detected_by_verify": sum(r["detected"] for r in changed),
-        "missed_by_verify": [f"{r['kind']} {r['file']}" for r in missed],
-        "verified_reads_not_refused": [f"{r['kind']} {r['file']}" for r in unrefused],
-        "plain_reads_of_damaged_fragments": dict(Counter(r["plain_read"] for r in results
-                                                         if "plain_read" in r)),
-        "corpus_intact_after": Corpus(corpus.path).verify() == [],
+        "by_kind": dict(sorted(Counter(r["kind"] for r in results).items())),
+        "corpus_damage": len(to_detect),
+        "detected_by_verify": sum(r["detected"] for r in to_detect),
+        "missed_by_verify": [f"{r['kind']} {r['file']}" for r in to_detect if not r["detected"]],
+        "wrong_results_served": [f"{r['kind']} {r['file']}: {w}" for r in results
+                                 for w in r["wrong"]],
+        "silent_repairs": [f"{r['kind']} {r['file']}: {r['silent_repair']}" for r in results
+                           if r["silent_repair"]],
+        "writes": dict(Counter(r["write"] for r in results)),
+        "corpus_intact_after": intact,
     }
-

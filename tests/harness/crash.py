@@ -1,6 +1,7 @@
 """Crash harness: stop writers at every step of the commit protocol, and check what is left.
 
-Each trial runs ``policyspeech add``, ``import`` or ``release`` in a subprocess and stops
+Each trial runs ``policyspeech add``, ``import`` or ``release`` in a subprocess, or a
+parallel import (several worker processes staging chunks, :func:`parallel_import`), and stops
 it either at a named crash point (:mod:`tests.hooked`: the process exits at once
 right after writing a file, after its fsync, after its link, before the success message)
 or with SIGKILL after a random delay. After every trial it checks that:
@@ -19,6 +20,7 @@ number.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -47,7 +49,14 @@ RELEASE_POINTS = WRITE_POINTS + [f"{kind}-{step}" for kind in ("manifest",)
     f"{kind}-{step}" for kind in ("changelog", "citation", "croissant")
     for step in ("written", "fsynced", "replaced")]
 POINTS = {"add": [*WRITE_POINTS, "before-success"], "import": [*WRITE_POINTS, "before-success"],
+          "parallel import": [*(f"{p}:{n}" for p in WRITE_POINTS if p.startswith("fragment")
+                                for n in (1, 2)),
+                              *(p for p in WRITE_POINTS if not p.startswith("fragment")),
+                              "before-success"],
           "release": [*RELEASE_POINTS, "before-success"]}
+PARALLEL_BATCH = 6
+PARALLEL_CHUNK_BYTES = 1024
+"""A parallel import's chunk size in the trials: its six speeches make three chunks."""
 
 
 def speech(n: int) -> dict[str, Any]:
@@ -55,6 +64,24 @@ def speech(n: int) -> dict[str, Any]:
     return make_speech(n, title=f"Crash trial speech {n}", speaker=f"Speaker {n % 7}",
                        date=f"20{10 + n % 15}-0{1 + n % 9}-1{n % 10}", themes=["law_and_crime"],
                        text=f"Speech {n} of the crash trials.\n\nIt ends.")
+
+
+def long_speech(n: int) -> dict[str, Any]:
+    """A speech of about 600 bytes, so that a few make several chunks of a parallel import."""
+    fields = speech(n)
+    fields["text"] += "\n\n" + " ".join(f"Paragraph of speech {n}." for _ in range(25))
+    return fields
+
+
+def parallel_import(corpus: str, source: str) -> None:
+    """Import ``source`` with two worker processes and small chunks (run by
+    :mod:`tests.hooked` ``--call``, so that crash points reach the forked workers)."""
+    from policyspeech import hooks, workers
+    from policyspeech.tuning import Tuning
+
+    workers.MIN_CHUNK_BYTES = PARALLEL_CHUNK_BYTES
+    Corpus(corpus, tuning=Tuning(parallel_from_bytes=0)).import_path(source, workers=2)
+    hooks.crash_point("before-success")
 
 
 def text_hash(fields: dict[str, Any]) -> str:
@@ -110,24 +137,35 @@ class Harness:
         return {v["version"]: v["fingerprint"] for v in self.corpus.versions()}
 
     def trial(self, number: int) -> Outcome:
-        operation = self.rng.choice(["add", "add", "import", "release"])
+        operation = self.rng.choice(["add", "add", "import", "parallel import", "release"])
         if operation == "release":
             self._add_cleanly()  # a release needs a change
-        batch = [self._next() for _ in range(3 if operation == "import" else 1)]
         folder = self.work / "inputs" / f"trial-{number}"
-        paths = [write_speech_file(folder, f) for f in batch]
-        args = {"add": ["add", str(paths[0])], "import": ["import", str(folder)],
-                "release": ["release", "-m", f"trial {number}"]}[operation]
+        if operation == "parallel import":
+            self.counter += PARALLEL_BATCH
+            batch = [long_speech(n) for n in range(self.counter - PARALLEL_BATCH + 1,
+                                                   self.counter + 1)]
+            folder.mkdir(parents=True)
+            source = folder / "speeches.jsonl"
+            source.write_text("".join(json.dumps(f) + "\n" for f in batch), encoding="utf-8")
+            args = [str(self.corpus.path), str(source)]
+        else:
+            batch = [self._next() for _ in range(3 if operation == "import" else 1)]
+            paths = [write_speech_file(folder, f) for f in batch]
+            args = {"add": ["add", str(paths[0])], "import": ["import", str(folder)],
+                    "release": ["release", "-m", f"trial {number}"]}[operation]
+            args = ["--corpus", str(self.corpus.path), *args]
+        call = "tests.harness.crash:parallel_import" if operation == "parallel import" else None
         point = None
         if self.rng.random() < 0.5:
             point = self.rng.choice(POINTS[operation])
             mode, delay = f"point:{point}", None
         else:
-            delay = self.rng.uniform(0.2, 1.4)
+            delay = self.rng.uniform(0.2, 3.0 if call else 1.4)  # workers take time to start
             mode = "kill"
         started = time.perf_counter()
         process = subprocess.Popen(
-            command("--corpus", str(self.corpus.path), *args, crash=point), cwd=REPO,
+            command(*args, crash=point, call=call), cwd=REPO,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if delay is not None:
             try:
