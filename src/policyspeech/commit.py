@@ -119,12 +119,17 @@ class Writer:
         """Hold the corpus's writer lock (released by the OS if the process dies)."""
         from filelock import FileLock, Timeout
 
+        path = self.path / LOCK
+        if path.is_symlink():  # filelock before 3.20.1 truncated a link's target
+            raise CorpusError(
+                f"'{path}' is a symbolic link; the lock file must be a file of the corpus "
+                f"(remove the link, `rm {path}`, and run the command again)")
         if not hooks.lock_enabled():  # tests prove that correctness does not need the lock
             yield
             return
         timeout = self.reader.tuning.lock_timeout_seconds
         try:
-            with FileLock(self.path / LOCK, timeout=timeout):
+            with FileLock(path, timeout=timeout):
                 yield
         except Timeout:
             raise CorpusError(
@@ -133,22 +138,29 @@ class Writer:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the writer lock and clean up what crashed writers left."""
+        """Check the head the commit will chain onto (before anything, the lock file
+        included, is written), then hold the writer lock and clean up what crashed writers
+        left."""
+        self.reader.head(writing=True)
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
             yield
 
     def commit(self, build: Build) -> Entry:
-        """Publish the entry that ``build`` makes from the head, retrying on a lost race."""
-        self.refresh_card()
+        """Publish the entry that ``build`` makes from the head, retrying on a lost race.
+
+        The head is checked first (a damaged or missing newest entry stops the commit), and
+        the card is brought up to the head only once ``build`` has passed its checks, so a
+        refused command changes nothing."""
         attempts = self.reader.tuning.max_commit_attempts
         for attempt in range(attempts):
-            state = self.reader.head()
+            state = self.reader.head(writing=True)
             try:
                 entry = build(state)
             except UpgradeFirst:
                 self.upgrade_schema()
                 continue
+            self.refresh_card()
             data = encode_entry(entry)
             if publish_new(entry_path(self.path, entry["seq"]), data, self.path / STAGING,
                            "entry"):
