@@ -283,3 +283,17 @@ def test_finding_15_rejected_commands_change_nothing(corpus: Corpus, tmp_path: P
         assert tree_digest(corpus.path) == before, args
         assert not os.path.lexists(corpus.path / ".lock"), args
         assert not any((corpus.path / ".tmp").iterdir()), args
+
+
+def test_finding_01_release_refuses_a_damaged_fragment(tmp_path: Path) -> None:
+    """A release does not fingerprint an unreleased fragment that differs from its log hash."""
+    from policyspeech.tuning import Tuning
+
+    tuning = Tuning(small_fragment_bytes=1)  # no compaction: the fragment is read as it is
+    corpus = Corpus.init(tmp_path / "corpus", tuning=tuning)
+    _ids, fragment = _two_in_one(corpus)
+    _silent_flip(fragment)
+    before = tree_digest(corpus.path)
+    with pytest.raises(CorpusError, match=fragment.name):
+        Corpus(corpus.path, tuning=tuning).release(notes="first")
+    assert tree_digest(corpus.path) == before

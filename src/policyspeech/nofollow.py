@@ -49,6 +49,22 @@ def read_checked(path: Path, sha256: str) -> bytes:
     return data
 
 
+def check_file(path: Path, sha256: str) -> None:
+    """Raise :class:`IntegrityError` naming ``path`` unless its bytes (read in blocks, a
+    link not followed) have the SHA-256 that the log records."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise IntegrityError(f"{path}: cannot read it ({exc.strerror}); nothing was written "
+                             "(run `policyspeech verify`)") from None
+    if actual != sha256:
+        raise IntegrityError(
+            f"{path}: its SHA-256 is {actual[:8]}..., the log says {sha256[:8]}...; the file "
+            "was changed or damaged and nothing was written (run `policyspeech verify`)")
+
+
 def read_fragment(path: Path, sha256: str, columns: list[str] | None = None) -> pa.Table:
     """A fragment that a write copies or reads from: its bytes checked against the
     SHA-256 the log records, then parsed with every Parquet page's checksum verified

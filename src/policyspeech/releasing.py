@@ -33,7 +33,7 @@ from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
 from policyspeech.layout import CARD, CHANGELOG, CROISSANT, LOG, entry_name, entry_path
 from policyspeech.log import HeadState, advance, new_entry
-from policyspeech.nofollow import read_no_follow
+from policyspeech.nofollow import check_file, read_no_follow
 from policyspeech.releases import (
     FINGERPRINT_METHOD,
     changelog_markdown,
@@ -58,6 +58,9 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
         version = next_version(latest_version(reader.head()), chosen)
         compact(writer)
         state = reader.head()
+        for info in state.fragments.values():  # the fingerprint reads them: each as logged
+            if info["path"] not in state.released_fragments:  # (released: checked then)
+                check_file(writer.path / info["path"], info["sha256"])
         manifest = _manifest(writer, state, version, chosen, notes)
         data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         path = writer.publish_manifest(version, data)
