@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
@@ -120,21 +121,30 @@ class Writer:
         from filelock import FileLock, Timeout
 
         path = self.path / LOCK
+        linked = CorpusError(f"'{path}' is a symbolic link; the lock file must be a file of "
+                             f"the corpus (remove the link, `rm {path}`, and run the command "
+                             "again)")
         if path.is_symlink():  # filelock before 3.20.1 truncated a link's target
-            raise CorpusError(
-                f"'{path}' is a symbolic link; the lock file must be a file of the corpus "
-                f"(remove the link, `rm {path}`, and run the command again)")
+            raise linked
         if not hooks.lock_enabled():  # tests prove that correctness does not need the lock
             yield
             return
         timeout = self.reader.tuning.lock_timeout_seconds
+        lock = FileLock(path, timeout=timeout)
         try:
-            with FileLock(path, timeout=timeout):
-                yield
+            lock.acquire()
         except Timeout:
             raise CorpusError(
                 f"another writer has held the lock of '{self.path}' for {timeout:g} s; wait "
                 "for it to finish and try again") from None
+        except OSError as exc:  # a link planted since the check: filelock opens no link
+            if exc.errno == errno.ELOOP:
+                raise linked from None
+            raise
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextmanager
     def writing(self) -> Iterator[None]:

@@ -317,7 +317,7 @@ def read_recorded_head(corpus: Path) -> tuple[int, str] | None:
 def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | None, *,
                  writing: bool = False) -> str | None:
     """Why the head ``state`` (the log folded up to its first missing entry) cannot be
-    trusted, or None. ``recorded``: the card's record of the newest entry
+    trusted (naming the entry), or None. ``recorded``: the card's record of the newest entry
     (:func:`read_recorded_head`). Readers check that no entry follows a missing one and
     that the log reaches the entry the card records; a writer (``writing``), which
     chains onto the head, also checks that the entry the card records has the recorded
@@ -329,7 +329,7 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
         if os.path.lexists(after):
             return MOVED
         return (f"{after} is missing: entry {state.seq + 2} and perhaps more follow it; the "
-                "log was damaged (run `policyspeech verify`)")
+                "log was damaged")
     if recorded is None:
         return None
     seq, digest = recorded
@@ -338,7 +338,7 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
             return MOVED
         return (f"the dataset card records log entry {seq}, but the log ends at entry "
                 f"{state.seq}: {entry_path(corpus, state.seq + 1)} is missing (deleted or lost), "
-                "so this is an older state (run `policyspeech verify`)")
+                "so this is an older state")
     if not writing:
         return None
     if seq == state.seq:
@@ -348,8 +348,7 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
         actual = found[1] if found is not None else None
     if actual != digest:
         return (f"{entry_path(corpus, seq)}: its SHA-256 differs from the one the dataset card "
-                "recorded when it was published; the log entry was changed or damaged and "
-                "nothing was written (run `policyspeech verify`)")
+                "recorded when it was published; the log entry was changed or damaged")
     return None
 
 

@@ -78,7 +78,8 @@ class Reader:
             if problem is None:
                 return state
             if problem != MOVED:
-                raise IntegrityError(problem)
+                raise IntegrityError(f"{problem}; " + ("nothing was written; " if writing else "")
+                                     + "run `policyspeech verify`")
         return state  # other writers kept publishing: this head was whole when read
 
     def _full_head(self) -> HeadState:
@@ -129,7 +130,7 @@ class Reader:
                 break
             if problem != MOVED:
                 self._view = None
-                raise IntegrityError(problem)
+                raise IntegrityError(f"{problem}; run `policyspeech verify`")
         if self._view.seq != before:
             snapshot.save(self.path, self._view)
         return self._view

@@ -32,7 +32,14 @@ from policyspeech.croissant import render_croissant
 from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
 from policyspeech.layout import CARD, CHANGELOG, CROISSANT, LOG, entry_name, entry_path
-from policyspeech.log import HeadState, advance, new_entry
+from policyspeech.log import (
+    MOVED,
+    HeadState,
+    advance,
+    new_entry,
+    read_recorded_head,
+    tail_problem,
+)
 from policyspeech.nofollow import check_file, read_no_follow
 from policyspeech.releases import (
     FINGERPRINT_METHOD,
@@ -108,13 +115,13 @@ def repair(writer: Writer) -> None:
     writer.check_writable()
     try:
         check_log(writer.path)
-        state = writer.reader.head(writing=True)
     except IntegrityError as exc:
         raise IntegrityError(
-            f"{exc}; --repair rebuilds the derived files only from a whole log and wrote "
+            f"{exc}; --repair rebuilds the derived files only from a whole log, so it wrote "
             "nothing: restore the log from a backup (if the log is whole and only the "
             f"dataset card was damaged, delete {writer.path / CARD} and repair again)"
         ) from None
+    state = writer.reader.head(writing=True)
     with writer.lock():
         writer.write_card(state)
         if state.releases:
@@ -123,8 +130,9 @@ def repair(writer: Writer) -> None:
 
 def check_log(corpus: Path) -> None:
     """Raise :class:`IntegrityError` unless every log entry is there (none missing before
-    a later one), the whole chain of hashes holds from the first entry, and every release
-    manifest has the hash its entry records."""
+    a later one, none before the entry the card records), the whole chain of hashes holds
+    from the first entry, the newest entry has the hash the card records, and every
+    release manifest has the hash its entry records."""
     numbers = sorted(int(stem) for path in (corpus / LOG).iterdir()
                      if (stem := path.name.split(".")[0]).isdigit()
                      and entry_name(int(stem)) == path.name)
@@ -136,6 +144,9 @@ def check_log(corpus: Path) -> None:
             f"{entry_path(corpus, missing[0])} is missing: {lost} follow it and would be lost "
             f"({len(missing)} entries missing in all)")
     state = advance(corpus, HeadState(light=True))
+    problem = tail_problem(corpus, state, read_recorded_head(corpus), writing=True)
+    if problem not in (None, MOVED):  # MOVED: a writer published meanwhile
+        raise IntegrityError(str(problem))
     for version, record in state.releases.items():
         path = corpus / record["manifest"]
         try:
