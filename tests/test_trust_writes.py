@@ -3,6 +3,7 @@ changes nothing (issue 12: findings 1, 2, 3, 6, 7 and 15)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -127,9 +128,8 @@ def test_finding_02_a_damaged_entry_behind_the_card_stops_writes(corpus: Corpus,
     (corpus.path / "README.md").write_bytes(card)
     recorded = _entries(corpus)[-2]
     _damage_entry(recorded)
-    _damage_entry(_entries(corpus)[-1])  # its parent hash no longer chains: edited to match
+    # the newest entry edited to chain onto the changed one, as a forger would
     entry = json.loads(_entries(corpus)[-1].read_bytes())
-    import hashlib
     entry["parent"] = hashlib.sha256(recorded.read_bytes()).hexdigest()
     _entries(corpus)[-1].write_text(json.dumps(entry, indent=1, sort_keys=True) + "\n")
     before = tree_digest(corpus.path)
