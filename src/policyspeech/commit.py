@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
@@ -119,36 +120,57 @@ class Writer:
         """Hold the corpus's writer lock (released by the OS if the process dies)."""
         from filelock import FileLock, Timeout
 
+        path = self.path / LOCK
+        linked = CorpusError(f"'{path}' is a symbolic link; the lock file must be a file of "
+                             f"the corpus (remove the link, `rm {path}`, and run the command "
+                             "again)")
+        if path.is_symlink():  # filelock before 3.20.1 truncated a link's target
+            raise linked
         if not hooks.lock_enabled():  # tests prove that correctness does not need the lock
             yield
             return
         timeout = self.reader.tuning.lock_timeout_seconds
+        lock = FileLock(path, timeout=timeout)
         try:
-            with FileLock(self.path / LOCK, timeout=timeout):
-                yield
+            lock.acquire()
         except Timeout:
             raise CorpusError(
                 f"another writer has held the lock of '{self.path}' for {timeout:g} s; wait "
                 "for it to finish and try again") from None
+        except OSError as exc:  # a link planted since the check: filelock opens no link
+            if exc.errno == errno.ELOOP:
+                raise linked from None
+            raise
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the writer lock and clean up what crashed writers left."""
+        """Check the head the commit will chain onto (before anything, the lock file
+        included, is written), then hold the writer lock and clean up what crashed writers
+        left."""
+        self.reader.head(writing=True)
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
             yield
 
     def commit(self, build: Build) -> Entry:
-        """Publish the entry that ``build`` makes from the head, retrying on a lost race."""
-        self.refresh_card()
+        """Publish the entry that ``build`` makes from the head, retrying on a lost race.
+
+        The head is checked first (a damaged or missing newest entry stops the commit), and
+        the card is brought up to the head only once ``build`` has passed its checks, so a
+        refused command changes nothing."""
         attempts = self.reader.tuning.max_commit_attempts
         for attempt in range(attempts):
-            state = self.reader.head()
+            state = self.reader.head(writing=True)
             try:
                 entry = build(state)
             except UpgradeFirst:
                 self.upgrade_schema()
                 continue
+            self.refresh_card()
             data = encode_entry(entry)
             if publish_new(entry_path(self.path, entry["seq"]), data, self.path / STAGING,
                            "entry"):

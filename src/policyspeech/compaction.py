@@ -98,10 +98,11 @@ def compact_if_due(writer: Writer) -> None:
 
 
 def _read_fragments(corpus: Path, infos: list[FragmentInfo]) -> pa.Table:
-    """The fragments' rows as one table, every page's checksum verified."""
+    """The fragments' rows as one table, each fragment checked against the log's SHA-256
+    and every page's checksum verified."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    return pa.concat_tables(
-        pq.read_table(corpus / info["path"], page_checksum_verification=True)
-        for info in infos)
+    from policyspeech.nofollow import read_fragment
+
+    return pa.concat_tables(read_fragment(corpus / info["path"], info["sha256"])
+                            for info in infos)

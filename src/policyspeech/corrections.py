@@ -34,7 +34,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from policyspeech.commit import Writer, require_current_schema
 from policyspeech.documents import Entry, FragmentInfo
@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 
 
 DERIVED = ("word_count", "text_sha256")
+_Plan: TypeAlias = tuple[dict[str, dict[str, Any]],
+                         list[tuple[FragmentInfo, "pa.Table", list[dict[str, Any]]]]]
+"""What an amendment will commit: the amended records by id, and each fragment to copy
+with its table and its new records."""
 
 
 @dataclass
@@ -93,7 +97,8 @@ def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
     result = Amendments()
     writer.check_writable()
 
-    def build(state: HeadState) -> Entry:
+    def plan(state: HeadState) -> _Plan:
+        """The amended records and the fragments to copy, once every row checks."""
         result.fields, result.unchanged = {}, 0
         found = dict(problems)
         missing = {i for i in wanted if i not in state.hash_by_id}
@@ -130,6 +135,15 @@ def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             if strict:
                 raise InvalidSpeechError("nothing to amend: the record already has these values")
             raise _NothingChanged
+        return records, rewrites
+
+    planned: dict[int, _Plan] = {}
+
+    def build(state: HeadState) -> Entry:
+        if state.seq not in planned:  # another writer committed since the rows were checked
+            planned.clear()
+            planned[state.seq] = plan(state)
+        records, rewrites = planned[state.seq]
         require_current_schema(state)
         added = [new for _info, table, replaced in rewrites
                  for new in _rewrite(writer.path, table, replaced)]
@@ -149,8 +163,11 @@ def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
             amendments=[{"id": i, "fields": result.fields[i], "reason": records[i]["_reason"]}
                         for i in ids])
 
-    with writer.writing(), contextlib.suppress(_NothingChanged):  # nothing to change:
-        writer.commit(build)                                      # no commit
+    head = writer.reader.head(writing=True)
+    with contextlib.suppress(_NothingChanged):  # nothing to change: no commit
+        planned[head.seq] = plan(head)  # checked before the lock: a refused amend writes nothing
+        with writer.writing():
+            writer.commit(build)
     return result
 
 
@@ -163,9 +180,12 @@ def retract(writer: Writer, record_id: str, *, reason: str) -> None:
     why = require_reason(reason)
     writer.check_writable()
 
-    def build(state: HeadState) -> Entry:
+    def check(state: HeadState) -> None:
         if record_id not in state.hash_by_id:
             raise RecordNotFoundError(_not_found(state, record_id))
+
+    def build(state: HeadState) -> Entry:
+        check(state)
         require_current_schema(state)
         [(info, table, _olds)] = _holders(writer.path, state, {record_id})
         return new_entry(state, operation="retract", message=f"retract {record_id}",
@@ -173,6 +193,7 @@ def retract(writer: Writer, record_id: str, *, reason: str) -> None:
                          removed=[info], removed_ids=[record_id],
                          removed_keys=[state.key_by_id.get(record_id)], reason=why)
 
+    check(writer.reader.head(writing=True))  # before the lock: a refused retract writes nothing
     with writer.writing():
         writer.commit(build)
 
@@ -297,11 +318,13 @@ def _check_keys(state: HeadState, records: dict[str, dict[str, Any]],
 def _holders(corpus: Path, state: HeadState, ids: set[str]
              ) -> list[tuple[FragmentInfo, pa.Table, list[dict[str, Any]]]]:
     """Each fragment of the head that holds some of ``ids``: its log description, its
-    table (every page's checksum verified) and those records."""
+    table (checked against the log's SHA-256, every page's checksum verified) and those
+    records."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from policyspeech.arrays import string_array
+    from policyspeech.nofollow import read_fragment
 
     if not ids:
         return []
@@ -313,7 +336,7 @@ def _holders(corpus: Path, state: HeadState, ids: set[str]
         found = pq.read_table(path, columns=["id"], page_checksum_verification=True)["id"]
         if not pc.any(pc.is_in(found, value_set=wanted)).as_py():
             continue
-        table = pq.read_table(path, page_checksum_verification=True)
+        table = read_fragment(path, info["sha256"])
         rows = table.filter(pc.is_in(table["id"], value_set=wanted)).to_pylist()
         holders.append((info, table, rows))
         seen += len(rows)

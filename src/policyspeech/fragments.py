@@ -150,15 +150,18 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
 
 def upgrade_fragment(corpus: Path, info: FragmentInfo) -> FragmentInfo | None:
     """A copy of the fragment in the current schema (the fields its older schema lacks
-    empty), or None when it has every field already. Every page's checksum is verified."""
+    empty), or None when it has every field already. The fragment is checked against the
+    log's SHA-256 and every page's checksum is verified."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from policyspeech.nofollow import read_fragment
 
     path = corpus / info["path"]
     schema = arrow_schema()
     if pq.read_schema(path).names == schema.names:
         return None
-    table = pq.read_table(path, page_checksum_verification=True)
+    table = read_fragment(path, info["sha256"])
     columns = [table[f.name] if f.name in table.column_names
                else pa.nulls(table.num_rows, f.type) for f in schema]
     return write_fragment(corpus, pa.Table.from_arrays(columns, schema=schema))

@@ -263,26 +263,29 @@ class HeadIndex:
 
 def fill_keys(corpus: Path, state: HeadState) -> int:
     """Fill in the speech keys of the records of ``state`` whose entries (made before keys
-    existed) do not record them, from the fragments of ``state``; return how many."""
-    import pyarrow.dataset as pads
+    existed) do not record them, from the fragments of ``state``; return how many. The
+    keys feed the duplicate check of writes: each fragment is checked against the log's
+    SHA-256 and every page's checksum is verified."""
+    import pyarrow.compute as pc
 
     from policyspeech.arrays import string_array
     from policyspeech.identity import speech_key
-    from policyspeech.schema import arrow_schema
+    from policyspeech.nofollow import read_fragment
 
-    paths = [str(corpus / p) for p in state.fragments]
-    if not paths or not state.keyless:
+    if not state.fragments or not state.keyless:
         return 0
     columns = ["id", "text_sha256", "speaker", "date", "date_precision", "source_id"]
-    table = pads.dataset(paths, schema=arrow_schema()).to_table(  # one thread: see store
-        columns=columns, filter=pads.field("id").isin(string_array(sorted(state.keyless))),
-        use_threads=False)
-    for row in table.to_pylist():
-        key = speech_key(row)
-        state.key_by_id[row["id"]] = key
-        state.id_by_key[key] = row["id"]
-        state.keyless.discard(row["id"])
-    return int(table.num_rows)
+    wanted = string_array(sorted(state.keyless))
+    filled = 0
+    for info in list(state.fragments.values()):
+        table = read_fragment(corpus / info["path"], info["sha256"], columns)
+        for row in table.filter(pc.is_in(table["id"], value_set=wanted)).to_pylist():
+            key = speech_key(row)
+            state.key_by_id[row["id"]] = key
+            state.id_by_key[key] = row["id"]
+            state.keyless.discard(row["id"])
+            filled += 1
+    return filled
 
 
 # -- the maps a loaded state uses ----------------------------------------------------------

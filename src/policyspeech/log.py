@@ -25,6 +25,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 from collections.abc import MutableMapping, MutableSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any, cast
 
 from policyspeech.documents import Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import LOG, entry_name, entry_path
+from policyspeech.layout import CARD, LOG, entry_name, entry_path
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
@@ -287,3 +288,69 @@ def _check_schema_version(path: Path, version: str) -> None:
             f"{path} uses schema {version}, newer than this policyspeech ({SCHEMA_VERSION}); "
             "upgrade policyspeech (pip install -U policyspeech)"
         )
+
+
+_RECORDED_HEAD = re.compile(rb"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)")
+
+
+def recorded_head(card: bytes) -> tuple[int, str] | None:
+    """The newest entry's number and hash as the dataset card records them, if it does.
+
+    >>> recorded_head(b"- head: 1 records, log entry 7 (SHA-256 `" + b"a" * 64 + b"`)")
+    (7, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
+    """
+    match = _RECORDED_HEAD.search(card)
+    return (int(match.group(1)), match.group(2).decode()) if match else None
+
+
+def read_recorded_head(corpus: Path) -> tuple[int, str] | None:
+    """What the card of ``corpus`` records of the newest entry (None: no card, or none
+    recorded)."""
+    try:
+        fd = os.open(corpus / CARD, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return recorded_head(handle.read())
+
+
+def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | None, *,
+                 writing: bool = False) -> str | None:
+    """Why the head ``state`` (the log folded up to its first missing entry) cannot be
+    trusted (naming the entry), or None. ``recorded``: the card's record of the newest entry
+    (:func:`read_recorded_head`). Readers check that no entry follows a missing one and
+    that the log reaches the entry the card records; a writer (``writing``), which
+    chains onto the head, also checks that the entry the card records has the recorded
+    hash. Entries are published in order and the card after them, so a later entry or
+    card seen here means a missing entry, unless a writer published meanwhile: the
+    caller advances again when :data:`MOVED` is returned."""
+    after = entry_path(corpus, state.seq + 1)
+    if os.path.lexists(entry_path(corpus, state.seq + 2)):
+        if os.path.lexists(after):
+            return MOVED
+        return (f"{after} is missing: entry {state.seq + 2} and perhaps more follow it; the "
+                "log was damaged")
+    if recorded is None:
+        return None
+    seq, digest = recorded
+    if seq > state.seq:
+        if os.path.lexists(after):
+            return MOVED
+        return (f"the dataset card records log entry {seq}, but the log ends at entry "
+                f"{state.seq}: {entry_path(corpus, state.seq + 1)} is missing (deleted or lost), "
+                "so this is an older state")
+    if not writing:
+        return None
+    if seq == state.seq:
+        actual = state.entry_sha256
+    else:
+        found = read_entry(corpus, seq)
+        actual = found[1] if found is not None else None
+    if actual != digest:
+        return (f"{entry_path(corpus, seq)}: its SHA-256 differs from the one the dataset card "
+                "recorded when it was published; the log entry was changed or damaged")
+    return None
+
+
+MOVED = "moved"
+"""Returned by :func:`tail_problem` when another writer published meanwhile."""

@@ -29,7 +29,7 @@ from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
 from policyspeech.layout import FOLDERS
 from policyspeech.locate import locate_corpus
-from policyspeech.log import HeadState, advance
+from policyspeech.log import MOVED, HeadState, advance, read_recorded_head, tail_problem
 from policyspeech.nofollow import read_no_follow
 from policyspeech.releases import latest_version, parse_version
 from policyspeech.tuning import DEFAULT, Tuning
@@ -60,13 +60,29 @@ class Reader:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
 
-    def head(self) -> HeadState:
+    def head(self, *, writing: bool = False) -> HeadState:
         """The state after the newest log entry, with the id and key indexes that writers
         need (re-read incrementally on every call).
 
         The first call starts from the cached full snapshot when there is a valid one
-        (:mod:`policyspeech.snapshot`), and saves one after applying many ids itself.
+        (:mod:`policyspeech.snapshot`), and saves one after applying many ids itself. A
+        log that ends before the entry the card records, or that misses an entry, raises
+        :class:`IntegrityError` instead of serving an older state; ``writing`` (a writer
+        about to chain onto the head) also checks the recorded entry's hash
+        (:func:`policyspeech.log.tail_problem`).
         """
+        for _attempt in range(self.tuning.max_commit_attempts):
+            state = self._full_head()
+            problem = tail_problem(self.path, state, read_recorded_head(self.path),
+                                   writing=writing)
+            if problem is None:
+                return state
+            if problem != MOVED:
+                raise IntegrityError(f"{problem}; " + ("nothing was written; " if writing else "")
+                                     + "run `policyspeech verify`")
+        return state  # other writers kept publishing: this head was whole when read
+
+    def _full_head(self) -> HeadState:
         loaded = None
         if self._state is None:
             self._state = snapshot.load(self.path, full=True) or HeadState()
@@ -103,11 +119,18 @@ class Reader:
         if self._view is None:
             self._view = snapshot.load(self.path) or HeadState(light=True)
         before = self._view.seq
-        try:
-            self._view = advance(self.path, self._view)
-        except CorpusError:
-            self._view = None
-            raise
+        for _attempt in range(self.tuning.max_commit_attempts):
+            try:
+                self._view = advance(self.path, self._view)
+            except CorpusError:
+                self._view = None
+                raise
+            problem = tail_problem(self.path, self._view, read_recorded_head(self.path))
+            if problem is None:
+                break
+            if problem != MOVED:
+                self._view = None
+                raise IntegrityError(f"{problem}; run `policyspeech verify`")
         if self._view.seq != before:
             snapshot.save(self.path, self._view)
         return self._view

@@ -23,15 +23,24 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from pathlib import Path
 
 from policyspeech.citation import citation_file, read_citation, render_cff
 from policyspeech.commit import Writer
 from policyspeech.compaction import compact
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Entry, Manifest
-from policyspeech.errors import CorpusError
-from policyspeech.layout import CHANGELOG, CROISSANT
-from policyspeech.log import HeadState, new_entry
+from policyspeech.errors import CorpusError, IntegrityError
+from policyspeech.layout import CARD, CHANGELOG, CROISSANT, LOG, entry_name, entry_path
+from policyspeech.log import (
+    MOVED,
+    HeadState,
+    advance,
+    new_entry,
+    read_recorded_head,
+    tail_problem,
+)
+from policyspeech.nofollow import check_file, read_no_follow
 from policyspeech.releases import (
     FINGERPRINT_METHOD,
     changelog_markdown,
@@ -49,17 +58,24 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
     ``minor`` or ``patch``) defaults to the smallest the changes allow."""
     reader = writer.reader
     writer.check_writable()
-    with writer.writing():
+    check_bump(reader.head(writing=True), bump)  # before the lock: a refused release writes
+    with writer.writing():                       # nothing
         chosen = check_bump(reader.head(), bump)
         writer.upgrade_schema()  # the release goes ahead: in this version's schema
         version = next_version(latest_version(reader.head()), chosen)
         compact(writer)
         state = reader.head()
+        for info in state.fragments.values():  # the fingerprint reads them: each as logged
+            if info["path"] not in state.released_fragments:  # (released: checked then)
+                check_file(writer.path / info["path"], info["sha256"])
         manifest = _manifest(writer, state, version, chosen, notes)
         data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         path = writer.publish_manifest(version, data)
 
         def build(head: HeadState) -> Entry:
+            if version in head.releases:
+                raise CorpusError(f"version {version} was released by another writer during "
+                                  "this release; nothing more was released")
             if head.seq != manifest["commit"]["seq"]:
                 raise CorpusError("another writer changed the corpus during the release; "
                                   "run the release again")
@@ -91,13 +107,56 @@ def write_release_files(writer: Writer) -> None:
 
 def repair(writer: Writer) -> None:
     """Rewrite the files derived from the log (the card, and at a release the changelog,
-    CITATION.cff and croissant.json), as a commit would."""
+    CITATION.cff and croissant.json), as a commit would, from a log that verifies.
+
+    A log entry is never dropped, rewritten or renumbered: a missing entry, a broken
+    chain, a newest entry that differs from the card's record of it, or a changed release
+    manifest raises :class:`IntegrityError` naming the entry, and nothing is written."""
     writer.check_writable()
+    try:
+        check_log(writer.path)
+    except IntegrityError as exc:
+        raise IntegrityError(
+            f"{exc}; --repair rebuilds the derived files only from a whole log, so it wrote "
+            "nothing: restore the log from a backup (if the log is whole and only the "
+            f"dataset card was damaged, delete {writer.path / CARD} and repair again)"
+        ) from None
+    state = writer.reader.head(writing=True)
     with writer.lock():
-        state = writer.reader.head()
         writer.write_card(state)
         if state.releases:
             write_release_files(writer)
+
+
+def check_log(corpus: Path) -> None:
+    """Raise :class:`IntegrityError` unless every log entry is there (none missing before
+    a later one, none before the entry the card records), the whole chain of hashes holds
+    from the first entry, the newest entry has the hash the card records, and every
+    release manifest has the hash its entry records."""
+    numbers = sorted(int(stem) for path in (corpus / LOG).iterdir()
+                     if (stem := path.name.split(".")[0]).isdigit()
+                     and entry_name(int(stem)) == path.name)
+    missing = sorted(set(range(numbers[-1] + 1)) - set(numbers)) if numbers else []
+    if missing:
+        later = [n for n in numbers if n > missing[0]]
+        lost = f"entry {later[0]}" if len(later) == 1 else f"entries {later[0]}-{later[-1]}"
+        raise IntegrityError(
+            f"{entry_path(corpus, missing[0])} is missing: {lost} follow it and would be lost "
+            f"({len(missing)} entries missing in all)")
+    state = advance(corpus, HeadState(light=True))
+    problem = tail_problem(corpus, state, read_recorded_head(corpus), writing=True)
+    if problem not in (None, MOVED):  # MOVED: a writer published meanwhile
+        raise IntegrityError(str(problem))
+    for version, record in state.releases.items():
+        path = corpus / record["manifest"]
+        try:
+            data = read_no_follow(path)
+        except OSError as exc:
+            raise IntegrityError(f"{path}: cannot read the manifest of release {version} "
+                                 f"({exc.strerror})") from None
+        if hashlib.sha256(data).hexdigest() != record["sha256"]:
+            raise IntegrityError(f"{path}: its SHA-256 differs from the log entry that "
+                                 f"published release {version}; the manifest was changed")
 
 
 def _manifest(writer: Writer, state: HeadState, version: str, bump: str,

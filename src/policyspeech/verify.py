@@ -32,7 +32,7 @@ from typing import Any, cast
 from policyspeech.documents import ReleaseRecord
 from policyspeech.errors import CorpusError
 from policyspeech.layout import CARD, DATA, RELEASES, entry_path
-from policyspeech.log import HeadState, advance
+from policyspeech.log import MOVED, HeadState, advance, read_recorded_head, tail_problem
 from policyspeech.reader import Reader
 
 
@@ -266,7 +266,11 @@ def _same_files(actual: str, expected: str) -> bool:
 
 def _check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
     """No later entry chains to the newest one, so its hash is checked against the one the
-    card recorded when the entry was published."""
+    card recorded when the entry was published; and the log must reach the entry the card
+    records, with no entry missing before the next."""
+    problem = tail_problem(corpus.path, state, read_recorded_head(corpus.path))
+    if problem not in (None, MOVED):
+        return [str(problem)]
     try:
         recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
