@@ -221,6 +221,16 @@ def test_finding_10_yaml_aliases_are_refused(corpus: Corpus, tmp_path: Path,
     assert tree_digest(corpus.path) == before
 
 
+def test_finding_10_yaml_merge_keys_are_refused(corpus: Corpus, tmp_path: Path) -> None:
+    """A YAML merge key (<<), which copies a mapping into another, is refused too."""
+    args = with_metadata(tmp_path, "meta", "!!merge <<: {title: T, speaker: S}\ncountry: GB\n"
+                         "date: 2019-10-30\nlanguage: en")
+    before = tree_digest(corpus.path)
+    refused(run("--corpus", str(corpus.path), "add", *args),
+            "YAML merge keys (<<) are not allowed")
+    assert tree_digest(corpus.path) == before
+
+
 @pytest.mark.parametrize("where", ["front-matter", "meta"])
 def test_finding_10_metadata_over_the_limit_is_refused(corpus: Corpus, tmp_path: Path,
                                                        where: str) -> None:

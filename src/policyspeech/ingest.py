@@ -6,7 +6,7 @@ options). YAML is read with a ``yaml.SafeLoader`` that resolves nothing but text
 and mappings, so ``date: 2019-10-30`` stays the text ``'2019-10-30'`` and ``country: NO``
 stays ``'NO'`` (not ``False``). Metadata that could grow or hide something is refused,
 each with one error naming the file and line: aliases and anchors (``&a``/``*a``: a few
-hundred bytes of them expand to gigabytes), nesting deeper than
+hundred bytes of them expand to gigabytes) and merge keys (``<<``), nesting deeper than
 :data:`~policyspeech.tuning.MAX_METADATA_DEPTH`, a key given twice (YAML would keep the
 last silently), and front matter or a metadata file over
 :data:`~policyspeech.tuning.MAX_METADATA_BYTES`. Files are read through
@@ -69,6 +69,9 @@ class _TextOnlyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[str] = set()
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(problem="YAML merge keys (<<) are not allowed in metadata; "
+                               "write each field out", problem_mark=key_node.start_mark)
             if isinstance(key_node, yaml.ScalarNode):
                 if key_node.value in seen:
                     raise _Refused(problem=f"the key '{key_node.value}' is given twice; keep "
