@@ -207,7 +207,7 @@ def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _json_row(raw: bytes) -> dict[str, Any]:
-    from policyspeech.importing import json_record  # a key twice, deep nesting: refused
+    from policyspeech.ingest import json_record  # a key twice, deep nesting: refused
 
     try:
         row = json_record(raw)

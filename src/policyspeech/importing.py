@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,7 @@ from typing import Any
 
 from policyspeech import tables
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.ingest import read_speech
+from policyspeech.ingest import json_record, read_speech
 from policyspeech.schema import FIELD_NAMES, FIELDS_BY_NAME
 from policyspeech.tuning import DEFAULT_MAX_BYTES
 from policyspeech.userfiles import check_regular, confine, open_regular
@@ -119,40 +118,6 @@ def check_max_errors(max_errors: int) -> None:
     if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 1:
         raise InvalidSpeechError(f"max errors {max_errors!r} must be 1 or more (it is how "
                                  "many bad records are listed)")
-
-
-def json_record(raw: bytes | str) -> Any:
-    """One JSON value, with an object that gives a key twice refused (Python's reader
-    keeps the last silently) and nesting too deep for the reader refused; raise
-    :class:`InvalidSpeechError` naming the problem.
-
-    >>> json_record(b'{"title": "a", "title": "b"}')
-    Traceback (most recent call last):
-    ...
-    policyspeech.errors.InvalidSpeechError: the key 'title' is given twice in one object; keep one
-    """
-    try:
-        return json.loads(raw, object_pairs_hook=_unique_keys)
-    except InvalidSpeechError:
-        raise
-    except RecursionError:
-        raise InvalidSpeechError("not valid JSON (nested too deeply); write one JSON object "
-                                 "of field: value per line") from None
-    except ValueError as exc:
-        raise InvalidSpeechError(f"not valid JSON ({exc}); write one JSON object "
-                                 "per line") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _value in pairs:
-            if key in seen:
-                raise InvalidSpeechError(f"the key '{key}' is given twice in one object; "
-                                         "keep one")
-            seen.add(key)
-    return result
 
 
 def parse_delimiter(text: str) -> str:

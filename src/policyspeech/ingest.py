@@ -9,7 +9,8 @@ each with one error naming the file and line: aliases and anchors (``&a``/``*a``
 hundred bytes of them expand to gigabytes) and merge keys (``<<``), nesting deeper than
 :data:`~policyspeech.tuning.MAX_METADATA_DEPTH`, a key given twice (YAML would keep the
 last silently), and front matter or a metadata file over
-:data:`~policyspeech.tuning.MAX_METADATA_BYTES`. Files are read through
+:data:`~policyspeech.tuning.MAX_METADATA_BYTES`. JSON records are read as strictly
+(:func:`json_record`: a key twice, or nesting too deep for the reader, is an error). Files are read through
 :mod:`policyspeech.userfiles` (regular files only, at most the limit). A first paragraph
 equal to the title is a heading, not body text, and is dropped.
 
@@ -27,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -123,6 +125,40 @@ def parse_yaml_metadata(source: str, text: str, first_line: int = 1) -> dict[str
             f"got {'a list' if isinstance(data, list) else type(data).__name__}"
         )
     return {str(key): value for key, value in data.items()}
+
+
+def json_record(raw: bytes | str) -> Any:
+    """One JSON value, with an object that gives a key twice refused (Python's reader
+    keeps the last silently) and nesting too deep for the reader refused; raise
+    :class:`InvalidSpeechError` naming the problem.
+
+    >>> json_record(b'{"title": "a", "title": "b"}')
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: the key 'title' is given twice in one object; keep one
+    """
+    try:
+        return json.loads(raw, object_pairs_hook=_unique_keys)
+    except InvalidSpeechError:
+        raise
+    except RecursionError:
+        raise InvalidSpeechError("not valid JSON (nested too deeply); write one JSON object "
+                                 "of field: value per line") from None
+    except ValueError as exc:
+        raise InvalidSpeechError(f"not valid JSON ({exc}); write one JSON object "
+                                 "per line") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise InvalidSpeechError(f"the key '{key}' is given twice in one object; "
+                                         "keep one")
+            seen.add(key)
+    return result
 
 
 def decode_text(data: bytes, source: str) -> str:
