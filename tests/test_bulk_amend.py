@@ -328,7 +328,7 @@ def test_a_file_that_cannot_be_read_is_one_error_line(imported: tuple[Corpus, li
     expected = {
         "missing.jsonl": "cannot read (No such file or directory)",
         "missing.csv": "cannot read (No such file or directory)",
-        "folder.jsonl": "cannot read (Is a directory)",
+        "folder.jsonl": "is a folder; give a .jsonl or .csv file of amendments",
         "fixes.txt": "give amendments as a .jsonl or .csv file (id, the fields to change, "
                      "and a reason column or --reason)",
     }

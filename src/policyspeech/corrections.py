@@ -30,7 +30,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,10 +228,12 @@ def read_amendments(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _json_row(raw: bytes) -> dict[str, Any]:
+    from policyspeech.ingest import json_record  # a key twice, deep nesting: refused
+
     try:
-        row = json.loads(raw)
-    except ValueError as exc:
-        return {"_error": f"not valid JSON ({exc}); write one JSON object per line"}
+        row = json_record(raw)
+    except InvalidSpeechError as exc:
+        return {"_error": str(exc)}
     return row if isinstance(row, dict) else {"_error": "each line must be a JSON object"}
 
 

@@ -2,6 +2,7 @@
 
 - a folder of ``.txt``/``.md`` files with YAML front matter or sidecars;
 - ``.jsonl``: one JSON object of fields per line, with ``text`` (or ``path``, a text file);
+  a key given twice in one object is an error (JSON readers would keep the last);
 - ``.csv`` and ``.tsv``: a header row of field names, the delimiter (comma, semicolon or
   tab) found from the header unless given, fields of any length, a UTF-8 BOM (as Excel
   writes it) dropped; ``themes`` and ``keywords`` as ``a; b``;
@@ -15,6 +16,13 @@ A source whose columns are named differently imports without a conversion script
 metadata options). Text from structured sources keeps its paragraphs; only text and
 Markdown files get the join of sentences broken across paragraphs (``join_lines``
 changes either).
+
+A ``path`` field (JSONL, CSV, Parquet) names a text file relative to the source file's
+folder, and must stay inside that folder once symbolic links are resolved (or inside
+``files_root``, ``--files-root DIR``, when one is given): a downloaded source cannot make
+the import read the importer's own files. The files of a folder source must resolve
+inside the folder too. Every file is read as :mod:`policyspeech.userfiles` reads them:
+regular files only, with the size limit.
 
 Each source is read lazily, one speech at a time, as ``(label, load)`` pairs: the label
 names the file and line for error messages, and ``load()`` reads and validates the speech.
@@ -37,7 +45,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +52,10 @@ from typing import Any
 
 from policyspeech import tables
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.ingest import read_speech
+from policyspeech.ingest import json_record, read_speech
 from policyspeech.schema import FIELD_NAMES, FIELDS_BY_NAME
 from policyspeech.tuning import DEFAULT_MAX_BYTES
+from policyspeech.userfiles import check_regular, confine, open_regular
 from policyspeech.validate import Record, validate_speech
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -75,6 +83,8 @@ class ImportOptions:
     """ParlaMint: the corpus's listPerson and listOrg files."""
     speakers: Path | None = None
     """UNGDC: the speaker table (default: found beside the TXT folder)."""
+    files_root: Path | None = None
+    """The folder that ``path`` fields may name files in (default: the source file's)."""
 
     def fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A source row as record fields: columns renamed, ignored ones left out, empty
@@ -95,6 +105,19 @@ class ImportOptions:
 _SIZED = (str, list, tuple)
 """Values that are empty when they have no length (an array's emptiness is checked later,
 by the validation, which turns it into a list)."""
+
+
+def check_max_errors(max_errors: int) -> None:
+    """Refuse a ``max_errors`` below 1 (it is how many bad records a refusal lists).
+
+    >>> check_max_errors(0)
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: max errors 0 must be 1 or more (it is how many bad records are listed)
+    """
+    if isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 1:
+        raise InvalidSpeechError(f"max errors {max_errors!r} must be 1 or more (it is how "
+                                 "many bad records are listed)")
 
 
 def parse_delimiter(text: str) -> str:
@@ -159,17 +182,19 @@ def _one_source(path: Path, options: ImportOptions, blocks: int = 0
     suffix = path.suffix.lower()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES
-                       and p.is_file() and not p.name.startswith("."))
+                       and not p.is_dir() and not p.name.startswith("."))
         if not files:
             raise InvalidSpeechError(f"{path}: no .txt or .md files in this folder")
         join = True if options.join_lines is None else options.join_lines
         for file in files:
             yield str(file), functools.partial(
                 read_speech, file, defaults=options.defaults or None,
-                max_bytes=options.max_bytes, join_lines=join)
-    elif not path.exists():
+                max_bytes=options.max_bytes, join_lines=join, root=path)
+        return
+    if not path.exists():
         raise InvalidSpeechError(f"{path}: no such file or folder; check the path")
-    elif suffix == ".jsonl" and blocks:
+    check_regular(path)
+    if suffix == ".jsonl" and blocks:
         for block in _jsonl_blocks(path, options, blocks):  # a block stands for its lines
             yield f"{path}:{block.first}", block  # type: ignore[misc]
     elif suffix == ".jsonl":
@@ -213,8 +238,12 @@ def _from_fields(row: Mapping[str, Any], base: Path | None, options: ImportOptio
     if text_path is not None and base is not None:
         if "text" in fields:
             raise InvalidSpeechError("give either text or path, not both")
+        if not isinstance(text_path, str):
+            raise InvalidSpeechError(f"path must be text, got {type(text_path).__name__} "
+                                     f"{text_path!r}; give the text file's name")
+        file = confine(base, text_path, options.files_root)
         join = True if options.join_lines is None else options.join_lines
-        return read_speech(base / str(text_path), overrides=fields,
+        return read_speech(file, overrides=fields,
                            max_bytes=options.max_bytes, join_lines=join)
     return validate_speech(fields, join_lines=bool(options.join_lines))
 
@@ -287,7 +316,7 @@ class LineBlock:
 def _jsonl_blocks(path: Path, options: ImportOptions, size: int) -> Iterator[LineBlock]:
     """The file in blocks of about ``size`` bytes of whole lines."""
     first = 1
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         while data := handle.read(size):
             if not data.endswith(b"\n"):
                 data += handle.readline()
@@ -296,11 +325,7 @@ def _jsonl_blocks(path: Path, options: ImportOptions, size: int) -> Iterator[Lin
 
 
 def _json_line(raw: bytes, base: Path, options: ImportOptions) -> Record:
-    try:
-        fields = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidSpeechError(f"not valid JSON ({exc}); write one JSON object "
-                                 "per line") from None
+    fields = json_record(raw)
     if not isinstance(fields, dict):
         raise InvalidSpeechError("each line must be a JSON object of field: value")
     return _from_fields(fields, base, options)
@@ -340,14 +365,15 @@ def table_rows(path: Path, options: ImportOptions, *, check: bool = True
 def _parquet(path: Path, options: ImportOptions) -> Iterator[tuple[str, Loader]]:
     import pyarrow.parquet as pq
 
-    try:
-        source = pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow raises several kinds for a file that is not Parquet
-        raise InvalidSpeechError(f"{path}: not a readable Parquet file ({exc})") from None
-    _check_columns(path, source.schema_arrow.names, options)
-    number = 0
-    for batch in source.iter_batches(batch_size=1_000):
-        for row in batch.to_pylist():
-            number += 1
-            yield f"{path}:row {number}", functools.partial(_from_fields, row, path.parent,
-                                                            options)
+    with open_regular(path) as handle:
+        try:
+            source = pq.ParquetFile(handle)
+        except Exception as exc:  # pyarrow raises several kinds for a file not Parquet
+            raise InvalidSpeechError(f"{path}: not a readable Parquet file ({exc})") from None
+        _check_columns(path, source.schema_arrow.names, options)
+        number = 0
+        for batch in source.iter_batches(batch_size=1_000):
+            for row in batch.to_pylist():
+                number += 1
+                yield f"{path}:row {number}", functools.partial(_from_fields, row,
+                                                                path.parent, options)

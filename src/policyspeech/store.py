@@ -32,9 +32,10 @@ from policyspeech.compaction import Compaction
 from policyspeech.corrections import Amendments
 from policyspeech.documents import Manifest
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.importing import ImportOptions
+from policyspeech.importing import ImportOptions, check_max_errors
 from policyspeech.reader import Reader
 from policyspeech.tuning import DEFAULT, DEFAULT_MAX_BYTES, DEFAULT_MAX_ERRORS, Tuning
+from policyspeech.userfiles import check_regular
 from policyspeech.verify import VerifyReport
 
 
@@ -196,7 +197,11 @@ class Corpus(Reader):
         Returns the :class:`~policyspeech.corrections.Amendments` (fields changed per id,
         rows that changed nothing). See :mod:`policyspeech.corrections`."""
         labelled: list[tuple[str, Mapping[str, Any]]]
+        check_max_errors(max_errors)
         if isinstance(rows, str | os.PathLike):
+            if Path(rows).exists():
+                check_regular(Path(rows),  # a FIFO or a device would hang the reading
+                              folder_hint="give a .jsonl or .csv file of amendments")
             labelled = list(corrections.read_amendments(Path(rows)))
         else:
             labelled = [(f"row {n}", row) for n, row in enumerate(rows, start=1)]

@@ -3,7 +3,10 @@
 Rows are read strictly (a stray quote is an error, not two rows merged), line by line as
 strict UTF-8 (a Latin-1 or UTF-16 file is an error that says how to convert it), with a
 byte-order mark, Excel's ``sep=;`` hint line and old Mac line ends (a lone CR) handled,
-and the delimiter sniffed from the header when it is not given.
+and the delimiter sniffed from the header when it is not given. A column named twice in
+the header is an error (a reader of rows as mappings would keep the last), and so is a NUL
+byte (a binary or UTF-16 file); only a regular file is read
+(:mod:`policyspeech.userfiles`).
 
 Examples
 --------
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from policyspeech.errors import InvalidSpeechError
+from policyspeech.userfiles import open_regular
 
 DELIMITERS = (",", ";", "\t")
 
@@ -34,7 +38,7 @@ def table_rows(path: Path, *, delimiter: str | None = None, lists: Sequence[str]
     columns split at ``;``; a bad row (its field count, its bytes) as an error in place of
     the mapping. ``check_columns`` is called once with the header's columns."""
     csv.field_size_limit(2**31 - 1)  # a speech may be longer than the default 131,072
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         lines = _DecodedLines(handle, path)
         try:
             header_line = next(lines, "")
@@ -51,10 +55,11 @@ def table_rows(path: Path, *, delimiter: str | None = None, lists: Sequence[str]
             columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter,
                                                           strict=True), [])]
         except csv.Error as exc:
-            raise InvalidSpeechError(f"{path}: the header row is not valid CSV ({exc}); check "
-                                     "its quotes") from None
+            raise InvalidSpeechError(f"{path}:{lines.number}: the header row is not valid CSV "
+                                     f"({exc}); {_fix(exc)}") from None
         if check_columns is not None:
             check_columns(columns)
+        _check_unique(path, columns)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)  # a stray quote is an
         while True:                                                   # error, not a merge
             label = f"{path}:{lines.number + 1}"
@@ -64,7 +69,7 @@ def table_rows(path: Path, *, delimiter: str | None = None, lists: Sequence[str]
                 yield label, exc
                 return
             except csv.Error as exc:
-                yield label, InvalidSpeechError(f"not a valid CSV row ({exc}); check its quotes")
+                yield label, InvalidSpeechError(f"not a valid CSV row ({exc}); {_fix(exc)}")
                 return
             if values is None:
                 return
@@ -80,6 +85,26 @@ def table_rows(path: Path, *, delimiter: str | None = None, lists: Sequence[str]
                 if isinstance(row.get(column), str):
                     row[column] = [v.strip() for v in row[column].split(";") if v.strip()]
             yield label, row
+
+
+def _fix(exc: csv.Error) -> str:
+    if "NUL" in str(exc):
+        return ("remove the NUL bytes (a binary file, or UTF-16 text: convert it with "
+                "iconv -f UTF-16 -t UTF-8)")
+    if "field limit" in str(exc):
+        return "a field is larger than a speech can be; check the file's quotes"
+    return "check its quotes"
+
+
+def _check_unique(path: Path, columns: Sequence[str]) -> None:
+    """Refuse a header that names a column twice."""
+    seen: dict[str, int] = {}
+    for number, column in enumerate(columns, start=1):
+        if column in seen and column:
+            raise InvalidSpeechError(
+                f"{path}: the header names the column '{column}' twice (columns "
+                f"{seen[column]} and {number}); rename or remove one")
+        seen.setdefault(column, number)
 
 
 def sniff(header: str, path: Path) -> str:

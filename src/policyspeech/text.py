@@ -8,6 +8,14 @@ Markdown files, which PDF and web extraction fill with sentences broken across l
 also get ``join_lines``: a paragraph that ends without closing punctuation and is
 followed by one that starts in lower case is joined to it.
 
+Text keeps every format character as the source has it: left-to-right and right-to-left
+marks (U+200E, U+200F), zero-width joiners and non-joiners (U+200C, U+200D: Persian,
+Arabic and Indic words need them), bidirectional embeddings and isolates, which
+right-to-left writing uses, and the zero-width characters that web pages leave; a speech
+is kept as given, and its hash stays that of the source's words. Unicode's line and
+paragraph separators (U+2028, U+2029) become a line break and a paragraph break.
+Metadata fields are stricter (:func:`check_invisible`).
+
 Examples
 --------
 >>> normalise_text("Although we are leaving\\r\\n\\r\\n\\r\\nthe EU, we stay.  \\nNext line.")
@@ -63,6 +71,51 @@ def check_characters(text: str, what: str = "text") -> None:
         f"{what} has the control character {code} at line {line}, column {column}; "
         "remove it (only tab and newline are allowed)"
     )
+
+
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
+zero-width characters (U+200B-U+200D, U+2060, U+FEFF): invisible, they make a metadata
+value show differently from what is stored (a speaker's name reversed on screen, two
+names that look alike and differ)."""
+_JOINING_SCRIPTS = frozenset({
+    "ARABIC", "SYRIAC", "NKO", "MANDAIC", "MONGOLIAN", "DEVANAGARI", "BENGALI", "GURMUKHI",
+    "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "MYANMAR",
+    "KHMER", "TIBETAN"})
+"""Scripts whose words use ZWJ and ZWNJ to choose a letter's form (Persian ``می‌شود``)."""
+
+
+def check_invisible(value: str, what: str) -> None:
+    """Raise :class:`InvalidSpeechError` when the metadata ``value`` has an invisible
+    bidirectional control or zero-width character. A zero-width joiner or non-joiner
+    between two letters of a script that shapes its letters by them (Arabic, Persian,
+    the Indic scripts...) is allowed; left-to-right and right-to-left marks are too.
+
+    >>> check_invisible("\u0645\u06cc\u200c\u0634\u0648\u062f", "title")
+    >>> check_invisible("Ada \u202eecalevol", "speaker")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: speaker 'Ada <U+202E>ecalevol' has the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE) at column 5; remove it (bidirectional controls and zero-width characters are not allowed in metadata)
+    """
+    for match in _INVISIBLE.finditer(value):
+        char, at = match.group(), match.start()
+        if char in "\u200c\u200d" and _joins(value, at):
+            continue
+        shown = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        raise InvalidSpeechError(
+            f"{what} '{shown}' has the invisible character U+{ord(char):04X} "
+            f"({unicodedata.name(char, 'format character')}) at column {at + 1}; remove it "
+            "(bidirectional controls and zero-width characters are not allowed in metadata)")
+
+
+def _joins(value: str, at: int) -> bool:
+    """True when the joiner at ``at`` stands between two letters of one joining script."""
+    if at == 0 or at + 1 >= len(value):
+        return False
+    scripts = {unicodedata.name(c, "").split(" ")[0] for c in (value[at - 1], value[at + 1])}
+    return len(scripts) == 1 and scripts <= _JOINING_SCRIPTS
 
 
 def check_mojibake(text: str, what: str = "text") -> None:

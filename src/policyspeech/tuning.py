@@ -13,6 +13,11 @@ DEFAULT_MAX_BYTES = 5_000_000
 """Largest text file accepted by default (5 MB); ``max_bytes`` (``--max-bytes``) raises it."""
 DEFAULT_MAX_ERRORS = 20
 """Bad records listed by default when a batch is refused (``--max-errors``)."""
+MAX_METADATA_BYTES = 65_536
+"""Largest YAML metadata accepted: a file's front matter, a sidecar ``FILE.yaml`` or a
+``--meta`` file (64 KiB; a speech's metadata is a few hundred bytes)."""
+MAX_METADATA_DEPTH = 4
+"""Deepest nesting of YAML metadata, in nodes (a mapping of lists of text is 3)."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,19 @@ canonical record: every field present, text normalised, ``word_count`` and
 ``text_sha256`` derived. Any broken rule raises :class:`InvalidSpeechError` with one
 line that names the field, the bad value and the fix.
 
+Beyond each field's own rule, every metadata field (every field but ``text``):
+
+- has the type its field needs: text for text fields (a number or ``true`` is refused),
+  a list of text for ``themes`` and ``keywords`` (a bare text is refused: write a list),
+  a whole number or digits for ``word_count`` (``true`` is refused, although Python
+  counts it as 1);
+- is at most :data:`FIELD_LIMITS` characters long (1,000 for most fields; 2,000 for
+  ``source_url``; 10,000 for ``notes``), with at most :data:`MAX_LIST_ITEMS` items in a
+  list;
+- has no bidirectional control or zero-width character (see
+  :func:`policyspeech.text.check_invisible`); Unicode's line and paragraph separators
+  become a space.
+
 Examples
 --------
 >>> record = validate_speech({"title": "On crime", "speaker": "Brandon Lewis",
@@ -23,6 +36,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
+import numbers
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -40,12 +54,18 @@ from policyspeech.schema import (
     FIELDS_BY_NAME,
     Field,
 )
-from policyspeech.text import check_characters, normalise_and_count, text_sha256
+from policyspeech.text import check_characters, check_invisible, normalise_and_count, text_sha256
 
 Record = dict[str, Any]
 """A canonical record: every field of the schema, in schema order."""
 
 _MULTILINE_FIELDS = frozenset({"notes"})
+MAX_FIELD_CHARS = 1_000
+"""Longest value of a metadata field (title, speaker, party...), in characters."""
+FIELD_LIMITS = {"source_url": 2_000, "notes": 10_000}
+"""Fields that may be longer than :data:`MAX_FIELD_CHARS`, with their limits."""
+MAX_LIST_ITEMS = 1_000
+"""Most items in a list field (``keywords``; ``themes`` has 21 slugs at most)."""
 _NO_DAY = datetime.date.min
 """Stands for today in the checks of text fields, which never use it."""
 _GIVEN = tuple((f.name, f, f.required and f.name != "id", f.kind) for f in FIELDS
@@ -96,6 +116,7 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
     record["text_sha256"] = text_sha256(record["text"])
     for name in DERIVED_FIELDS:
         given = fields.get(name)
+        _check_derived_type(name, given)
         if isinstance(given, str) and name == "word_count" and given.strip().isdigit():
             given = int(given)  # as a CSV file gives it
         if given not in (None, "") and given != record[name]:
@@ -104,6 +125,21 @@ def validate_speech(fields: Mapping[str, Any], *, today: datetime.date | None = 
                 f"{name} is derived, leave it out"
             )
     return {name: record[name] for name in FIELD_NAMES}
+
+
+def _check_derived_type(name: str, given: Any) -> None:
+    """Refuse a derived field of the wrong type (``"word_count": true`` equals 1)."""
+    if given is None or _is_missing(given):
+        return
+    if name == "word_count":
+        ok = (isinstance(given, numbers.Integral) and not isinstance(given, bool)) or (
+            isinstance(given, str) and given.strip().isdigit())
+        kind = "a whole number"
+    else:
+        ok, kind = isinstance(given, str), "text"
+    if not ok:
+        raise InvalidSpeechError(f"{name} must be {kind}, got {type(given).__name__} "
+                                 f"{given!r}; {name} is derived, leave it out")
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -131,15 +167,23 @@ def _missing_message(name: str) -> str:
 
 def _as_text(spec: Field, value: Any) -> str:
     if not isinstance(value, str):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
         raise InvalidSpeechError(
-            f"{spec.name} must be text, got {type(value).__name__} {value!r}; quote it in YAML"
+            f"{spec.name} must be text, got {type(value).__name__} {shown}; quote it in YAML"
         )
+    limit = FIELD_LIMITS.get(spec.name, MAX_FIELD_CHARS)
+    if len(value) > limit:
+        raise InvalidSpeechError(
+            f"{spec.name} '{value[:40]}...' is {len(value):,} characters long, more than the "
+            f"limit of {limit:,}; shorten it (long text belongs in text or notes)")
     if value.isprintable() and spec.name not in _MULTILINE_FIELDS and (
             value.isascii() or unicodedata.is_normalized("NFC", value)):
         return " ".join(value.split())  # nothing to check or compose (the common case)
     check_characters(value, spec.name)
+    check_invisible(value, spec.name)
     value = unicodedata.normalize("NFC", value).strip()
     if spec.name in _MULTILINE_FIELDS:
+        value = value.replace("\u2028", " ").replace("\u2029", " ")
         return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n"))
     return " ".join(value.split())
 
@@ -280,11 +324,20 @@ def check_theme(text: str) -> str:
 def _check_list(spec: Field, value: Any, today: datetime.date) -> list[str]:
     if hasattr(value, "tolist"):  # a numpy array (a pandas list column)
         value = value.tolist()
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
         raise InvalidSpeechError(
-            f"{spec.name} must be a list of text, got {type(value).__name__} {value!r}"
+            f"{spec.name} must be a list of text, got the text '{shown}'; write it as a "
+            f"list ([{shown}] in YAML, [\"{shown}\"] in JSON, a; b in a CSV cell)")
+    items = value
+    if not isinstance(items, list | tuple):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise InvalidSpeechError(
+            f"{spec.name} must be a list of text, got {type(value).__name__} {shown}"
         )
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidSpeechError(f"{spec.name} has {len(items):,} items, more than the limit "
+                                 f"of {MAX_LIST_ITEMS:,}; keep the ones that matter")
     result: list[str] = []
     seen: set[str] = set()
     for item in items:

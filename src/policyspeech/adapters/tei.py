@@ -20,6 +20,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from policyspeech.errors import InvalidSpeechError
+from policyspeech.userfiles import open_regular
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 
@@ -76,7 +77,7 @@ def parse_streaming(path: Path, on_end: Callable[[ET.Element, ET.Element | None,
 
 def feed(path: Path, parser: expat.XMLParserType) -> None:
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:  # a regular file: a FIFO cannot hang the import
             parser.ParseFile(stream)
     except Stop:
         pass

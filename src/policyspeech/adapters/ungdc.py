@@ -74,6 +74,8 @@ import pycountry
 from policyspeech.countries import from_alpha_3
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.ingest import decode_text
+from policyspeech.tuning import DEFAULT_MAX_BYTES
+from policyspeech.userfiles import check_regular, read_regular
 
 TABLE_NAME = "Speakers_by_session.xlsx"
 SOURCE_URL = "https://doi.org/10.7910/DVN/0TJX8Y"
@@ -145,6 +147,7 @@ def _find_table(path: Path) -> Path:
 
 def _read_table(table: Path) -> Speakers:
     """Load the speaker table (read-only, first sheet) as rows by (session, ISO code)."""
+    check_regular(table)
     try:
         book = openpyxl.load_workbook(table, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip, key and its own errors
@@ -190,7 +193,7 @@ def _record(file: Path, rows: Speakers, table: Path) -> dict[str, Any]:
     alpha_3, session, year = match[1], int(match[2]), match[3]
     country, name = _country(alpha_3)
     speaker, role = _speaker(file, rows.get((session, alpha_3), []), table, session, alpha_3)
-    text = decode_text(file.read_bytes(), file.name)
+    text = decode_text(read_regular(file, limit=DEFAULT_MAX_BYTES), file.name)
     nth = _ordinal(session)
     fields: dict[str, Any] = {
         "title": (f"Statement by {name} in the General Debate of the {nth} session "

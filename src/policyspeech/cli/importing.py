@@ -48,6 +48,10 @@ def import_(
     speakers: Annotated[Path | None, typer.Option("--speakers", help="UNGDC: the speaker "
                         "table (default: Speakers_by_session.xlsx beside TXT/).",
                         show_default=False)] = None,
+    files_root: Annotated[Path | None, typer.Option("--files-root", help="The folder that a "
+                          "'path' field may name text files in (default: the folder of the "
+                          "source file; a path outside it is refused).",
+                          show_default=False)] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
                        "nothing.")] = False,
@@ -68,17 +72,23 @@ def import_(
     """
     import time
 
-    from policyspeech.importing import ImportOptions, parse_delimiter, parse_mapping
+    from policyspeech.importing import (
+        ImportOptions,
+        check_max_errors,
+        parse_delimiter,
+        parse_mapping,
+    )
     from policyspeech.store import Corpus
 
     started = time.perf_counter()
+    check_max_errors(max_errors)
     if delimiter is not None:
         delimiter = parse_delimiter(delimiter)
     options = ImportOptions(
         mapping=parse_mapping(mapping or []), ignore=frozenset(ignore or []),
         defaults={k: v for k, v in metadata(ctx.params).items() if v},
         join_lines=join_lines, delimiter=delimiter, max_bytes=max_bytes,
-        lists=tuple(lists or ()), speakers=speakers)
+        lists=tuple(lists or ()), speakers=speakers, files_root=files_root)
     corpus = Corpus(corpus_path(ctx))
     if not dry_run:
         corpus.check_writable()

@@ -118,6 +118,8 @@ def amend(
                          "(optionally) reason.", show_default=False)] = None,
     max_errors: Annotated[int, typer.Option("--max-errors", help="Bad rows to list at "
                           "most (with --from).")] = MAX_ERRORS,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest --text file "
+                         "accepted.")] = MAX_BYTES,
     clear: Annotated[list[str] | None, typer.Option("--clear", help="A field to empty "
                      "(repeat): --clear themes --clear party.", show_default=False)] = None,
     join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="With "
@@ -133,9 +135,11 @@ def amend(
 
     Example: policyspeech amend --from themes.csv --reason "CAP coding, second coder"
     """
+    from policyspeech.importing import check_max_errors
     from policyspeech.store import Corpus
 
     changes = {name: value for name, value in metadata(ctx.params).items() if value}
+    check_max_errors(max_errors)
     corpus = Corpus(corpus_path(ctx))
     if from_file is not None:
         if record_id is not None or text is not None or changes or clear:
@@ -163,14 +167,9 @@ def amend(
         changes[name] = None
     new_text = None
     if text is not None:
-        from policyspeech.ingest import decode_text
-        from policyspeech.text import normalise_text
+        from policyspeech.ingest import read_text_file
 
-        try:
-            new_text = normalise_text(decode_text(text.read_bytes(), str(text)),
-                                      join_lines=join_lines)
-        except OSError as exc:
-            raise CorpusError(f"{text}: cannot read ({exc.strerror})") from None
+        new_text = read_text_file(text, max_bytes=max_bytes, join_lines=join_lines)
     changed = corpus.amend(record_id, changes, text=new_text, reason=reason or "")
     typer.echo(f"amended {record_id}: {', '.join(changed)}")
 
