@@ -271,6 +271,25 @@ def test_finding_10_amend_text_has_the_size_limit(seeded: tuple[Path, str],
     assert tree_digest(folder) == before
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_finding_10_a_record_text_has_the_size_limit(seeded: tuple[Path, str], tmp_path: Path,
+                                                     suffix: str) -> None:
+    """A text given inside a JSONL or CSV record has the size limit of a text file."""
+    folder, _record_id = seeded
+    before = tree_digest(folder)
+    record = make_speech(7, text="word " * 200_001)
+    source = tmp_path / f"big{suffix}"
+    if suffix == ".jsonl":
+        source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    else:
+        names = ["title", "speaker", "country", "date", "language", "text"]
+        source.write_text(",".join(names) + "\n" + ",".join(
+            f'"{record[n]}"' for n in names) + "\n", encoding="utf-8")
+    refused(run("--corpus", str(folder), "import", str(source), "--max-bytes", "1000000"),
+            "larger than the limit of 1,000,000 bytes")
+    assert tree_digest(folder) == before
+
+
 # -- finding 11 (input side): deep nesting is one error line --------------------------------
 
 @pytest.mark.parametrize("case", ["import", "amend-from"])

@@ -245,7 +245,17 @@ def _from_fields(row: Mapping[str, Any], base: Path | None, options: ImportOptio
         join = True if options.join_lines is None else options.join_lines
         return read_speech(file, overrides=fields,
                            max_bytes=options.max_bytes, join_lines=join)
+    _check_text_size(fields.get("text"), options.max_bytes)
     return validate_speech(fields, join_lines=bool(options.join_lines))
+
+
+def _check_text_size(text: Any, max_bytes: int) -> None:
+    """Refuse a record's text over the size limit of a text file (``--max-bytes``)."""
+    if isinstance(text, str) and len(text) * 4 > max_bytes and (
+            len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes):
+        raise InvalidSpeechError(
+            f"text is larger than the limit of {max_bytes:,} bytes; split the speech or "
+            "raise the limit with --max-bytes")
 
 
 def _unknown_column_message(column: str) -> str:
