@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
+import policyspeech as ps
 from policyspeech.store import Corpus
 from tests.helpers import REPO, make_speech, run, tree_digest
 
@@ -325,3 +326,142 @@ def test_finding_14_citation_text_cannot_forge_the_card(corpus: Corpus) -> None:
     fences = [t for t in tokens if t.type == "fence"]
     assert [t.info for t in fences].count("bibtex") == 1
     assert "Speeches ## 9.9.9" in next(t.content for t in fences if t.info == "bibtex")
+
+
+# -- 11. a property: success, or one error line and the corpus unchanged --------------------
+
+VALUES = ["head", "latest", "1.0.0", "0.1.0", "9.9.9", "GB", "XX", "en", "2019", "2019-13",
+          "csv", "json", "jsonl", "table", "parquet", "bibtex", "apa", "-1", "0", "1", "3",
+          "speaker", "country", "year", "theme", "minor", "patch", "major", "health", "crime",
+          "speaker=Ada Lovelace", "=HYPERLINK(1)", "\udcff", "a\nb", "parlamint", "ungdc"]
+"""Plausible option values and arguments (and a few hostile ones)."""
+SUFFIXES = [".jsonl", ".csv", ".tsv", ".md", ".txt", ".yaml", ".json", ""]
+
+
+def _options() -> dict[tuple[str, ...], list[tuple[str, bool, bool, bool]]]:
+    """Every leaf command's options and arguments: name (empty for an argument), whether
+    it is a flag, whether it takes several values, whether it is required."""
+    from typer.main import get_command
+
+    from policyspeech.cli import app
+
+    found: dict[tuple[str, ...], list[tuple[str, bool, bool, bool]]] = {}
+
+    def walk(group: Any, prefix: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                walk(command, (*prefix, name))
+                continue
+            found[(*prefix, name)] = [
+                (param.opts[0] if param.param_type_name == "option" else "",
+                 bool(getattr(param, "is_flag", False)), param.nargs == -1, param.required)
+                for param in command.params]
+
+    walk(get_command(app), ())
+    return found
+
+
+def _file_bytes() -> Any:
+    from hypothesis import strategies as st
+
+    fields = st.sampled_from(["title", "speaker", "country", "date", "language", "text", "id",
+                              "themes", "path", "word_count", "notes", "reason", "source_url"])
+    scalars = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.none(),
+                        st.sampled_from(VALUES))
+    record = st.dictionaries(fields, scalars, max_size=7)
+    jsonl = st.lists(record, max_size=3).map(
+        lambda rows: "\n".join(json.dumps(r) for r in rows).encode())
+    table = st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=5), max_size=4).map(
+        lambda rows: "\n".join(",".join(cells) for cells in rows).encode())
+    front = st.tuples(record, st.text(max_size=80)).map(
+        lambda parts: ("---\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in parts[0].items())
+                       + "\n---\n" + parts[1]).encode())
+    return st.one_of(st.binary(max_size=200), jsonl, table, front)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A corpus of two speeches, one release and one unreleased speech."""
+    corpus = Corpus.init(tmp_path_factory.mktemp("property") / "corpus")
+    corpus.add_all([make_speech(1), make_speech(2, speaker="Brandon Lewis")])
+    corpus.release(notes="first")
+    corpus.add(make_speech(3, country="FR", language="fr"))
+    return corpus.path
+
+
+def _drive_the_cli(small_corpus: Path, examples: int, derandomize: bool = True) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    commands = _options()
+    ids = sorted(ps.read(small_corpus, columns=["id"])["id"].to_list())
+    texts = st.text(st.characters(blacklist_characters="/\x00"), max_size=12)
+    values = st.one_of(st.sampled_from(VALUES + ids), texts)
+
+    @st.composite
+    def invocations(draw: Any) -> tuple[list[str], dict[str, bytes]]:
+        words = draw(st.sampled_from(sorted(commands)))
+        files: dict[str, bytes] = {}
+
+        def value() -> str:
+            if draw(st.integers(0, 3)) == 0:
+                name = f"in{len(files)}{draw(st.sampled_from(SUFFIXES))}"
+                files[name] = draw(_file_bytes())
+                return name
+            return str(draw(values))
+
+        args = list(words)
+        for name, flag, variadic, required in commands[words]:
+            if name and not required and not draw(st.booleans()):
+                continue
+            if name:
+                args += [name] if flag else [name, value()]
+            else:
+                args += [value() for _ in range(draw(st.integers(1, 2)) if variadic else 1)]
+        if draw(st.integers(0, 19)) == 0:
+            args.append(str(draw(values)))  # a stray word
+        return args, files
+
+    @settings(max_examples=examples, deadline=None, derandomize=derandomize,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(invocations())
+    def check(invocation: tuple[list[str], dict[str, bytes]]) -> None:
+        args, files = invocation
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch) / "corpus"
+            shutil.copytree(small_corpus, folder, ignore=shutil.ignore_patterns(".lock"))
+            for name, data in files.items():
+                (Path(scratch) / name).write_bytes(data)
+            before = tree_digest(folder)
+            here = os.getcwd()
+            os.chdir(scratch)
+            try:
+                result = run("--corpus", str(folder), *args)
+            finally:
+                os.chdir(here)
+            shown = f"policyspeech {args!r}\n{result.stderr}"
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                f"{shown}\n{result.exception!r}")
+            assert "Traceback" not in result.stderr, shown
+            if result.exit_code == 1:
+                lines = result.stderr.splitlines()
+                assert lines and all(line.startswith("error: ") for line in lines), shown
+                assert tree_digest(folder) == before, shown
+            elif result.exit_code == 2:
+                assert "Usage: " in result.stderr, shown  # typer's usage error
+            else:
+                assert result.exit_code == 0, shown
+
+    check()
+
+
+def test_finding_11_random_commands_succeed_or_print_one_error_line(small_corpus: Path) -> None:
+    """Random commands, options and input bytes: success, or exit 1 with `error:` lines and
+    the corpus byte for byte unchanged, or typer's usage error; never a traceback."""
+    _drive_the_cli(small_corpus, examples=60)
+
+
+@pytest.mark.slow
+def test_finding_11_random_commands_many_more(small_corpus: Path) -> None:
+    """The same property over 600 examples."""
+    _drive_the_cli(small_corpus, examples=600)

@@ -15,6 +15,7 @@ An option's default is the library's: taken from the library call itself
 import errno
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -193,12 +194,17 @@ def user_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def say(line: str) -> None:
     """Print one line on stderr, whatever it holds: bytes that are not UTF-8 (surrogate
-    escapes of a file name or an argument) are shown as ``\\xff``, and line breaks as
-    ``\\n``, so that an error is always exactly one line."""
+    escapes of a file name or an argument) are shown as ``\\xff``, and line breaks and
+    other control characters escaped (``\\n``, ``\\x1b``), so that an error is always
+    exactly one line and cannot drive the terminal."""
     shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    typer.echo(shown.replace("\r", "\\r").replace("\n", "\\n"), err=True)
+    typer.echo(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), shown),
+               err=True)
 
 
 def system_error(exc: OSError) -> str:
