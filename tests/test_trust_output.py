@@ -147,7 +147,8 @@ def test_finding_11_a_write_that_exceeds_the_file_size_limit_is_one_error_line(
     limit, exit 1, no new log entry and no fragment left in data/."""
     corpus = Corpus.init(tmp_path / "corpus")
     corpus.add(make_speech(1))
-    words = " ".join(os.urandom(200_000).hex()[i:i + 7] for i in range(0, 400_000, 7))
+    noise = os.urandom(200_000).hex()  # a text that compresses badly: a large fragment
+    words = " ".join(noise[i:i + 7] for i in range(0, len(noise), 7))
     (tmp_path / "big.txt").write_text(words + ".\n", encoding="utf-8")
     before = tree_digest(corpus.path)
     result = cli("--corpus", str(corpus.path), "add", str(tmp_path / "big.txt"),
