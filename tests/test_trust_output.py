@@ -466,3 +466,18 @@ def test_finding_11_random_commands_succeed_or_print_one_error_line(small_corpus
 def test_finding_11_random_commands_many_more(small_corpus: Path) -> None:
     """The same property over 600 examples."""
     _drive_the_cli(small_corpus, examples=600)
+
+
+def test_finding_10_aliases_in_citation_cff_are_refused(corpus: Corpus) -> None:
+    """YAML aliases in CITATION.cff (which grew a 15 MB manifest) are one error line, and
+    the release writes nothing."""
+    lines = ["cff-version: 1.2.0", "message: m", "type: dataset", "title: T",
+             "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 5)]
+    lines += ["authors:", "  - name: *a4"]
+    (corpus.path / "CITATION.cff").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    corpus.add(make_speech(1))
+    before = tree_digest(corpus.path)
+    line = one_error_line(run("--corpus", str(corpus.path), "release", "-m", "first"))
+    assert "CITATION.cff: line 6 is a YAML alias (*a0)" in line
+    assert tree_digest(corpus.path) == before

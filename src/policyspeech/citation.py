@@ -104,10 +104,37 @@ def read_citation(corpus: Path) -> dict[str, Any]:
     return meta
 
 
+MAX_CITATION_BYTES = 1_000_000
+"""The largest ``CITATION.cff`` read (a real one is a few kilobytes)."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses YAML aliases: a few bytes of them expand to gigabytes (and would be copied
+    into every release manifest)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise CorpusError(
+                f"{self.name}: line {event.start_mark.line + 1} is a YAML alias "
+                f"(*{event.anchor}); write the value out in full (aliases are refused)")
+        return super().compose_node(parent, index)
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CITATION_BYTES + 1)
+        if len(raw) > MAX_CITATION_BYTES:
+            raise CorpusError(f"{path}: a citation file is at most {MAX_CITATION_BYTES:,} "
+                              "bytes; this one is larger")
+        loader = _NoAliasLoader(raw.decode("utf-8"))
+        loader.name = str(path)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CorpusError(f"{path}: cannot read the citation file ({exc})") from None
     if not isinstance(data, dict):
         raise CorpusError(f"{path}: a citation file must be a YAML mapping")
