@@ -114,7 +114,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
             raise CorpusError(
                 f"{self.name}: line {event.start_mark.line + 1} is a YAML alias "
                 f"(*{event.anchor}); write the value out in full (aliases are refused)")
