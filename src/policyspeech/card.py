@@ -167,7 +167,7 @@ released or not). Each release is also a config of this card (config name = vers
 
 Each speech keeps the licence of its source, as an SPDX identifier in the `license` field
 ({_licences(state)}). The compilation (the selection, metadata and structure of the
-corpus) is licensed under {latest['citation']['license'] if latest else 'the licence in CITATION.cff'}.
+corpus) is licensed under {_compilation_licence(latest)}.
 
 ## Citation
 
@@ -209,12 +209,33 @@ def _licences(state: HeadState) -> str:
     return "in the head: " + (", ".join(licences) if licences else "none yet")
 
 
+def _compilation_licence(latest: Manifest | None) -> str:
+    if not latest:
+        return "the licence in CITATION.cff"
+    from policyspeech.releases import markdown_text
+
+    return markdown_text(str(latest["citation"]["license"]))
+
+
 def _citation_section(latest: Manifest | None) -> str:
+    """The APA citation (its title, authors, DOI and URL, from CITATION.cff, escaped as
+    Markdown) and the BibTeX one in a code block that no backticks of theirs can close."""
     if not latest:
         return "No release yet: cite a release, made with `policyspeech release`."
-    from policyspeech.citation import cite
+    import re
 
-    return (f"{cite(latest, 'apa')}\n\n```bibtex\n{cite(latest, 'bibtex')}\n```\n\n"
+    from policyspeech.citation import cite
+    from policyspeech.releases import markdown_text
+
+    meta = latest["citation"]
+    escaped = {**meta, **{key: markdown_text(str(meta[key])) for key in ("title", "doi", "url")
+                          if meta.get(key)},
+               "authors": [{key: markdown_text(str(value)) for key, value in author.items()}
+                           for author in meta["authors"]]}
+    apa = cite({**latest, "citation": escaped}, "apa")
+    bibtex = cite(latest, "bibtex")
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", bibtex)), default=0))
+    return (f"{apa}\n\n{fence}bibtex\n{bibtex}\n{fence}\n\n"
             "Other formats: `policyspeech cite --format ris|cff|json`.")
 
 

@@ -1,11 +1,17 @@
 """Citations of releases: ``CITATION.cff`` and ``cite`` in BibTeX, APA, RIS, CFF and JSON.
 
 The citation's title, authors, licence of the compilation and DOI come from the corpus's
-``CITATION.cff``: ``corpus/CITATION.cff`` if there is one, else the ``CITATION.cff`` of
-the folder holding the corpus when it describes a dataset (``type: dataset``), as in the
-policyspeech repository. ``release`` rewrites that file with the new version and date, and
-snapshots the citation in the release manifest, so that an old release is always cited
-as it was released.
+``CITATION.cff`` (:func:`citation_source`): ``corpus/CITATION.cff`` if there is one, else
+the ``CITATION.cff`` of the folder holding the corpus, but only when that file describes
+*this* corpus: a dataset (``type: dataset``) whose notes cite the fingerprint of one of
+this corpus's releases, as ``policyspeech`` writes it. So the policyspeech repository's
+own file, written for its bundled corpus with ``policyspeech --corpus corpus cite --format
+cff > CITATION.cff``, is read; a ``CITATION.cff`` of another dataset that happens to sit
+beside a corpus is not, and its DOI and identifiers are never attached to these speeches.
+
+``release`` writes ``corpus/CITATION.cff`` (:func:`citation_file`) with the new version and
+date, never a file outside the corpus folder, and snapshots the citation in the release
+manifest, so that an old release is always cited as it was released.
 
 Examples
 --------
@@ -28,7 +34,7 @@ import yaml
 
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
-from policyspeech.layout import CITATION
+from policyspeech.layout import CITATION, RELEASES
 
 FORMATS = ("bibtex", "apa", "ris", "cff", "json")
 DEFAULT_CITATION: dict[str, Any] = {
@@ -46,22 +52,51 @@ CFF_MESSAGE = ("If you use this corpus, please cite the release you analysed, as
                "the fingerprint identifies its exact records.")
 
 
+_FINGERPRINT = re.compile(r"sha256:([0-9a-f]{64})")
+
+
 def citation_file(corpus: Path) -> Path:
-    """The ``CITATION.cff`` that describes ``corpus`` (it may not exist yet)."""
+    """The ``CITATION.cff`` that ``release`` writes: the corpus's own, inside its folder."""
+    return corpus / CITATION
+
+
+def citation_source(corpus: Path) -> Path | None:
+    """The ``CITATION.cff`` that describes ``corpus``: its own, else its parent folder's
+    when that one cites a release of this corpus by fingerprint; None if neither."""
     own = corpus / CITATION
     if own.is_file():
         return own
     parent = corpus.resolve().parent / CITATION
-    if parent.is_file() and _load(parent).get("type") == "dataset":
+    if not parent.is_file():
+        return None
+    data = _load(parent)
+    preferred = data.get("preferred-citation")
+    notes = " ".join(str(part.get("notes", "")) for part in (data, preferred)
+                     if isinstance(part, dict))
+    cited = set(_FINGERPRINT.findall(notes))
+    if data.get("type") == "dataset" and cited & _release_fingerprints(corpus):
         return parent
-    return own
+    return None
+
+
+def _release_fingerprints(corpus: Path) -> set[str]:
+    """The fingerprints that the release manifests of ``corpus`` record."""
+    found = set()
+    for path in (corpus / RELEASES).glob("*.json"):
+        try:
+            manifest = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("fingerprint"), str):
+            found.add(manifest["fingerprint"])
+    return found
 
 
 def read_citation(corpus: Path) -> dict[str, Any]:
     """Title, authors, licence, DOI, URL, abstract and keywords of the corpus."""
-    path = citation_file(corpus)
+    path = citation_source(corpus)
     meta = dict(DEFAULT_CITATION)
-    if path.is_file():
+    if path is not None:
         data = _load(path)
         for key in ("title", "authors", "license", "doi", "url", "abstract", "keywords"):
             if data.get(key):
@@ -69,10 +104,37 @@ def read_citation(corpus: Path) -> dict[str, Any]:
     return meta
 
 
+MAX_CITATION_BYTES = 1_000_000
+"""The largest ``CITATION.cff`` read (a real one is a few kilobytes)."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses YAML aliases: a few bytes of them expand to gigabytes (and would be copied
+    into every release manifest)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise CorpusError(
+                f"{self.name}: line {event.start_mark.line + 1} is a YAML alias "
+                f"(*{event.anchor}); write the value out in full (aliases are refused)")
+        return super().compose_node(parent, index)
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CITATION_BYTES + 1)
+        if len(raw) > MAX_CITATION_BYTES:
+            raise CorpusError(f"{path}: a citation file is at most {MAX_CITATION_BYTES:,} "
+                              "bytes; this one is larger")
+        loader = _NoAliasLoader(raw.decode("utf-8"))
+        loader.name = str(path)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CorpusError(f"{path}: cannot read the citation file ({exc})") from None
     if not isinstance(data, dict):
         raise CorpusError(f"{path}: a citation file must be a YAML mapping")
@@ -122,7 +184,7 @@ def cite(manifest: Manifest, fmt: str) -> str:
     """A citation of the release described by ``manifest`` in ``fmt`` (see :data:`FORMATS`)."""
     if fmt not in FORMATS:
         raise CorpusError(f"citation format '{fmt}' is not known; use one of {', '.join(FORMATS)}")
-    meta, version, date = manifest["citation"], manifest["version"], manifest["date"]
+    meta, version, date = _one_line(manifest["citation"]), manifest["version"], manifest["date"]
     records = manifest["records"]
     note = (f"Corpus fingerprint sha256:{manifest['fingerprint']}; {records} "
             f"record{'' if records == 1 else 's'}; load with {load_hint(version)}")
@@ -168,6 +230,22 @@ def cite(manifest: Manifest, fmt: str) -> str:
         fields["url"] = meta["url"]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
     return f"@misc{{{key},\n{body}\n}}"
+
+
+def _one_line(value: Any) -> Any:
+    """``value`` with the white space of every string in it (line breaks included)
+    collapsed, so that no field of a citation can add a line (an RIS tag, say) of its own.
+
+    >>> _one_line({"title": "Two\\nlines", "authors": [{"name": " A\\r\\nB "}]})
+    {'title': 'Two lines', 'authors': [{'name': 'A B'}]}
+    """
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, dict):
+        return {key: _one_line(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_one_line(item) for item in value]
+    return value
 
 
 def _display_name(author: dict[str, Any]) -> str:

@@ -106,14 +106,54 @@ class Writer:
         self._card_written_for: str | None = None
 
     def check_writable(self) -> None:
-        """Raise :class:`ReadOnlyCorpusError` unless this corpus may be written."""
+        """Raise :class:`ReadOnlyCorpusError` unless this corpus may be written: checked
+        before anything is written, so that a refused command leaves every file as it was.
+
+        Every place a command writes must be writable: the corpus folder itself (the card,
+        the changelog, ``CITATION.cff`` and ``croissant.json`` are replaced there, and
+        ``.tmp/`` or ``releases/`` made there), ``data/``, ``log/``, ``releases/`` and
+        ``.tmp/``, and the lock file when it exists. The file size limit (``ulimit -f``)
+        must leave room for the derived files, which are rewritten after the commit."""
+        from policyspeech.layout import DATA
+
         if self.reader.bundled:
             raise ReadOnlyCorpusError(
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
                 "`policyspeech init DIR --from-bundled` and use --corpus DIR")
-        if not os.access(self.path / LOG, os.W_OK):
-            raise ReadOnlyCorpusError(
-                f"'{self.path}' is not writable; use a corpus folder you can write to")
+        folder_access = os.W_OK | os.X_OK
+        for path, access in ((self.path, folder_access), (self.path / DATA, folder_access),
+                             (self.path / LOG, folder_access),
+                             (self.path / RELEASES, folder_access),
+                             (self.path / STAGING, folder_access),
+                             (self.path / LOCK, os.R_OK | os.W_OK)):
+            if (path == self.path or os.path.lexists(path)) and not os.access(
+                    path, access, effective_ids=os.access in os.supports_effective_ids):
+                raise ReadOnlyCorpusError(
+                    f"'{path}' is not writable, and this command writes there; make it "
+                    f"writable (chmod u+w{'x' if access == folder_access else ''} '{path}') "
+                    "or use a corpus folder you can write to")
+        self._check_file_size_limit()
+
+    def _check_file_size_limit(self, room: int = 64 * 1024) -> None:
+        """Refuse to write when the file size limit (``ulimit -f``) is below twice the
+        largest derived file plus ``room``: the derived files are rewritten after the
+        commit, so such a limit would fail the command once its entry is published."""
+        import resource
+
+        from policyspeech.layout import CHANGELOG, CITATION, CROISSANT
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit == resource.RLIM_INFINITY:
+            return
+        sizes = [(self.path / name).stat().st_size
+                 for name in (CARD, CHANGELOG, CITATION, CROISSANT)
+                 if (self.path / name).is_file()]
+        needed = 2 * max(sizes, default=0) + room
+        if limit < needed:
+            raise CorpusError(
+                f"the file size limit (ulimit -f) of {limit:,} bytes leaves no room for the "
+                f"files of '{self.path}' that a commit rewrites (they need {needed:,} "
+                "bytes); raise it, e.g. `ulimit -f unlimited`, and try again")
 
     @contextmanager
     def lock(self) -> Iterator[None]:

@@ -19,11 +19,14 @@ EXPORT_FORMATS = ("parquet", "jsonl", "csv")
 
 
 def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version: str = "latest",
-                   fmt: str = "parquet") -> int:
+                   fmt: str = "parquet", raw: bool = False) -> int:
     """Write every record of ``version`` to ``out``; return the number of records.
 
     CSV joins list fields (themes, keywords) with ``"; "``. CSV and JSON Lines write each
     date at its precision (``1790``, not ``1790-01-01``), as ``import`` reads it back.
+    CSV is for spreadsheets: a cell that one would run as a formula (``=...``, ``+...``,
+    ``-...``, ``@...``) starts with ``'``, unless ``raw`` (for ``import``, which takes
+    every cell as it is; see :func:`policyspeech.output.safe_cell`).
     """
     from policyspeech.loaders import read_arrow
 
@@ -38,5 +41,5 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
         from policyspeech.output import dates_at_precision, render_rows
 
         rows = dates_at_precision(table.to_pylist())
-        out.write_text(render_rows(rows, fmt) + "\n", encoding="utf-8")
+        out.write_text(render_rows(rows, fmt, raw=raw) + "\n", encoding="utf-8")
     return int(table.num_rows)

@@ -1,5 +1,10 @@
 """Rendering records for the terminal and for files: table, csv, json and jsonl.
 
+CSV is written for spreadsheets, which run a cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula (``=HYPERLINK(...)``, ``+cmd|...``). Such a
+cell is neutralised with a leading ``'`` (the OWASP rule), except a plain number such as
+``-3.5``, which is no formula; ``raw=True`` (``--raw``) writes every cell as it is.
+
 Examples
 --------
 >>> import datetime
@@ -9,6 +14,9 @@ Examples
 >>> print(render_rows(rows, "csv"))
 id,date,themes
 gb-1,2019-10-30,health
+>>> print(render_rows([{"title": "=HYPERLINK(1)", "n": "-3"}], "csv"))
+title,n
+'=HYPERLINK(1),-3
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import csv
 import datetime
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +33,10 @@ FORMATS = ("table", "csv", "json", "jsonl")
 LIST_SEPARATOR = "; "
 MIN_LAST_COLUMN = 30
 """The last column of a table (a title, say) keeps at least this width, overflowing if need be."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""A CSV cell starting with one of these is a formula to a spreadsheet (OWASP's list,
+and a line feed)."""
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def dates_at_precision(rows: Sequence[dict[str, Any]], *, keep_precision: bool = True
@@ -64,8 +77,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int | None = None) -> str:
-    """Render ``rows`` (dicts with the same keys) in ``fmt`` (one of :data:`FORMATS`)."""
+def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int | None = None,
+                raw: bool = False) -> str:
+    """Render ``rows`` (dicts with the same keys) in ``fmt`` (one of :data:`FORMATS`); CSV
+    cells that a spreadsheet would run as formulas are neutralised unless ``raw``."""
     if fmt == "json":
         return json.dumps([{k: jsonable(v) for k, v in r.items()} for r in rows],
                           ensure_ascii=False, indent=2)
@@ -77,14 +92,30 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, *, width: int | None =
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(cells)
+        writer.writerow(cells_of(columns, raw))
+        writer.writerows(cells_of(row, raw) for row in cells)
         return buffer.getvalue().rstrip("\n")
     if width is None:
         import shutil
 
         width = max(shutil.get_terminal_size((120, 24)).columns, 80)
     return _table(columns, cells, width)
+
+
+def cells_of(row: list[str], raw: bool = False) -> list[str]:
+    """The cells of a CSV row, each neutralised (see :func:`safe_cell`) unless ``raw``."""
+    return row if raw else [safe_cell(cell) for cell in row]
+
+
+def safe_cell(cell: str) -> str:
+    """``cell`` with a ``'`` in front when a spreadsheet would run it as a formula.
+
+    >>> safe_cell("=1+1"), safe_cell("@SUM(A1)"), safe_cell("-12.5"), safe_cell("- item")
+    ("'=1+1", "'@SUM(A1)", '-12.5', "'- item")
+    """
+    if cell.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def _cell(value: Any) -> str:

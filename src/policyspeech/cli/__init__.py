@@ -2,7 +2,9 @@
 
 Every command opens the corpus, makes one library call and prints its result; errors of
 the library (:class:`policyspeech.errors.CorpusError`) become one line ``error: ...`` on
-stderr and exit status 1. Heavy libraries are imported inside the commands, so ``--help``
+stderr and exit status 1, and so do system errors (a full disk, a file size limit, a
+permission) and arguments that are not UTF-8 (:func:`~policyspeech.cli.options.user_errors`).
+Heavy libraries are imported inside the commands, so ``--help``
 is fast.
 
 The commands live in one module per group: :mod:`~policyspeech.cli.writing` (init, add,
@@ -19,7 +21,7 @@ from typing import Any
 import typer
 
 from policyspeech.cli import analysis, checking, importing, reading, reference, writing
-from policyspeech.cli.options import CorpusOption
+from policyspeech.cli.options import CorpusOption, say
 
 app = typer.Typer(
     name="policyspeech",
@@ -63,8 +65,14 @@ del name, command
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app(prog_name="policyspeech")
+    """Entry point of the console script. An error that no command turned into its
+    ``error:`` line (a bug) is still one line and exit status 1, never a traceback."""
+    try:
+        app(prog_name="policyspeech")
+    except Exception as exc:  # the last resort: the commands report the rest
+        say(f"error: {type(exc).__name__}: {exc} (an unexpected error, which is a bug in "
+            "policyspeech: please report it with the command that you ran)")
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "main"]

@@ -12,6 +12,7 @@ from policyspeech import analysis as library
 from policyspeech.cli.options import (
     SELECTION_PARAMETERS,
     PlotOption,
+    RawOption,
     TableFormatOption,
     check_format,
     corpus_path,
@@ -26,7 +27,7 @@ STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
 """The defaults of the library's functions, which the options take."""
 
 
-def _show_frame(frame: Any, fmt: str) -> None:
+def _show_frame(frame: Any, fmt: str, raw: bool) -> None:
     from policyspeech.output import render_rows
 
     check_format(fmt, ("table", "csv", "json"))
@@ -34,7 +35,7 @@ def _show_frame(frame: Any, fmt: str) -> None:
     if fmt == "table":
         rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
                 for r in rows]
-    typer.echo(render_rows(rows, fmt) if rows or fmt != "table" else "(no rows)")
+    typer.echo(render_rows(rows, fmt, raw=raw) if rows or fmt != "table" else "(no rows)")
 
 
 @user_errors
@@ -44,6 +45,7 @@ def stats(
     by: Annotated[list[str], typer.Option("--by", help="speaker, country, party, organisation, "
                   "year, theme or language (repeat for two keys).")] = [STATS["by"]],  # noqa: B006
     fmt: TableFormatOption = "table",
+    raw: RawOption = False,
     plot: PlotOption = None,
     **selection: Any,
 ) -> None:
@@ -52,7 +54,7 @@ def stats(
     Example: policyspeech stats --by country --by year --since 2019
     """
     table = library.stats(corpus_path(ctx), by=by, **selection)
-    _show_frame(table, fmt)
+    _show_frame(table, fmt, raw)
     if plot is not None:
         from policyspeech.charts import plot_stats
 
@@ -71,6 +73,7 @@ def kwic(
     window: Annotated[int, typer.Option("--window", help="Words of context either "
                       "side.")] = KWIC["window"],
     fmt: TableFormatOption = "table",
+    raw: RawOption = False,
     **selection: Any,
 ) -> None:
     """Keyword in context: every hit of TERM with the words around it, speaker and date.
@@ -82,7 +85,7 @@ def kwic(
     hits = hits.with_columns(date=library.date_at_precision()).drop("date_precision")
     if fmt == "table":
         hits = hits.select("date", "speaker", "left", "match", "right")
-    _show_frame(hits, fmt)
+    _show_frame(hits, fmt, raw)
 
 
 @user_errors
@@ -106,6 +109,7 @@ def compare(
     stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
                          "function words.")] = False,
     fmt: TableFormatOption = "table",
+    raw: RawOption = False,
     plot: PlotOption = None,
     **selection: Any,
 ) -> None:
@@ -123,7 +127,7 @@ def compare(
                           '--by FIELD A B')
     table = library.compare(corpus_path(ctx), a=a, b=b, prior_scale=prior_scale,
                             min_count=min_count, top=top, stopwords=stopwords, **selection)
-    _show_frame(table, fmt)
+    _show_frame(table, fmt, raw)
     if plot is not None:
         from policyspeech.charts import plot_compare
 
@@ -139,6 +143,7 @@ def trends(
     period: Annotated[str, typer.Option("--period", help="year or "
                       "month.")] = TRENDS["period"],
     fmt: TableFormatOption = "table",
+    raw: RawOption = False,
     plot: PlotOption = None,
     **selection: Any,
 ) -> None:
@@ -148,7 +153,7 @@ def trends(
     Example: policyspeech trends --by country --since 2015
     """
     table = library.trends(corpus_path(ctx), by=by, period=period, **selection)
-    _show_frame(table, fmt)
+    _show_frame(table, fmt, raw)
     left_out = library.undated_in(period, corpus_path(ctx), **selection)
     if left_out:
         typer.echo(f"note: {left_out:,} speech{'' if left_out == 1 else 'es'} dated only to "

@@ -12,8 +12,10 @@ An option's default is the library's: taken from the library call itself
 (20, 5000000)
 """
 
+import errno
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -51,6 +53,9 @@ UntilOption = Annotated[str | None, typer.Option("--until", help="Up to this dat
                         "on or before its end.", show_default=False)]
 FormatOption = Annotated[str, typer.Option("--format", help="Output: table, csv, json or jsonl.")]
 TableFormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+RawOption = Annotated[bool, typer.Option("--raw", help="CSV: write cells as they are. By "
+                      "default a cell that a spreadsheet would run as a formula (=, +, -, @) "
+                      "starts with an apostrophe.")]
 PlotOption = Annotated[Path | None, typer.Option("--plot", help="Also draw a chart to FILE.png "
                        "or FILE.svg (needs: pip install 'policyspeech[plot]').",
                        show_default=False)]
@@ -152,25 +157,85 @@ def library_defaults(function: Callable[..., Any]) -> dict[str, Any]:
             if p.default is not p.empty}
 
 
+ERRNO_HINTS = {
+    errno.EFBIG: "the file size limit (ulimit -f) is too small; raise it",
+    errno.ENOSPC: "the disk is full; free some space",
+    errno.EDQUOT: "the disk quota is used up; free some space",
+    errno.EACCES: "make it writable (or readable), or use a folder you may write to",
+    errno.EPERM: "make it writable (or readable), or use a folder you may write to",
+    errno.EROFS: "the file system is read-only; use a corpus on a writable one",
+}
+"""What to do about the system errors that a user can fix."""
+
+
 def user_errors(command: F) -> F:
-    """Turn library errors into one line on stderr and exit status 1."""
+    """Turn library errors, system errors (a full disk, a file size limit, a permission)
+    and arguments that are not UTF-8 into one line on stderr and exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_arguments([*args, *kwargs.values()])
             return command(*args, **kwargs)
         except BatchError as exc:
             for problem in exc.problems:
-                typer.echo(f"error: {problem}", err=True)
+                say(f"error: {problem}")
             shown = "" if exc.total == len(exc.problems) else f", the first {len(exc.problems)} shown"
-            typer.echo(f"error: {exc.total} bad record{'' if exc.total == 1 else 's'}{shown}; "
-                       f"{exc.outcome}", err=True)
+            say(f"error: {exc.total} bad record{'' if exc.total == 1 else 's'}{shown}; "
+                f"{exc.outcome}")
             raise typer.Exit(1) from None
         except CorpusError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}")
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            say(f"error: {system_error(exc)}")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def say(line: str) -> None:
+    """Print one line on stderr, whatever it holds: bytes that are not UTF-8 (surrogate
+    escapes of a file name or an argument) are shown as ``\\xff``, and line breaks and
+    other control characters escaped (``\\n``, ``\\x1b``), so that an error is always
+    exactly one line and cannot drive the terminal."""
+    shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    typer.echo(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), shown),
+               err=True)
+
+
+def system_error(exc: OSError) -> str:
+    """The one line for a system error: the file, what went wrong and what to do.
+
+    >>> system_error(OSError(27, "File too large", "corpus/.tmp/x"))
+    "'corpus/.tmp/x': File too large (EFBIG); the file size limit (ulimit -f) is too small; raise it"
+    """
+    where = f"'{exc.filename}'" if exc.filename is not None else "a file of this command"
+    if exc.filename2 is not None:
+        where += f" -> '{exc.filename2}'"
+    name = errno.errorcode.get(exc.errno or 0, "")
+    what = exc.strerror or str(exc)
+    hint = ERRNO_HINTS.get(exc.errno or 0, "check the file and try again")
+    return f"{where}: {what}{f' ({name})' if name else ''}; {hint}"
+
+
+def check_arguments(values: list[Any]) -> None:
+    """Refuse an argument (or ``--corpus``) that is not valid UTF-8: the shell passed bytes
+    that Python keeps as surrogate escapes, which no record or file name may hold."""
+    for value in values:
+        if isinstance(value, typer.Context):
+            check_arguments(list((value.obj or {}).values()))
+        elif isinstance(value, list | tuple):
+            check_arguments(list(value))
+        elif isinstance(value, str | Path) and any(
+                "\udc80" <= char <= "\udcff" for char in str(value)):
+            shown = str(value).encode("utf-8", "surrogateescape").decode("utf-8",
+                                                                         "backslashreplace")
+            raise CorpusError(f"the argument '{shown}' is not valid UTF-8; give it in UTF-8 "
+                              "(or rename the file)")
 
 
 def corpus_path(ctx: typer.Context) -> Path | None:

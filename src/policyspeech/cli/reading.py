@@ -8,6 +8,7 @@ import typer
 from policyspeech.cli.options import (
     SELECTION_PARAMETERS,
     FormatOption,
+    RawOption,
     VersionOption,
     check_format,
     corpus_path,
@@ -28,11 +29,13 @@ EXPORT = library_defaults(export_version)
 def list_(
     ctx: typer.Context,
     fmt: FormatOption = "table",
+    raw: RawOption = False,
     **selection: Any,
 ) -> None:
     """List speeches (without their text), oldest first.
 
     The table shows the main columns; csv, json and jsonl give every field but the text.
+    In csv, a cell that a spreadsheet would run as a formula starts with ' (unless --raw).
 
     Example: policyspeech list --country GB --since 2019 --format csv
     """
@@ -45,7 +48,8 @@ def list_(
     columns = [*LIST_COLUMNS, "date_precision"] if table else [
         c for c in FIELD_NAMES if c != "text"]
     frame = loaders.read(corpus_path(ctx), columns=columns, **selection).sort(["date", "id"])
-    typer.echo(render_rows(dates_at_precision(frame.to_dicts(), keep_precision=not table), fmt))
+    typer.echo(render_rows(dates_at_precision(frame.to_dicts(), keep_precision=not table), fmt,
+                           raw=raw))
 
 
 @user_errors
@@ -55,6 +59,7 @@ def show(
     version: VersionOption = "head",
     fmt: Annotated[str, typer.Option("--format", help="table (fields, then the text), csv, "
                    "json or jsonl.")] = "table",
+    raw: RawOption = False,
 ) -> None:
     """Show one speech: every field, then the text.
 
@@ -66,7 +71,7 @@ def show(
     check_format(fmt, FORMATS)
     [record] = dates_at_precision([Corpus(corpus_path(ctx)).get(record_id, version)])
     if fmt != "table":
-        typer.echo(render_rows([record], "jsonl" if fmt == "json" else fmt))
+        typer.echo(render_rows([record], "jsonl" if fmt == "json" else fmt, raw=raw))
         return
     text = record.pop("text")
     width = max(len(k) for k in record)
@@ -78,7 +83,7 @@ def show(
 
 
 @user_errors
-def versions(ctx: typer.Context, fmt: FormatOption = "table") -> None:
+def versions(ctx: typer.Context, fmt: FormatOption = "table", raw: RawOption = False) -> None:
     """List the releases: version, date, records, fingerprint and notes.
 
     Example: policyspeech versions --format json
@@ -88,7 +93,7 @@ def versions(ctx: typer.Context, fmt: FormatOption = "table") -> None:
 
     check_format(fmt, FORMATS)
     rows = Corpus(corpus_path(ctx)).versions()
-    typer.echo(render_rows(rows, fmt) if rows else "no releases yet")
+    typer.echo(render_rows(rows, fmt, raw=raw) if rows else "no releases yet")
 
 
 @user_errors
@@ -146,12 +151,16 @@ def export(
     version: VersionOption = EXPORT["version"],
     fmt: Annotated[str, typer.Option("--format", help="parquet, jsonl or "
                    "csv.")] = EXPORT["fmt"],
+    raw: RawOption = EXPORT["raw"],
 ) -> None:
     """Write every record of a version to one file (parquet, jsonl or csv).
 
+    In csv, a cell that a spreadsheet would run as a formula starts with ' ; give --raw
+    for a file to import again.
+
     Example: policyspeech export speeches-1.0.0.parquet --version 1.0.0
     """
-    rows = export_version(corpus_path(ctx), out, version=version, fmt=fmt)
+    rows = export_version(corpus_path(ctx), out, version=version, fmt=fmt, raw=raw)
     typer.echo(f"wrote {rows} records to {out}")
 
 
