@@ -120,3 +120,23 @@ def test_a_release_of_a_corpus_named_by_a_relative_path_writes_its_files(
     assert "version: 0.2.0" in (tmp_path / "my" / "CITATION.cff").read_text(encoding="utf-8")
     Corpus("my").repair()
     assert Corpus("my").verify() == []
+
+
+def test_a_card_that_cannot_be_rewritten_after_the_commit_says_the_commit_happened(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the entry is published names the entry and the repair, not a
+    traceback; the speech is in the corpus once, and `verify --repair` brings the card up."""
+    from policyspeech.commit import Writer
+
+    def full_disk(self: Writer, state: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Writer, "write_card", full_disk)
+        with pytest.raises(CorpusError, match=r"committed .*00000001\.json, but the dataset "
+                                              r"card could not be rewritten \(No space"):
+            Corpus(corpus.path).add(make_speech(1))
+    assert len(ps.read(corpus.path)) == 1
+    assert Corpus(corpus.path).stale_card()
+    Corpus(corpus.path).repair()
+    assert Corpus(corpus.path).verify() == [] and not Corpus(corpus.path).stale_card()

@@ -215,7 +215,14 @@ class Writer:
             if publish_new(entry_path(self.path, entry["seq"]), data, self.path / STAGING,
                            "entry"):
                 state.apply(entry, hashlib.sha256(data).hexdigest())
-                self.write_card(self.reader.head())  # the newest head, if others committed
+                try:
+                    self.write_card(self.reader.head())  # the newest head, if others committed
+                except OSError as exc:
+                    raise CorpusError(
+                        f"committed {entry_path(self.path, entry['seq'])}, but the dataset "
+                        f"card could not be rewritten ({exc.strerror or exc}); free the space "
+                        "or fix the permission, then run `policyspeech verify --repair`"
+                    ) from None
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
             time.sleep(random.uniform(0, min(1.0, 0.005 * 2 ** min(attempt, 8))))
