@@ -1,0 +1,130 @@
+"""Issue 12, the verify side: ``verify`` replays the whole log and checks the derived files;
+cached heads and Arrow files are bound to their content and never served unchecked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import policyspeech as ps
+from policyspeech import log, snapshot
+from policyspeech.store import Corpus
+from policyspeech.tuning import Tuning
+from tests.helpers import make_speech, run
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _retracted_corpus(corpus: Corpus) -> tuple[str, str, str]:
+    """Two speeches in one fragment, then one retracted: (kept id, retracted id, the
+    superseded fragment that still holds both)."""
+    kept, gone = corpus.add_all([make_speech(1), make_speech(2)])
+    before = set(log.advance(corpus.path, log.HeadState()).fragments)
+    corpus.retract(gone, reason="withdrawn")
+    after = set(log.advance(corpus.path, log.HeadState()).fragments)
+    (superseded,) = before - after
+    return kept, gone, superseded
+
+
+def _forge_snapshot(path: Path, edit: Any) -> None:
+    """Edit a reader snapshot as one without the cache's key can: its JSON, with a plain
+    SHA-256 in place of the checksum line when the file has one."""
+    data = path.read_bytes()
+    try:
+        snap = json.loads(data)
+        edit(snap)
+        path.write_text(json.dumps(snap))
+    except ValueError:
+        _, _, payload = data.partition(b"\n")
+        snap = json.loads(payload)
+        edit(snap)
+        payload = json.dumps(snap).encode()
+        path.write_bytes(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+
+
+def _forge_index(path: Path, edit: Any) -> None:
+    """Edit the header of a writer's head index and recompute its checksum with SHA-256
+    (what the file format documented before the checksums were keyed)."""
+    from policyspeech.indexfile import PAGE_DIGEST_BYTES, PREFIX
+
+    data = path.read_bytes()
+    magic, header_bytes, pages = PREFIX.unpack(data[:PREFIX.size])
+    at = PREFIX.size
+    header = json.loads(data[at:at + header_bytes])
+    digests = data[at + header_bytes:at + header_bytes + pages * PAGE_DIGEST_BYTES]
+    body = data[at + header_bytes + pages * PAGE_DIGEST_BYTES + 32:]
+    edit(header)
+    new = json.dumps(header).encode()
+    checked = new + digests
+    path.write_bytes(struct.pack("<8sII", magic, len(new), pages) + checked
+                     + hashlib.sha256(checked).digest() + body)
+
+
+# -- finding 5: caches -----------------------------------------------------------------
+
+
+def test_finding_05_edited_reader_snapshot_is_not_served(corpus: Corpus) -> None:
+    """A reader snapshot edited to list a superseded fragment is rejected: no retracted speech."""
+    kept, gone, superseded = _retracted_corpus(corpus)
+    Corpus(corpus.path).view()  # saves the reader's snapshot
+    path = snapshot._path(corpus.path)
+    info = {"path": superseded, "sha256": Path(superseded).stem, "rows": 2,
+            "bytes": (corpus.path / superseded).stat().st_size}
+
+    def point_at_superseded(snap: dict[str, Any]) -> None:
+        snap["state"]["fragments"] = {superseded: info}
+
+    _forge_snapshot(path, point_at_superseded)
+    assert sorted(ps.read(corpus.path)["id"].to_list()) == [kept]
+    listed = run("--corpus", str(corpus.path), "list", "--format", "jsonl")
+    assert listed.exit_code == 0, listed.stderr
+    assert gone not in listed.stdout and kept in listed.stdout
+    _forge_snapshot(path, point_at_superseded)
+    assert sorted(ps.read(corpus.path, verify=True)["id"].to_list()) == [kept]
+
+
+def test_finding_05_verified_read_does_not_use_the_snapshot(corpus: Corpus) -> None:
+    """read(verify=True) takes the head from the log, even over a snapshot that checks."""
+    kept, _gone, superseded = _retracted_corpus(corpus)
+    state = log.advance(corpus.path, log.HeadState(light=True))
+    state.fragments = {superseded: {"path": superseded, "sha256": Path(superseded).stem,
+                                    "rows": 2, "bytes": 0}}
+    snapshot.save(corpus.path, state)  # a lie written with the cache's own key
+    assert sorted(ps.read(corpus.path, verify=True)["id"].to_list()) == [kept]
+    assert sorted(ps.load_dataset(corpus.path, verify=True)["id"]) == [kept]
+
+
+def test_finding_05_edited_writer_index_commits_no_duplicates(corpus: Corpus) -> None:
+    """A head index edited to list a superseded fragment is ignored: the release has no
+    duplicate and no retracted speech, and verify passes."""
+    kept, _gone, superseded = _retracted_corpus(corpus)
+    Corpus(corpus.path, tuning=Tuning(snapshot_after_ids=1)).head()  # writes the index
+    path = snapshot._index_path(corpus.path)
+    assert path.is_file()
+
+    def add_superseded(header: dict[str, Any]) -> None:
+        header["state"]["fragments"][superseded] = {
+            "path": superseded, "sha256": Path(superseded).stem, "rows": 0,
+            "bytes": (corpus.path / superseded).stat().st_size}
+
+    _forge_index(path, add_superseded)
+    manifest = Corpus(corpus.path).release("minor", notes="first")
+    ids = ps.read(corpus.path, version=manifest["version"])["id"].to_list()
+    assert ids == [kept] and manifest["records"] == 1
+    assert Corpus(corpus.path).verify() == []
+
+
+def test_finding_05_edited_arrow_cache_is_rebuilt_not_served(corpus: Corpus) -> None:
+    """An Arrow cache file edited in place (same size) is not returned by verify=True."""
+    corpus.add(make_speech(1, text="The original words of the speech."))
+    assert ps.load_dataset(corpus.path)["text"] == ["The original words of the speech."]
+    (cached,) = [p for p in (snapshot.cache_folder() / "arrow").iterdir()
+                 if p.suffix == ".arrow"]
+    data = cached.read_bytes()
+    assert data.count(b"original") == 1
+    cached.write_bytes(data.replace(b"original", b"FORGED!!"))
+    assert ps.load_dataset(corpus.path, verify=True)["text"] == [
+        "The original words of the speech."]
