@@ -117,14 +117,18 @@ def test_finding_05_edited_writer_index_commits_no_duplicates(corpus: Corpus) ->
     assert Corpus(corpus.path).verify() == []
 
 
-def test_finding_05_edited_arrow_cache_is_rebuilt_not_served(corpus: Corpus) -> None:
+def test_finding_05_edited_arrow_cache_is_rebuilt_not_served(corpus: Corpus,
+                                                            tmp_path: Path) -> None:
     """An Arrow cache file edited in place (same size) is not returned by verify=True."""
     corpus.add(make_speech(1, text="The original words of the speech."))
-    assert ps.load_dataset(corpus.path)["text"] == ["The original words of the speech."]
-    (cached,) = [p for p in (snapshot.cache_folder() / "arrow").iterdir()
-                 if p.suffix == ".arrow"]
+    cache = tmp_path / "cache"
+    text = ["The original words of the speech."]
+    assert ps.load_dataset(corpus.path, cache=cache)["text"] == text
+    (cached,) = [p for p in (cache / "arrow").iterdir() if p.suffix == ".arrow"]
     data = cached.read_bytes()
     assert data.count(b"original") == 1
     cached.write_bytes(data.replace(b"original", b"FORGED!!"))
-    assert ps.load_dataset(corpus.path, verify=True)["text"] == [
-        "The original words of the speech."]
+    assert ps.load_dataset(corpus.path, cache=cache, verify=True)["text"] == text
+    cached = next(p for p in (cache / "arrow").iterdir() if p.suffix == ".arrow")
+    cached.write_bytes(cached.read_bytes()[:-8])  # truncated: checked on every use
+    assert ps.load_dataset(corpus.path, cache=cache)["text"] == text

@@ -29,23 +29,60 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from policyspeech.documents import ReleaseRecord
-from policyspeech.errors import CorpusError
-from policyspeech.layout import CARD, DATA, RELEASES, entry_path
+from policyspeech.derived import check_derived
+from policyspeech.documents import FragmentInfo, Manifest, ReleaseRecord
+from policyspeech.errors import CorpusError, IntegrityError
+from policyspeech.layout import CARD, DATA, RELEASES, entry_name, entry_path
 from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
+from policyspeech.releases import latest_version
+from policyspeech.replay import Replay, gap, replay
+
+Commit = tuple[int, str | None, dict[str, FragmentInfo]]
+"""The entry a release names (number, SHA-256) and the head's fragments there."""
 
 
 def verify_corpus(corpus: Reader, version: str | None = None, *,
-                  check_card: bool = True, deep: bool = False,
-                  state: HeadState | None = None) -> list[str]:
-    """Problems found in ``version`` (every version when None); an empty list if none.
-    ``state``: the log already folded from its first entry (else it is read here)."""
-    if state is None:
-        try:
-            state = advance(corpus.path, HeadState())
-        except CorpusError as exc:
-            return [str(exc)]
+                  check_card: bool = True, deep: bool = False) -> list[str]:
+    """Problems found in ``version`` (every version when None); an empty list if none."""
+    try:
+        found = replay(corpus.path)
+    except CorpusError as exc:
+        return [str(exc)]
+    return _verify(corpus, version, found, check_card=check_card, deep=deep)[0]
+
+
+def verified_fragments(corpus: Reader, version: str = "head") -> tuple[list[Path], list[str]]:
+    """The fragment paths of ``version`` as the log names them (replayed from its first
+    entry: no cached snapshot is used), and the problems :func:`verify_corpus` finds in
+    that version (the paths are safe to read only when there are none)."""
+    try:
+        found = replay(corpus.path)
+    except CorpusError as exc:
+        return [], [str(exc)]
+    state = found.state
+    name = _resolve(corpus, state, version)
+    problems, _ = _verify(corpus, name, found, check_card=False, deep=False)
+    listed = state.fragments if name == "head" else state.releases[name]["fragments"]
+    return [corpus.path / p for p in listed], problems
+
+
+def _resolve(corpus: Reader, state: HeadState, version: str) -> str:
+    """The name of ``version`` in the replayed ``state`` (not in a cached snapshot)."""
+    latest = latest_version(state)
+    if version == "head" or version in state.releases:
+        return version
+    if version == "latest" and latest is not None:
+        return latest
+    corpus.resolve_version(version)  # raises the usual error for an unknown version
+    raise IntegrityError(f"{corpus.path}: version '{version}' is not in the log; run "
+                         "`policyspeech verify`")
+
+
+def _verify(corpus: Reader, version: str | None, found: Replay, *, check_card: bool,
+            deep: bool) -> tuple[list[str], list[str]]:
+    """Problems and warnings in ``version`` of the log that ``found`` replayed."""
+    state = found.state
     if version is None:
         releases = list(state.releases)
         fragments: dict[str, dict[str, Any]] = {
@@ -54,7 +91,7 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
             fragments.update({p: {"path": p} for p in state.releases[name]["fragments"]
                               if p not in fragments})
     else:
-        name = corpus.resolve_version(version)
+        name = _resolve(corpus, state, version)
         releases = [] if name == "head" else [name]
         fragments = {p: {"path": p} for p in
                      (state.fragments if name == "head" else state.releases[name]["fragments"])}
@@ -66,15 +103,25 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
 
     check = functools.partial(_check_fragment, corpus.path, deep=deep)
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        problems = [problem for found in pool.map(check, fragments.values())
-                    for problem in found]
+        problems = [problem for found_here in pool.map(check, fragments.values())
+                    for problem in found_here]
+    problems += found.problems
     bad_fragments = {p.split(":", 1)[0] for p in problems}
+    manifests: dict[str, Manifest] = {}
     for name in releases:
-        problems += _check_release(corpus.path, state.releases[name], bad_fragments, deep)
+        problems += _check_release(corpus.path, state.releases[name], bad_fragments, deep,
+                                   found.commits.get(name), manifests)
+    if deep and version in (None, "head") and not problems:
+        problems += _check_head_ids(corpus.path, state)
     problems += _check_newest_entry(corpus, state)
-    if check_card and version in (None, "head"):
+    warnings: list[str] = []
+    if check_card and version in (None, "head") and not _entries_missing(corpus, state):
         problems += _check_card(corpus, state)
-    return problems
+    if check_card and version is None and len(manifests) == len(state.releases):
+        derived = check_derived(corpus.path, state, manifests)
+        problems += derived.problems
+        warnings += derived.warnings
+    return problems, warnings
 
 
 @dataclass
@@ -93,6 +140,8 @@ class VerifyReport:
     version: str | None
     """The version checked; None: every version."""
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Derived files behind the log (``verify --repair`` rewrites them)."""
     stale_card: bool = False
     unreferenced: list[Path] = field(default_factory=list)
     entries: int = 0
@@ -107,11 +156,12 @@ def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> 
     """Check ``version`` (every version when None) and gather the warnings too; the log
     is read once, from its first entry, for all of them."""
     try:
-        state = advance(corpus.path, HeadState())
+        replayed = replay(corpus.path)
     except CorpusError as exc:
         return VerifyReport(corpus.path, version, [str(exc)])
+    state = replayed.state
     found = VerifyReport(corpus.path, version,
-                         verify_corpus(corpus, version, deep=deep, state=state))
+                         *_verify(corpus, version, replayed, check_card=True, deep=deep))
     if found.ok:
         if version in (None, "head"):
             found.stale_card = stale_card(corpus, state)
@@ -180,7 +230,11 @@ def _check_texts(path: Path) -> list[str]:
 
 
 def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str],
-                   deep: bool = False) -> list[str]:
+                   deep: bool = False, commit: Commit | None = None,
+                   manifests: dict[str, Manifest] | None = None) -> list[str]:
+    """The manifest of ``release`` against its entry, and against the head the replay
+    found at the entry it names (``commit``); a manifest that checks is kept in
+    ``manifests``."""
     from policyspeech.releases import fingerprint_paths
 
     path = corpus / release["manifest"]
@@ -197,6 +251,21 @@ def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str]
     if listed != release["fragments"]:
         return [f"{path}: lists other fragments than the log entry of release "
                 f"{release['version']}"]
+    if manifest["records"] != release["records"]:
+        return [f"{path}: {manifest['records']} records, the log entry of release "
+                f"{release['version']} says {release['records']}"]
+    if commit is not None:
+        seq, sha256, head = commit
+        if manifest["commit"] != {"seq": seq, "sha256": sha256}:
+            return [f"{path}: names commit {manifest['commit']}, but the log publishes "
+                    f"release {release['version']} after entry {seq} (SHA-256 {sha256})"]
+        logged = {p: (i["sha256"], i["rows"]) for p, i in head.items()}
+        if any(logged.get(info["path"]) != (info["sha256"], info["rows"])
+               for info in manifest["fragments"]):
+            return [f"{path}: a fragment's SHA-256 or rows differ from the log at the "
+                    f"entry of release {release['version']}"]
+    if manifests is not None:
+        manifests[release["version"]] = manifest
     problems = [f"{corpus / info['path']}: {info['rows']} rows in the manifest of "
                 f"{release['version']}, {rows} in the file"
                 for info in manifest["fragments"]
@@ -275,6 +344,40 @@ def _check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
         log_path = entry_path(corpus.path, state.seq)
         return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
                 "published; the newest log entry was changed"]
+    if recorded is not None and recorded[0] > state.seq and not gap(corpus.path, state.seq):
+        first, last = entry_path(corpus.path, state.seq + 1), entry_name(recorded[0])
+        which = "it" if recorded[0] == state.seq + 1 else f"entries up to {last}"
+        return [f"{first}: missing; the card records {last} (SHA-256 `{recorded[1]}`) as "
+                f"the newest log entry, so {which} was deleted: readers see the corpus as "
+                f"it was at entry {state.seq}, and the files that only the missing entries "
+                "name are not safe to delete. Restore the missing entries from a backup "
+                "(`verify --repair` cannot bring them back)"]
+    return []
+
+
+def _entries_missing(corpus: Reader, state: HeadState) -> bool:
+    """Whether the card records a newer entry than the log has (the card is not wrong)."""
+    try:
+        recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return recorded is not None and recorded[0] > state.seq
+
+
+def _check_head_ids(corpus: Path, state: HeadState) -> list[str]:
+    """``deep``: the ids in the head's fragments are unique and are the log's ids."""
+    import pyarrow.parquet as pq
+
+    ids: list[str] = []
+    for rel in state.fragments:
+        try:
+            ids += pq.read_table(corpus / rel, columns=["id"])["id"].to_pylist()
+        except (OSError, ValueError) as exc:
+            return [f"{corpus / rel}: unreadable ({exc})"]
+    if len(ids) != len(set(ids)):
+        return [f"{corpus}: the head's fragments hold an id more than once"]
+    if set(ids) != set(state.hash_by_id):
+        return [f"{corpus}: the head's fragments hold other ids than the log lists"]
     return []
 
 
