@@ -132,3 +132,140 @@ def test_finding_05_edited_arrow_cache_is_rebuilt_not_served(corpus: Corpus,
     cached = next(p for p in (cache / "arrow").iterdir() if p.suffix == ".arrow")
     cached.write_bytes(cached.read_bytes()[:-8])  # truncated: checked on every use
     assert ps.load_dataset(corpus.path, cache=cache)["text"] == text
+
+
+# -- finding 14 (verify side): derived files ---------------------------------------------
+
+
+def _released(corpus: Corpus) -> Corpus:
+    corpus.add_all([make_speech(1), make_speech(2)])
+    corpus.release("minor", notes="first")
+    corpus.add(make_speech(3))
+    corpus.release("minor", notes="second")
+    assert Corpus(corpus.path).verify() == []
+    return corpus
+
+
+def _verify(corpus: Corpus) -> Any:
+    return run("--corpus", str(corpus.path), "verify")
+
+
+def test_finding_14_tampered_croissant_sha256_fails_verify(corpus: Corpus) -> None:
+    """A fragment's sha256 changed in croissant.json: verify exits 1 naming the file."""
+    _released(corpus)
+    path = corpus.path / "croissant.json"
+    data = json.loads(path.read_text())
+    (entry,) = [d for d in data["distribution"] if "sha256" in d][:1]
+    entry["sha256"] = "0" * 64
+    path.write_text(json.dumps(data, indent=2))
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    assert f"error: {path}: differs from the file the log generates" in result.stderr
+
+
+def test_finding_14_edited_changelog_and_citation_are_named(corpus: Corpus) -> None:
+    """A forged CHANGELOG.md section or another version in CITATION.cff fails verify,
+    naming the file; an edited author (a user's field) and a file one release behind do not."""
+    _released(corpus)
+    changelog, citation = corpus.path / "CHANGELOG.md", corpus.path / "CITATION.cff"
+    original = changelog.read_text()
+    changelog.write_text(original + "\n## 9.9.9 (2030-01-01)\n\nForged.\n")
+    result = _verify(corpus)
+    assert result.exit_code == 1 and f"error: {changelog}: differs" in result.stderr
+    changelog.write_text(original)
+    cff = citation.read_text()
+    citation.write_text(cff.replace("version: 0.2.0", "version: 9.9.9"))
+    result = _verify(corpus)
+    assert result.exit_code == 1 and f"error: {citation}: differs" in result.stderr
+    citation.write_text(cff.replace("family-names: policyspeech contributors",
+                                    "family-names: Lovelace"))
+    assert _verify(corpus).exit_code == 0, _verify(corpus).stderr
+    from policyspeech.citation import render_cff
+
+    first = Corpus(corpus.path).manifest("0.1.0")
+    citation.write_text(render_cff(first))  # what the first release wrote: behind
+    result = _verify(corpus)
+    assert result.exit_code == 0
+    assert f"warning: {citation}: one release behind the log" in result.stderr
+    assert "--repair" in result.stderr
+
+
+# -- finding 3 (verify side): missing log entries ----------------------------------------
+
+
+def test_finding_03_deleted_newest_entry_is_named_not_safe_to_delete(corpus: Corpus) -> None:
+    """The newest entry deleted: verify names it, and calls no fragment safe to delete."""
+    _retracted_corpus(corpus)
+    newest = max((corpus.path / "log").iterdir())
+    newest.unlink()
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    assert f"error: {newest}: missing; the card records {newest.name}" in result.stderr
+    assert "it is safe to delete" not in result.stderr
+    assert Corpus(corpus.path).unreferenced_files() != []  # the retraction's fragment
+
+
+def test_finding_03_deleted_middle_entry_is_named(corpus: Corpus) -> None:
+    """A middle entry deleted: verify names it and the entries after it."""
+    corpus.add(make_speech(1))
+    corpus.add(make_speech(2))
+    corpus.add(make_speech(3))
+    middle = corpus.path / "log" / log.entry_name(2)
+    middle.unlink()
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    assert f"error: {middle}: missing, and the log has entries after it " \
+           f"({log.entry_name(3)})" in result.stderr
+    assert "it is safe to delete" not in result.stderr
+
+
+# -- finding 5 (verify side): the replay ---------------------------------------------------
+
+
+def _rewrite_log(corpus: Corpus, edit: Any) -> None:
+    """Edit the entries and rewrite the hash chain and the derived files consistently."""
+    parent = None
+    for path in sorted((corpus.path / "log").iterdir()):
+        entry = json.loads(path.read_bytes())
+        edit(entry)
+        entry["parent"] = parent
+        data = log.encode_entry(entry)
+        path.write_bytes(data)
+        parent = hashlib.sha256(data).hexdigest()
+    from policyspeech.card import render_card
+
+    state = log.advance(corpus.path, log.HeadState())
+    (corpus.path / "README.md").write_text(render_card(state, None), encoding="utf-8")
+
+
+def test_finding_05_duplicate_ids_in_the_log_fail_verify(corpus: Corpus) -> None:
+    """A forged log that adds an id already in the corpus (chain rewritten) fails verify."""
+    first = corpus.add(make_speech(1))
+    corpus.add(make_speech(2))
+    corpus.add(make_speech(3))
+
+    def reuse(entry: dict[str, Any]) -> None:
+        if entry["seq"] == 2:
+            entry["ids"] = [first]
+
+    _rewrite_log(corpus, reuse)
+    result = run("--corpus", str(corpus.path), "verify", "--deep")
+    assert result.exit_code == 1
+    assert f"error: {corpus.path / 'log' / log.entry_name(2)}: adds ids already in the " \
+           f"corpus ('{first}')" in result.stderr
+
+
+def test_finding_05_retracted_id_reused_in_the_log_fails_verify(corpus: Corpus) -> None:
+    """A forged log that brings a retracted id back (chain rewritten) fails verify."""
+    _, gone, _ = _retracted_corpus(corpus)
+    corpus.add(make_speech(3))
+    newest = max(int(p.stem) for p in (corpus.path / "log").iterdir())
+
+    def reuse(entry: dict[str, Any]) -> None:
+        if entry["seq"] == newest:
+            entry["ids"] = [gone]
+
+    _rewrite_log(corpus, reuse)
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    assert f"reuses ids that were retracted or amended away ('{gone}')" in result.stderr
