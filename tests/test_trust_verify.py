@@ -13,7 +13,7 @@ import policyspeech as ps
 from policyspeech import log, snapshot
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
-from tests.helpers import make_speech, run
+from tests.helpers import make_speech, run, tree_digest
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -203,6 +203,18 @@ def test_finding_03_deleted_newest_entry_is_named_not_safe_to_delete(corpus: Cor
     assert f"error: {newest}: missing; the card records {newest.name}" in result.stderr
     assert "it is safe to delete" not in result.stderr
     assert Corpus(corpus.path).unreferenced_files() != []  # the retraction's fragment
+
+
+def test_finding_03_repair_rebuilds_nothing_over_a_missing_entry(corpus: Corpus) -> None:
+    """verify --repair with the newest entry deleted: exit 1 naming it, the corpus unchanged."""
+    _retracted_corpus(corpus)
+    newest = max((corpus.path / "log").iterdir())
+    newest.unlink()
+    before = tree_digest(corpus.path)
+    result = run("--corpus", str(corpus.path), "verify", "--repair")
+    assert result.exit_code == 1
+    assert f"error: {newest}: missing" in result.stderr
+    assert tree_digest(corpus.path) == before
 
 
 def test_finding_03_deleted_middle_entry_is_named(corpus: Corpus) -> None:

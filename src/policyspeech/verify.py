@@ -32,7 +32,15 @@ from typing import Any, cast
 from policyspeech.derived import check_derived
 from policyspeech.documents import FragmentInfo, Manifest, ReleaseRecord
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.layout import CARD, DATA, RELEASES, entry_name, entry_path
+from policyspeech.layout import (
+    CARD,
+    CHANGELOG,
+    CROISSANT,
+    DATA,
+    RELEASES,
+    entry_name,
+    entry_path,
+)
 from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
 from policyspeech.releases import latest_version
@@ -150,6 +158,17 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def repairable(self) -> bool:
+        """Whether every problem is in a file derived from the log (the card, changelog,
+        citation or Croissant file), which ``verify --repair`` rewrites from a log that
+        verifies; any other problem is in the log or the data, which nothing rewrites."""
+        from policyspeech.citation import citation_file
+
+        derived = [self.corpus / CARD, self.corpus / CHANGELOG, self.corpus / CROISSANT,
+                   citation_file(self.corpus)]
+        return all(any(p.startswith(f"{path}:") for path in derived) for p in self.problems)
 
 
 def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
