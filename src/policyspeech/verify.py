@@ -1,17 +1,23 @@
 """Verification: every file of a version is exactly what the log says it is.
 
-:func:`verify_corpus` walks the log's hash chain, recomputes the SHA-256 and row count of
-every fragment, checks each release manifest against the log entry that published it
-(its hash, its fragments, its record count), and checks that the dataset card is exactly
-the card the log generates (so it lists the right files). It returns one line per
-problem, each naming the file. The fragments are hashed in one thread per CPU (hashing
-runs outside the GIL).
+:func:`verify_corpus` replays the whole log from its first entry (its hash chain, ids unique
+and never reused, each release equal to the head it names, no missing entry:
+:mod:`policyspeech.replay`), recomputes the SHA-256 and row count of every fragment,
+checks each release manifest against the log entry that published it and the head the
+replay found there (its hash, commit, fragments, rows and record count), checks that the
+dataset card is exactly the card the log generates (so it lists the right files), and
+compares the changelog, citation and Croissant files with what the log generates
+(:mod:`policyspeech.derived`). A card that records a newer entry than the log has names
+the missing entry: the files that only it names are then not called safe to delete. It
+returns one line per problem, each naming the file. The fragments are hashed in one
+thread per CPU (hashing runs outside the GIL).
 
 When every hash matches, each release holds byte for byte the records that were
 fingerprinted when it was made: the chain of hashes protects the fingerprint. ``deep=True``
 checks the records themselves as well: it recomputes every release's fingerprint from its
-records and reads every text, verifying each Parquet page's checksum, to check it against
-its ``text_sha256`` (on which fingerprint method 2 stands).
+records, reads the ids of the head's fragments (unique, and the log's), and reads every
+text, verifying each Parquet page's checksum, to check it against its ``text_sha256`` (on
+which fingerprint method 2 stands).
 
 Examples
 --------
@@ -24,12 +30,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from policyspeech.derived import check_derived
+from policyspeech.derived import (
+    check_card,
+    check_derived,
+    check_newest_entry,
+    entries_missing,
+)
+from policyspeech.derived import stale_card as stale_card
 from policyspeech.documents import FragmentInfo, Manifest, ReleaseRecord
 from policyspeech.errors import CorpusError, IntegrityError
 from policyspeech.layout import (
@@ -38,13 +49,11 @@ from policyspeech.layout import (
     CROISSANT,
     DATA,
     RELEASES,
-    entry_name,
-    entry_path,
 )
 from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
 from policyspeech.releases import latest_version
-from policyspeech.replay import Replay, gap, replay
+from policyspeech.replay import Replay, replay
 
 Commit = tuple[int, str | None, dict[str, FragmentInfo]]
 """The entry a release names (number, SHA-256) and the head's fragments there."""
@@ -57,7 +66,7 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
         found = replay(corpus.path)
     except CorpusError as exc:
         return [str(exc)]
-    return _verify(corpus, version, found, check_card=check_card, deep=deep)[0]
+    return _verify(corpus, version, found, with_derived=check_card, deep=deep)[0]
 
 
 def verified_fragments(corpus: Reader, version: str = "head") -> tuple[list[Path], list[str]]:
@@ -70,7 +79,7 @@ def verified_fragments(corpus: Reader, version: str = "head") -> tuple[list[Path
         return [], [str(exc)]
     state = found.state
     name = _resolve(corpus, state, version)
-    problems, _ = _verify(corpus, name, found, check_card=False, deep=False)
+    problems, _ = _verify(corpus, name, found, with_derived=False, deep=False)
     listed = state.fragments if name == "head" else state.releases[name]["fragments"]
     return [corpus.path / p for p in listed], problems
 
@@ -87,7 +96,7 @@ def _resolve(corpus: Reader, state: HeadState, version: str) -> str:
                          "`policyspeech verify`")
 
 
-def _verify(corpus: Reader, version: str | None, found: Replay, *, check_card: bool,
+def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived: bool,
             deep: bool) -> tuple[list[str], list[str]]:
     """Problems and warnings in ``version`` of the log that ``found`` replayed."""
     state = found.state
@@ -121,11 +130,11 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, check_card: b
                                    found.commits.get(name), manifests)
     if deep and version in (None, "head") and not problems:
         problems += _check_head_ids(corpus.path, state)
-    problems += _check_newest_entry(corpus, state)
+    problems += check_newest_entry(corpus, state)
     warnings: list[str] = []
-    if check_card and version in (None, "head") and not _entries_missing(corpus, state):
-        problems += _check_card(corpus, state)
-    if check_card and version is None and len(manifests) == len(state.releases):
+    if with_derived and version in (None, "head") and not entries_missing(corpus, state):
+        problems += check_card(corpus, state)
+    if with_derived and version is None and len(manifests) == len(state.releases):
         derived = check_derived(corpus.path, state, manifests)
         problems += derived.problems
         warnings += derived.warnings
@@ -180,7 +189,7 @@ def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> 
         return VerifyReport(corpus.path, version, [str(exc)])
     state = replayed.state
     found = VerifyReport(corpus.path, version,
-                         *_verify(corpus, version, replayed, check_card=True, deep=deep))
+                         *_verify(corpus, version, replayed, with_derived=True, deep=deep))
     if found.ok:
         if version in (None, "head"):
             found.stale_card = stale_card(corpus, state)
@@ -311,78 +320,6 @@ def _rows(path: Path) -> int | None:
     return rows
 
 
-def _check_card(corpus: Reader, state: HeadState) -> list[str]:
-    """The card is derived from the log: it must be what the log generates, or (after an
-    interrupted write) what it generated one entry earlier; anything else was edited."""
-    path = corpus.path / CARD
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
-    try:
-        expected = expected_card(corpus, state)
-        if actual == expected or _card_is_stale(corpus, state, actual):
-            return []
-        same_files = _same_files(actual, expected)
-    except (CorpusError, LookupError, TypeError, ValueError):
-        return []  # a damaged manifest: the release check reports it
-    if same_files:
-        return [f"{path}: lists the right files, but its text is not what this policyspeech "
-                "writes (an older policyspeech wrote it, or it was edited or damaged); "
-                "`policyspeech verify --repair` rewrites it"]
-    return [f"{path}: differs from the card the log generates (its file lists or text were "
-            "changed); `policyspeech verify --repair` rewrites it"]
-
-
-def _same_files(actual: str, expected: str) -> bool:
-    """The two cards give the same configs (every file of every version) for the same
-    newest log entry."""
-    import yaml
-
-    def header(card: str) -> Any:
-        parts = card.split("---\n", 2)
-        return yaml.safe_load(parts[1]) if len(parts) == 3 and not parts[0] else None
-
-    try:
-        found, wanted = header(actual), header(expected)
-    except yaml.YAMLError:
-        return False
-    entry = re.search(r"log entry \d+ \(SHA-256 `[0-9a-f]{64}`\)", expected)
-    return (isinstance(found, dict) and isinstance(wanted, dict) and entry is not None
-            and found.get("configs") == wanted.get("configs") and entry.group() in actual)
-
-
-def _check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
-    """No later entry chains to the newest one, so its hash is checked against the one the
-    card recorded when the entry was published."""
-    try:
-        recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return []
-    if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
-        log_path = entry_path(corpus.path, state.seq)
-        return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
-                "published; the newest log entry was changed"]
-    if recorded is not None and recorded[0] > state.seq and not gap(corpus.path, state.seq):
-        first, last = entry_path(corpus.path, state.seq + 1), entry_name(recorded[0])
-        which = "it" if recorded[0] == state.seq + 1 else f"entries up to {last}"
-        return [f"{first}: missing; the card records {last} (SHA-256 `{recorded[1]}`) as "
-                f"the newest log entry, so {which} was deleted: readers see the corpus as "
-                f"it was at entry {state.seq}, and the files that only the missing entries "
-                "name are not safe to delete. Restore the missing entries from a backup "
-                "(`verify --repair` cannot bring them back)"]
-    return []
-
-
-def _entries_missing(corpus: Reader, state: HeadState) -> bool:
-    """Whether the card records a newer entry than the log has (the card is not wrong)."""
-    try:
-        recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
-    return recorded is not None and recorded[0] > state.seq
-
-
 def _check_head_ids(corpus: Path, state: HeadState) -> list[str]:
     """``deep``: the ids in the head's fragments are unique and are the log's ids."""
     import pyarrow.parquet as pq
@@ -398,37 +335,3 @@ def _check_head_ids(corpus: Path, state: HeadState) -> list[str]:
     if set(ids) != set(state.hash_by_id):
         return [f"{corpus}: the head's fragments hold other ids than the log lists"]
     return []
-
-
-def _recorded_head(card: str) -> tuple[int, str] | None:
-    """The head entry number and hash that the card recorded, if it can be read."""
-    match = re.search(r"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)", card)
-    return (int(match.group(1)), match.group(2)) if match else None
-
-
-def expected_card(corpus: Reader, state: HeadState) -> str:
-    """The card that the log generates for ``state``."""
-    from policyspeech.card import render_card
-    from policyspeech.releases import latest_version
-
-    latest = latest_version(state)
-    return render_card(state, corpus.manifest(latest) if latest else None)
-
-
-def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
-    if state.seq < 1:
-        return False
-    previous = advance(corpus.path, HeadState(), until=state.seq - 1)
-    return actual == expected_card(corpus, previous)
-
-
-def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
-    """True when the card is one commit behind the log (a writer stopped before rewriting
-    it); the next commit, or :meth:`policyspeech.store.Corpus.repair`, rewrites it."""
-    state = state or advance(corpus.path, HeadState())
-    path = corpus.path / CARD
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return actual != expected_card(corpus, state) and _card_is_stale(corpus, state, actual)
