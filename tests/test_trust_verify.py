@@ -186,7 +186,7 @@ def test_finding_14_edited_changelog_and_citation_are_named(corpus: Corpus) -> N
     citation.write_text(render_cff(first))  # what the first release wrote: behind
     result = _verify(corpus)
     assert result.exit_code == 0
-    assert f"warning: {citation}: one release behind the log" in result.stderr
+    assert f"warning: {citation}: behind the log, as release 0.1.0 wrote it" in result.stderr
     assert "--repair" in result.stderr
 
 

@@ -8,8 +8,8 @@ one the card recorded (its number and SHA-256): a changed newest entry, or a mis
 
 ``CHANGELOG.md``, ``CITATION.cff`` and ``croissant.json`` are written after each release
 from the release manifests (:func:`policyspeech.releasing.write_release_files`).
-:func:`check_derived` generates them again and compares. A file that is what the
-previous release generated, or missing (a release interrupted before it wrote them), is
+:func:`check_derived` generates them again and compares. A file that is what an
+earlier release generated, or missing (a release interrupted before it wrote them), is
 a warning: ``verify --repair`` rewrites it. Anything else contradicts the log (a
 changed fragment SHA-256 in the Croissant file, a forged changelog section, another
 version or fingerprint in the citation) and is an error. What legitimately varies: in
@@ -101,10 +101,12 @@ def _compare(found: Derived, path: Path, manifests: list[Manifest],
         return
     if actual == generate(manifests):
         return
-    if len(manifests) > 1 and actual == generate(manifests[:-1]):
-        found.warnings.append(f"{path}: one release behind the log (a release was "
-                              f"interrupted before it rewrote it); {REPAIR}")
-        return
+    for n in range(len(manifests) - 1, 0, -1):  # newest first: usually one release behind
+        if actual == generate(manifests[:n]):
+            found.warnings.append(
+                f"{path}: behind the log, as release {manifests[n - 1]['version']} wrote it "
+                f"(a later release was interrupted before it rewrote it); {REPAIR}")
+            return
     found.problems.append(f"{path}: differs from the file the log generates for release "
                           f"{manifests[-1]['version']} (it was edited or damaged, and "
                           f"contradicts the log); {REPAIR}")
