@@ -281,3 +281,16 @@ def test_finding_05_retracted_id_reused_in_the_log_fails_verify(corpus: Corpus) 
     result = _verify(corpus)
     assert result.exit_code == 1
     assert f"reuses ids that were retracted or amended away ('{gone}')" in result.stderr
+
+
+def test_finding_05_duplicates_from_a_forged_cache_fail_verify(corpus: Corpus) -> None:
+    """An index forged with the cache's own key misleads a release: verify's replay finds it."""
+    _, _, superseded = _retracted_corpus(corpus)
+    state = Corpus(corpus.path).head()
+    state.fragments[superseded] = {"path": superseded, "sha256": Path(superseded).stem,
+                                   "rows": 0, "bytes": (corpus.path / superseded).stat().st_size}
+    snapshot.save(corpus.path, state)  # written with the key: it checks
+    Corpus(corpus.path).release("minor", notes="misled")
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    assert "rows for 1 ids; the log lists other records than its fragments" in result.stderr
