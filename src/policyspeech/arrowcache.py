@@ -102,7 +102,8 @@ def cached_arrow_files(fragments: Sequence[os.PathLike[str]], cache: Path | None
     SHA-256); else it is deleted and converted again."""
     folder = (cache or cache_folder()) / ARROW_CACHE
     folder.mkdir(parents=True, exist_ok=True)
-    prefixes = [f"{Path(p).stem}-{schema_key()}-" for p in fragments]
+    key = schema_key()
+    prefixes = [f"{Path(p).stem}-{key}-" for p in fragments]
     found: dict[str, list[Path]] = {}
     for path in folder.glob("*.arrow"):
         found.setdefault(path.name[:path.name.rfind("-", 0, path.name.rfind("-"))] + "-",
