@@ -32,9 +32,9 @@ def conversions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     convert = arrowcache._convert
 
-    def counting(fragment: Path, target: Path) -> None:
+    def counting(fragment: Path, folder: Path, prefix: str) -> Path:
         seen.append(fragment.stem)
-        convert(fragment, target)
+        return convert(fragment, folder, prefix)
 
     monkeypatch.setattr(arrowcache, "_convert", counting)
     return seen

@@ -234,7 +234,7 @@ def test_a_damaged_page_met_by_a_lookup_rebuilds_from_the_log_and_drops_the_file
         corpus: Corpus) -> None:
     _full_corpus(corpus)
     path = snapshot._index_path(corpus.path)
-    file = indexfile.IndexFile(path)
+    file = indexfile.IndexFile(path, snapshot.cache_key() or b"")
     start, body = file._start, file.body_bytes
     file.close()
     data = bytearray(path.read_bytes())
@@ -360,7 +360,7 @@ def test_two_writers_caching_at_once_leave_a_whole_file(corpus: Corpus) -> None:
     def cache() -> None:
         try:
             for _ in range(5):
-                headsave.write_index(path, state, stamp=stamp)
+                headsave.write_index(path, state, stamp=stamp, key=snapshot.cache_key() or b"")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -40,10 +40,11 @@ def test_a_damaged_or_foreign_snapshot_is_ignored(corpus: Corpus) -> None:
     corpus.add(make_speech(1))
     Corpus(corpus.path).view()
     path = snapshot._path(corpus.path)
-    data = json.loads(path.read_text())
+    mac, _, payload = path.read_bytes().partition(b"\n")
+    data = json.loads(payload)
     data["state"]["fragments"] = {}  # a lie about the head...
     data["entry"][2] += 1  # ...recorded for another file: ignored
-    path.write_text(json.dumps(data))
+    path.write_bytes(mac + b"\n" + json.dumps(data).encode())
     assert ps.read(corpus.path).height == 1
     path.write_text("{not json")
     assert ps.read(corpus.path).height == 1

@@ -8,6 +8,12 @@ N+1 added. Each file is the fragment in Arrow's IPC stream format (the format
 published atomically (temporary file, then rename), so a crash never leaves a partial
 file under a final name.
 
+Each file's name records what it came from and what it holds:
+``FRAGMENT-SCHEMA-BYTES-SHA256.arrow``, the fragment's SHA-256, the cache schema's key,
+the file's own size and SHA-256. Every use checks the size (a truncated or extended file
+is converted again); ``verify=True`` hashes the whole file too. A file that does not
+check is deleted and converted again, never served.
+
 The cache lives in ``$POLICYSPEECH_CACHE``, else ``$XDG_CACHE_HOME/policyspeech``, else
 ``~/.cache/policyspeech``; deleting it is always safe.
 
@@ -28,6 +34,7 @@ import concurrent.futures
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,39 +95,75 @@ def schema_key() -> str:
 
 
 def cached_arrow_files(fragments: Sequence[os.PathLike[str]], cache: Path | None = None,
-                       *, threads: int | None = None) -> list[Path]:
+                       *, threads: int | None = None, verify: bool = False) -> list[Path]:
     """The Arrow file of each fragment, converting those not yet in the cache (in
-    ``threads`` threads: the conversion runs in Arrow's C++ code, outside the GIL)."""
+    ``threads`` threads: the conversion runs in Arrow's C++ code, outside the GIL). A
+    cached file is used when its size is the one its name records (``verify``: and its
+    SHA-256); else it is deleted and converted again."""
     folder = (cache or cache_folder()) / ARROW_CACHE
     folder.mkdir(parents=True, exist_ok=True)
     key = schema_key()
-    targets = [folder / f"{Path(p).stem}-{key}.arrow" for p in fragments]
-    missing = [(Path(p), t) for p, t in zip(fragments, targets, strict=True) if not t.exists()]
+    prefixes = [f"{Path(p).stem}-{key}-" for p in fragments]
+    found: dict[str, list[Path]] = {}
+    for path in folder.glob("*.arrow"):
+        found.setdefault(path.name[:path.name.rfind("-", 0, path.name.rfind("-"))] + "-",
+                         []).append(path)
+    targets: list[Path | None] = [
+        next((f for f in found.get(prefix, []) if _checks(f, verify)), None)
+        for prefix in prefixes]
+    missing = [(n, Path(p)) for n, p in enumerate(fragments) if targets[n] is None]
+
+    def convert(n: int, fragment: Path) -> None:
+        targets[n] = _convert(fragment, folder, prefixes[n])
+
     if len(missing) == 1:
-        _convert(*missing[0])
+        convert(*missing[0])
     elif missing:
         workers = threads or min(len(missing), os.cpu_count() or 1)
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for done in [pool.submit(_convert, p, t) for p, t in missing]:
+            for done in [pool.submit(convert, n, p) for n, p in missing]:
                 done.result()
-    return targets
+    return [t for t in targets if t is not None]
 
 
-def _convert(fragment: Path, target: Path) -> None:
-    """Write ``fragment`` as an Arrow IPC stream to ``target``, atomically."""
+def _checks(path: Path, verify: bool) -> bool:
+    """Whether the cached file has the size (``verify``: and the SHA-256) its name records;
+    one that does not is deleted."""
+    try:
+        size, digest = path.stem.rsplit("-", 2)[1:]
+        info = os.stat(path, follow_symlinks=False)
+        if (stat.S_ISREG(info.st_mode) and info.st_size == int(size)
+                and (not verify or _sha256(path) == digest)):
+            return True
+    except (OSError, ValueError):
+        pass
+    path.unlink(missing_ok=True)
+    return False
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _convert(fragment: Path, folder: Path, prefix: str) -> Path:
+    """Write ``fragment`` as an Arrow IPC stream to ``folder``, atomically, named by
+    ``prefix``, its size and its SHA-256; return its path."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = cache_schema()
-    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    temp = folder / f".{prefix}{os.getpid()}-{secrets.token_hex(6)}.tmp"
     try:
         source = pq.ParquetFile(fragment, page_checksum_verification=True)
         with pa.OSFile(str(temp), "wb") as sink, pa.ipc.new_stream(sink, schema) as writer:
             for batch in source.iter_batches(batch_size=BATCH_ROWS, use_threads=False):
                 writer.write_batch(_canonical(batch, schema))
+        target = folder / f"{prefix}{temp.stat().st_size}-{_sha256(temp)}.arrow"
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+    return target
 
 
 def _canonical(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

@@ -15,13 +15,16 @@ with the key it was asked for. The header records the entry (its number and SHA-
 a ``stamp`` the caller checks: :mod:`policyspeech.snapshot` gives the corpus and the log
 entry file's identity), the small parts of the state (fragments, releases, pending
 changes), the counts, and a checksum of every page of the body (the first 8 bytes of its
-SHA-256); the header carries a SHA-256 of its own. A page is checked the first time it
+SHA-256); the header carries a keyed SHA-256 of its own (an HMAC under the cache's key,
+:func:`policyspeech.snapshot.cache_key`), which binds the whole file: the pages to their
+digests, the state to its entry, whose hash the reader checks against the log. A page is checked the first time it
 is read. A header that does not check, or counts that do not match the head's rows, make
 the file ignored (the writer reads the log). A page that does not check makes the index
 rebuild its maps from the log up to its entry (which is always right), delete the file,
 and answer from the rebuilt maps. So a damaged, truncated or edited file costs time,
-never a wrong answer (a forger who recomputed every checksum could make it lie, as he
-could edit the log). Whatever iterates a whole map (``to_json``, a release) reads the
+never a wrong answer; a file edited without the key does not check (one who can read
+the key could make it lie, as he could edit the log: ``policyspeech verify`` replays the
+log, and finds the duplicates such a lie would let in). Whatever iterates a whole map (``to_json``, a release) reads the
 whole file once into plain dictionaries.
 
 Rewriting the index costs time in proportion to the corpus, so while the changes since it
@@ -53,7 +56,7 @@ True
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import os
 import struct
@@ -76,6 +79,7 @@ from policyspeech.indexfile import (
     Table,
     decode_text,
     encode_text,
+    header_mac,
 )
 from policyspeech.layered import LayeredMap, LayeredSet, LazyIds, layered_maps
 
@@ -295,12 +299,13 @@ def delta_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.delta")
 
 
-def read(path: Path, corpus: Path, *, stamp: Callable[[int], Any]) -> HeadState | None:
+def read(path: Path, corpus: Path, *, stamp: Callable[[int], Any],
+         key: bytes = b"") -> HeadState | None:
     """The full state cached at ``path`` (the index, and its delta if there is a valid one),
-    if the files check, their stamps equal ``stamp(seq)`` of the entries they were written
-    for, and the counts match the head's rows; else None. The maps are read lazily (see
-    the module text)."""
-    state = _read_index(path, corpus, stamp)
+    if the files check under ``key`` (the cache's key), their stamps equal ``stamp(seq)`` of
+    the entries they were written for, and the counts match the head's rows; else None. The
+    maps are read lazily (see the module text)."""
+    state = _read_index(path, corpus, stamp, key)
     if state is None:
         return None
     try:
@@ -309,7 +314,7 @@ def read(path: Path, corpus: Path, *, stamp: Callable[[int], Any]) -> HeadState 
         return state
     checksum, _, payload = data.partition(b"\n")
     try:
-        if checksum.decode() != hashlib.sha256(payload).hexdigest():
+        if not hmac.compare_digest(checksum, header_mac(key, payload).hex().encode()):
             return state
         delta = json.loads(payload)
         layers = layered_maps(state)
@@ -368,9 +373,10 @@ def _counts_match(state: HeadState) -> bool:
             and len(state.ids_ever) >= present)
 
 
-def _read_index(path: Path, corpus: Path, stamp: Callable[[int], Any]) -> HeadState | None:
+def _read_index(path: Path, corpus: Path, stamp: Callable[[int], Any],
+                key: bytes) -> HeadState | None:
     try:
-        file = IndexFile(path)
+        file = IndexFile(path, key)
     except (OSError, ValueError, struct.error):
         return None
     try:

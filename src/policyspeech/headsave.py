@@ -15,7 +15,6 @@ See :mod:`policyspeech.headindex` for the file and how it is checked.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 import sys
@@ -33,6 +32,7 @@ from policyspeech.indexfile import (
     Body,
     IndexFile,
     encode_text,
+    header_mac,
     page_digest,
     replace_whole,
 )
@@ -41,15 +41,16 @@ from policyspeech.layered import LazyIds, layered_maps
 if TYPE_CHECKING:
     from policyspeech.log import HeadState
 
-def write(path: Path, state: HeadState, *, stamp: Any) -> None:
+def write(path: Path, state: HeadState, *, stamp: Any, key: bytes = b"") -> None:
     """Cache the full ``state``: as a delta (see :func:`write_delta`) when it was read from
     the index at ``path`` and changed little since, else as a new index (see
-    :func:`write_index`). ``stamp`` identifies the corpus and entry (see :func:`read`)."""
-    if not write_delta(path, state, stamp=stamp):
-        write_index(path, state, stamp=stamp)
+    :func:`write_index`). ``stamp`` identifies the corpus and entry (see :func:`read`);
+    ``key`` is the cache's key that the checksums of the headers are made with."""
+    if not write_delta(path, state, stamp=stamp, key=key):
+        write_index(path, state, stamp=stamp, key=key)
 
 
-def write_index(path: Path, state: HeadState, *, stamp: Any) -> None:
+def write_index(path: Path, state: HeadState, *, stamp: Any, key: bytes = b"") -> None:
     """Write the index of the full ``state`` to ``path`` (a temporary file renamed over it),
     and remove the delta of the index it replaces."""
     body = Body()
@@ -82,7 +83,7 @@ def write_index(path: Path, state: HeadState, *, stamp: Any) -> None:
                                  "state": small_state(state, pending)}))
     checked = header + digests
     prefix = PREFIX.pack(MAGIC, len(header), len(digests) // PAGE_DIGEST_BYTES)
-    replace_whole(path, [prefix, checked, hashlib.sha256(checked).digest(), data])
+    replace_whole(path, [prefix, checked, header_mac(key, checked), data])
     delta_path(path).unlink(missing_ok=True)
 
 
@@ -90,10 +91,10 @@ DELTA_CHANGES = 4_096
 """A state whose maps changed at most this many keys since its index is cached as a delta."""
 
 
-def write_delta(path: Path, state: HeadState, *, stamp: Any) -> bool:
+def write_delta(path: Path, state: HeadState, *, stamp: Any, key: bytes = b"") -> bool:
     """Cache ``state`` as the changes since the index it was read from, if that index is
     still the file at ``path`` and the changes are few (at most :data:`DELTA_CHANGES`):
-    a small JSON file beside the index, with its own SHA-256. Writing it costs time in
+    a small JSON file beside the index, with its own keyed SHA-256. Writing it costs time in
     proportion to the changes, where rewriting the index costs time in proportion to the
     corpus. Returns False (writing nothing) when the state does not qualify."""
     layers = layered_maps(state)
@@ -103,7 +104,7 @@ def write_delta(path: Path, state: HeadState, *, stamp: Any) -> bool:
     if index.file is None or sum(len(layer.over) + len(layer.gone) for layer in layers) > DELTA_CHANGES:
         return False
     try:
-        on_disk = IndexFile(path)
+        on_disk = IndexFile(path, key)
     except (OSError, ValueError, struct.error):
         return False
     try:
@@ -121,7 +122,7 @@ def write_delta(path: Path, state: HeadState, *, stamp: Any) -> bool:
         "state": small_state(state, pending),
         "layers": [{"over": layer.over, "gone": sorted(layer.gone),
                     "replaced": sorted(layer.replaced)} for layer in layers]}))
-    replace_whole(delta_path(path), [hashlib.sha256(payload).hexdigest().encode(), b"\n", payload])
+    replace_whole(delta_path(path), [header_mac(key, payload).hex().encode(), b"\n", payload])
     return True
 
 

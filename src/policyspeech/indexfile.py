@@ -1,7 +1,8 @@
 """The head index's file format: sorted tables in 4 KiB pages, each checked when first read.
 
 A file is a prefix (magic, header size, page count), a JSON header with the SHA-256 of
-each page of the body and a SHA-256 of its own, then the body: tables of fixed-width
+each page of the body and a keyed SHA-256 (HMAC, :func:`header_mac`) of its own, then the
+body: tables of fixed-width
 16-byte BLAKE2b digests of their keys, sorted (uniform, so a search interpolates), with
 the keys and values in a heap. It is read with ``pread`` (a truncated file gives a short
 read, never a crash) and written whole under a temporary name renamed over the old one.
@@ -14,6 +15,7 @@ See :mod:`policyspeech.headindex`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
 import json
 import os
@@ -53,6 +55,12 @@ def key_digest(key: bytes) -> bytes:
     return hashlib.blake2b(key, digest_size=16).digest()
 
 
+def header_mac(key: bytes, header: bytes) -> bytes:
+    """The header's checksum: an HMAC-SHA256 under the cache's key, so that an index edited
+    without the key (by hand, by a tool, copied from another cache) does not check."""
+    return hmac.new(key, header, hashlib.sha256).digest()
+
+
 def page_digest(page: bytes) -> bytes:
     return hashlib.sha256(page).digest()[:PAGE_DIGEST_BYTES]
 
@@ -71,7 +79,7 @@ def decode_text(data: bytes) -> str:
 class IndexFile:
     """An open index file: its header checked, its pages checked when first read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: bytes = b"") -> None:
         self.path = path
         self._handle = open(path, "rb", buffering=0,  # noqa: SIM115 (kept open: lazy reads)
                             opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW))
@@ -82,7 +90,8 @@ class IndexFile:
                 raise DamagedIndexError("not a head index")
             size = header_bytes + pages * PAGE_DIGEST_BYTES + 32
             blob = os.pread(fd, size, PREFIX.size)
-            if len(blob) != size or hashlib.sha256(blob[:-32]).digest() != blob[-32:]:
+            if len(blob) != size or not hmac.compare_digest(header_mac(key, blob[:-32]),
+                                                            blob[-32:]):
                 raise DamagedIndexError("the header does not match its checksum")
             self.header: dict[str, Any] = json.loads(blob[:header_bytes])
             self.checksum = blob[-32:].hex()

@@ -42,6 +42,8 @@ ARROW_CACHE = "arrow"
 """The cache's folder of Arrow files for ``load_dataset`` (:mod:`policyspeech.arrowcache`)."""
 HEADS_CACHE = "heads"
 """The cache's folder of head snapshots (:mod:`policyspeech.snapshot`)."""
+CACHE_KEY = "key"
+"""The cache's random key, which binds each cached file to its content (HMAC)."""
 
 CORPUS_ENV = "POLICYSPEECH_CORPUS"
 """The corpus to use when none is given (see :mod:`policyspeech.locate`)."""

@@ -175,7 +175,8 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
 
     _Query.of({"columns": filters.get("columns")})  # the columns
     paths = _paths(corpus, filters.get("version", "head"), filters.get("verify", False))
-    files = cached_arrow_files(paths, Path(cache) if cache is not None else None)
+    files = cached_arrow_files(paths, Path(cache) if cache is not None else None,
+                               verify=filters.get("verify", False))
     if files:
         table = concat_tables([MemoryMappedTable.from_file(str(f)) for f in files])
     else:
@@ -226,14 +227,14 @@ def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathL
     from policyspeech.reader import Reader
 
     opened = Reader(corpus)
-    paths = opened.fragment_paths(version)
-    if verify:
-        from policyspeech.verify import verify_corpus
+    if not verify:
+        return list(opened.fragment_paths(version))
+    from policyspeech.verify import verified_fragments
 
-        problems = verify_corpus(opened, version, check_card=False)
-        if problems:
-            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-            raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
+    paths, problems = verified_fragments(opened, version)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
     return list(paths)
 
 

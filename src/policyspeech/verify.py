@@ -1,17 +1,23 @@
 """Verification: every file of a version is exactly what the log says it is.
 
-:func:`verify_corpus` walks the log's hash chain, recomputes the SHA-256 and row count of
-every fragment, checks each release manifest against the log entry that published it
-(its hash, its fragments, its record count), and checks that the dataset card is exactly
-the card the log generates (so it lists the right files). It returns one line per
-problem, each naming the file. The fragments are hashed in one thread per CPU (hashing
-runs outside the GIL).
+:func:`verify_corpus` replays the whole log from its first entry (its hash chain, ids unique
+and never reused, each release equal to the head it names, no missing entry:
+:mod:`policyspeech.replay`), recomputes the SHA-256 and row count of every fragment,
+checks each release manifest against the log entry that published it and the head the
+replay found there (its hash, commit, fragments, rows and record count), checks that the
+dataset card is exactly the card the log generates (so it lists the right files), and
+compares the changelog, citation and Croissant files with what the log generates
+(:mod:`policyspeech.derived`). A card that records a newer entry than the log has names
+the missing entry: the files that only it names are then not called safe to delete. It
+returns one line per problem, each naming the file. The fragments are hashed in one
+thread per CPU (hashing runs outside the GIL).
 
 When every hash matches, each release holds byte for byte the records that were
 fingerprinted when it was made: the chain of hashes protects the fingerprint. ``deep=True``
 checks the records themselves as well: it recomputes every release's fingerprint from its
-records and reads every text, verifying each Parquet page's checksum, to check it against
-its ``text_sha256`` (on which fingerprint method 2 stands).
+records, reads the ids of the head's fragments (unique, and the log's), and reads every
+text, verifying each Parquet page's checksum, to check it against its ``text_sha256`` (on
+which fingerprint method 2 stands).
 
 Examples
 --------
@@ -24,28 +30,76 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from policyspeech.documents import ReleaseRecord
-from policyspeech.errors import CorpusError
-from policyspeech.layout import CARD, DATA, RELEASES, entry_path
-from policyspeech.log import MOVED, HeadState, advance, read_recorded_head, tail_problem
+from policyspeech.derived import (
+    check_card,
+    check_derived,
+    check_newest_entry,
+    entries_missing,
+)
+from policyspeech.derived import stale_card as stale_card
+from policyspeech.documents import FragmentInfo, Manifest, ReleaseRecord
+from policyspeech.errors import CorpusError, IntegrityError
+from policyspeech.layout import (
+    CARD,
+    CHANGELOG,
+    CROISSANT,
+    DATA,
+    RELEASES,
+)
+from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
+from policyspeech.releases import latest_version
+from policyspeech.replay import Replay, replay
+
+Commit = tuple[int, str | None, dict[str, FragmentInfo]]
+"""The entry a release names (number, SHA-256) and the head's fragments there."""
 
 
 def verify_corpus(corpus: Reader, version: str | None = None, *,
-                  check_card: bool = True, deep: bool = False,
-                  state: HeadState | None = None) -> list[str]:
-    """Problems found in ``version`` (every version when None); an empty list if none.
-    ``state``: the log already folded from its first entry (else it is read here)."""
-    if state is None:
-        try:
-            state = advance(corpus.path, HeadState())
-        except CorpusError as exc:
-            return [str(exc)]
+                  check_card: bool = True, deep: bool = False) -> list[str]:
+    """Problems found in ``version`` (every version when None); an empty list if none."""
+    try:
+        found = replay(corpus.path)
+    except CorpusError as exc:
+        return [str(exc)]
+    return _verify(corpus, version, found, with_derived=check_card, deep=deep)[0]
+
+
+def verified_fragments(corpus: Reader, version: str = "head") -> tuple[list[Path], list[str]]:
+    """The fragment paths of ``version`` as the log names them (replayed from its first
+    entry: no cached snapshot is used), and the problems :func:`verify_corpus` finds in
+    that version (the paths are safe to read only when there are none)."""
+    try:
+        found = replay(corpus.path)
+    except CorpusError as exc:
+        return [], [str(exc)]
+    state = found.state
+    name = _resolve(corpus, state, version)
+    problems, _ = _verify(corpus, name, found, with_derived=False, deep=False)
+    listed = state.fragments if name == "head" else state.releases[name]["fragments"]
+    return [corpus.path / p for p in listed], problems
+
+
+def _resolve(corpus: Reader, state: HeadState, version: str) -> str:
+    """The name of ``version`` in the replayed ``state`` (not in a cached snapshot)."""
+    latest = latest_version(state)
+    if version == "head" or version in state.releases:
+        return version
+    if version == "latest" and latest is not None:
+        return latest
+    corpus.resolve_version(version)  # raises the usual error for an unknown version
+    raise IntegrityError(f"{corpus.path}: version '{version}' is not in the log; run "
+                         "`policyspeech verify`")
+
+
+def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived: bool,
+            deep: bool) -> tuple[list[str], list[str]]:
+    """Problems and warnings in ``version`` of the log that ``found`` replayed."""
+    state = found.state
     if version is None:
         releases = list(state.releases)
         fragments: dict[str, dict[str, Any]] = {
@@ -54,7 +108,7 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
             fragments.update({p: {"path": p} for p in state.releases[name]["fragments"]
                               if p not in fragments})
     else:
-        name = corpus.resolve_version(version)
+        name = _resolve(corpus, state, version)
         releases = [] if name == "head" else [name]
         fragments = {p: {"path": p} for p in
                      (state.fragments if name == "head" else state.releases[name]["fragments"])}
@@ -66,15 +120,25 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
 
     check = functools.partial(_check_fragment, corpus.path, deep=deep)
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        problems = [problem for found in pool.map(check, fragments.values())
-                    for problem in found]
+        problems = [problem for found_here in pool.map(check, fragments.values())
+                    for problem in found_here]
+    problems += found.problems
     bad_fragments = {p.split(":", 1)[0] for p in problems}
+    manifests: dict[str, Manifest] = {}
     for name in releases:
-        problems += _check_release(corpus.path, state.releases[name], bad_fragments, deep)
-    problems += _check_newest_entry(corpus, state)
-    if check_card and version in (None, "head"):
-        problems += _check_card(corpus, state)
-    return problems
+        problems += _check_release(corpus.path, state.releases[name], bad_fragments, deep,
+                                   found.commits.get(name), manifests)
+    if deep and version in (None, "head") and not problems:
+        problems += _check_head_ids(corpus.path, state)
+    problems += check_newest_entry(corpus, state)
+    warnings: list[str] = []
+    if with_derived and version in (None, "head") and not entries_missing(corpus, state):
+        problems += check_card(corpus, state)
+    if with_derived and version is None and len(manifests) == len(state.releases):
+        derived = check_derived(corpus.path, state, manifests)
+        problems += derived.problems
+        warnings += derived.warnings
+    return problems, warnings
 
 
 @dataclass
@@ -93,6 +157,8 @@ class VerifyReport:
     version: str | None
     """The version checked; None: every version."""
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Derived files behind the log (``verify --repair`` rewrites them)."""
     stale_card: bool = False
     unreferenced: list[Path] = field(default_factory=list)
     entries: int = 0
@@ -102,16 +168,28 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def repairable(self) -> bool:
+        """Whether every problem is in a file derived from the log (the card, changelog,
+        citation or Croissant file), which ``verify --repair`` rewrites from a log that
+        verifies; any other problem is in the log or the data, which nothing rewrites."""
+        from policyspeech.citation import citation_file
+
+        derived = [self.corpus / CARD, self.corpus / CHANGELOG, self.corpus / CROISSANT,
+                   citation_file(self.corpus)]
+        return all(any(p.startswith(f"{path}:") for path in derived) for p in self.problems)
+
 
 def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
     """Check ``version`` (every version when None) and gather the warnings too; the log
     is read once, from its first entry, for all of them."""
     try:
-        state = advance(corpus.path, HeadState())
+        replayed = replay(corpus.path)
     except CorpusError as exc:
         return VerifyReport(corpus.path, version, [str(exc)])
+    state = replayed.state
     found = VerifyReport(corpus.path, version,
-                         verify_corpus(corpus, version, deep=deep, state=state))
+                         *_verify(corpus, version, replayed, with_derived=True, deep=deep))
     if found.ok:
         if version in (None, "head"):
             found.stale_card = stale_card(corpus, state)
@@ -180,7 +258,11 @@ def _check_texts(path: Path) -> list[str]:
 
 
 def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str],
-                   deep: bool = False) -> list[str]:
+                   deep: bool = False, commit: Commit | None = None,
+                   manifests: dict[str, Manifest] | None = None) -> list[str]:
+    """The manifest of ``release`` against its entry, and against the head the replay
+    found at the entry it names (``commit``); a manifest that checks is kept in
+    ``manifests``."""
     from policyspeech.releases import fingerprint_paths
 
     path = corpus / release["manifest"]
@@ -197,6 +279,21 @@ def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str]
     if listed != release["fragments"]:
         return [f"{path}: lists other fragments than the log entry of release "
                 f"{release['version']}"]
+    if manifest["records"] != release["records"]:
+        return [f"{path}: {manifest['records']} records, the log entry of release "
+                f"{release['version']} says {release['records']}"]
+    if commit is not None:
+        seq, sha256, head = commit
+        if manifest["commit"] != {"seq": seq, "sha256": sha256}:
+            return [f"{path}: names commit {manifest['commit']}, but the log publishes "
+                    f"release {release['version']} after entry {seq} (SHA-256 {sha256})"]
+        logged = {p: (i["sha256"], i["rows"]) for p, i in head.items()}
+        if any(logged.get(info["path"]) != (info["sha256"], info["rows"])
+               for info in manifest["fragments"]):
+            return [f"{path}: a fragment's SHA-256 or rows differ from the log at the "
+                    f"entry of release {release['version']}"]
+    if manifests is not None:
+        manifests[release["version"]] = manifest
     problems = [f"{corpus / info['path']}: {info['rows']} rows in the manifest of "
                 f"{release['version']}, {rows} in the file"
                 for info in manifest["fragments"]
@@ -223,94 +320,18 @@ def _rows(path: Path) -> int | None:
     return rows
 
 
-def _check_card(corpus: Reader, state: HeadState) -> list[str]:
-    """The card is derived from the log: it must be what the log generates, or (after an
-    interrupted write) what it generated one entry earlier; anything else was edited."""
-    path = corpus.path / CARD
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
-    try:
-        expected = expected_card(corpus, state)
-        if actual == expected or _card_is_stale(corpus, state, actual):
-            return []
-        same_files = _same_files(actual, expected)
-    except (CorpusError, LookupError, TypeError, ValueError):
-        return []  # a damaged manifest: the release check reports it
-    if same_files:
-        return [f"{path}: lists the right files, but its text is not what this policyspeech "
-                "writes (an older policyspeech wrote it, or it was edited or damaged); "
-                "`policyspeech verify --repair` rewrites it"]
-    return [f"{path}: differs from the card the log generates (its file lists or text were "
-            "changed); `policyspeech verify --repair` rewrites it"]
+def _check_head_ids(corpus: Path, state: HeadState) -> list[str]:
+    """``deep``: the ids in the head's fragments are unique and are the log's ids."""
+    import pyarrow.parquet as pq
 
-
-def _same_files(actual: str, expected: str) -> bool:
-    """The two cards give the same configs (every file of every version) for the same
-    newest log entry."""
-    import yaml
-
-    def header(card: str) -> Any:
-        parts = card.split("---\n", 2)
-        return yaml.safe_load(parts[1]) if len(parts) == 3 and not parts[0] else None
-
-    try:
-        found, wanted = header(actual), header(expected)
-    except yaml.YAMLError:
-        return False
-    entry = re.search(r"log entry \d+ \(SHA-256 `[0-9a-f]{64}`\)", expected)
-    return (isinstance(found, dict) and isinstance(wanted, dict) and entry is not None
-            and found.get("configs") == wanted.get("configs") and entry.group() in actual)
-
-
-def _check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
-    """No later entry chains to the newest one, so its hash is checked against the one the
-    card recorded when the entry was published; and the log must reach the entry the card
-    records, with no entry missing before the next."""
-    problem = tail_problem(corpus.path, state, read_recorded_head(corpus.path))
-    if problem not in (None, MOVED):
-        return [str(problem)]
-    try:
-        recorded = _recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return []
-    if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
-        log_path = entry_path(corpus.path, state.seq)
-        return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
-                "published; the newest log entry was changed"]
+    ids: list[str] = []
+    for rel in state.fragments:
+        try:
+            ids += pq.read_table(corpus / rel, columns=["id"])["id"].to_pylist()
+        except (OSError, ValueError) as exc:
+            return [f"{corpus / rel}: unreadable ({exc})"]
+    if len(ids) != len(set(ids)):
+        return [f"{corpus}: the head's fragments hold an id more than once"]
+    if set(ids) != set(state.hash_by_id):
+        return [f"{corpus}: the head's fragments hold other ids than the log lists"]
     return []
-
-
-def _recorded_head(card: str) -> tuple[int, str] | None:
-    """The head entry number and hash that the card recorded, if it can be read."""
-    match = re.search(r"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)", card)
-    return (int(match.group(1)), match.group(2)) if match else None
-
-
-def expected_card(corpus: Reader, state: HeadState) -> str:
-    """The card that the log generates for ``state``."""
-    from policyspeech.card import render_card
-    from policyspeech.releases import latest_version
-
-    latest = latest_version(state)
-    return render_card(state, corpus.manifest(latest) if latest else None)
-
-
-def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
-    if state.seq < 1:
-        return False
-    previous = advance(corpus.path, HeadState(), until=state.seq - 1)
-    return actual == expected_card(corpus, previous)
-
-
-def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
-    """True when the card is one commit behind the log (a writer stopped before rewriting
-    it); the next commit, or :meth:`policyspeech.store.Corpus.repair`, rewrites it."""
-    state = state or advance(corpus.path, HeadState())
-    path = corpus.path / CARD
-    try:
-        actual = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return actual != expected_card(corpus, state) and _card_is_stale(corpus, state, actual)

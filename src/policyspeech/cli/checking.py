@@ -22,16 +22,28 @@ def verify(
                     "fingerprint and check every text against its text_sha256 (slower: "
                     "reads all the records).")] = False,
 ) -> None:
-    """Check every file against the log: fragment hashes, the hash chain, release
-    manifests, and the dataset card (--deep: also fingerprints and texts). Exits 1 naming
-    each file that differs; warns of files that no log entry names.
+    """Check every file against the log: fragment hashes, the hash chain, a replay of the
+    whole log (ids unique and never reused, each release equal to the head it names, no
+    missing entry), release manifests, the dataset card, CHANGELOG.md, CITATION.cff and
+    croissant.json (--deep: also fingerprints, texts and the ids in the fragments). Exits 1
+    naming each file that differs; warns of derived files behind the log and of files
+    that no log entry names.
 
     Example: policyspeech verify --version 1.0.0
     """
     from policyspeech.output import count
     from policyspeech.store import Corpus
 
-    report: VerifyReport = Corpus(corpus_path(ctx)).check(version, deep=deep, repair=repair)
+    corpus = Corpus(corpus_path(ctx))
+    report: VerifyReport = corpus.check(version, deep=deep)
+    if repair and not report.repairable:  # the log or the data: rebuild nothing from them
+        for problem in report.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo("error: nothing was repaired: `--repair` rewrites only the files derived "
+                   "from the log, and only from a log and data that verify", err=True)
+        raise typer.Exit(1)
+    if repair and (report.problems or report.warnings or report.stale_card):
+        report = corpus.check(version, deep=deep, repair=True)
     for problem in report.problems:
         typer.echo(f"error: {problem}", err=True)
     if not report.ok:
@@ -40,6 +52,8 @@ def verify(
         typer.echo(f"warning: {report.corpus / CARD}: one commit behind the log (a "
                    "write was interrupted); the next commit or `policyspeech verify --repair` "
                    "rewrites it", err=True)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     for path in report.unreferenced:
         typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
                    "(an interrupted write can leave one); it is safe to delete", err=True)

@@ -1,0 +1,253 @@
+"""The files derived from the log, checked against what the log generates.
+
+The dataset card (``README.md``) is rewritten after every commit: :func:`check_card`
+compares it with the card the log generates (or generated one entry earlier, after an
+interrupted write), and :func:`check_newest_entry` compares the newest entry with the
+one the card recorded (its number and SHA-256): a changed newest entry, or a missing one
+(deleted: the card records a newer entry than the log has), is named.
+
+``CHANGELOG.md``, ``CITATION.cff`` and ``croissant.json`` are written after each release
+from the release manifests (:func:`policyspeech.releasing.write_release_files`).
+:func:`check_derived` generates them again and compares. A file that is what an
+earlier release generated, or missing (a release interrupted before it wrote them), is
+a warning: ``verify --repair`` rewrites it. Anything else contradicts the log (a
+changed fragment SHA-256 in the Croissant file, a forged changelog section, another
+version or fingerprint in the citation) and is an error. What legitimately varies: in
+``CITATION.cff``, the fields its users edit for the next release (title, authors,
+licence, DOI, URL, abstract, keywords); only the fields taken from the release are
+compared. A ``CITATION.cff`` in the corpus's parent folder is compared only when it
+cites one of this corpus's releases (else it describes something else).
+
+Examples
+--------
+>>> from policyspeech.reader import Reader
+>>> from policyspeech.replay import replay
+>>> reader = Reader()
+>>> state = replay(reader.path).state
+>>> found = check_derived(reader.path, state, {"1.0.0": reader.manifest("1.0.0")})
+>>> found.problems, found.warnings
+([], [])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policyspeech.citation import citation_file, render_cff
+from policyspeech.croissant import render_croissant
+from policyspeech.documents import Manifest
+from policyspeech.errors import CorpusError
+from policyspeech.layout import CARD, CHANGELOG, CITATION, CROISSANT, entry_name, entry_path
+from policyspeech.log import HeadState, advance
+from policyspeech.reader import Reader
+from policyspeech.releases import changelog_markdown, parse_version
+from policyspeech.replay import gap
+
+LIMIT = 16 << 20
+"""Derived files larger than this are not read (they are named as changed)."""
+CFF_FIELDS = ("cff-version", "type", "version", "date-released")
+CFF_CITED = ("type", "version", "date-released", "notes")
+REPAIR = "`policyspeech verify --repair` rewrites it"
+
+
+@dataclass
+class Derived:
+    """What :func:`check_derived` found: files contradicting the log, and files behind it."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]) -> Derived:
+    """Compare the changelog, citation and Croissant files of ``corpus`` with what the
+    manifests of ``state``'s releases (checked against the log) generate."""
+    found = Derived()
+    if not state.releases:
+        return found
+    ordered = [manifests[v] for v in sorted(state.releases, key=parse_version)]
+    files: list[tuple[Path, Callable[[list[Manifest]], Any], Callable[[str], Any]]] = [
+        (corpus / CHANGELOG, lambda ms: changelog_markdown(ms), lambda text: text),
+        (corpus / CROISSANT, lambda ms: json.loads(render_croissant(ms[-1], ms[-1]["fragments"])),
+         json.loads),
+    ]
+    citation = citation_file(corpus)
+    if citation == corpus / CITATION or _cites(citation, ordered):
+        files.append((citation, lambda ms: _cff_fields(yaml.safe_load(render_cff(ms[-1]))),
+                      lambda text: _cff_fields(_load_yaml(text))))
+    for path, generate, parse in files:
+        _compare(found, path, ordered, generate, parse)
+    return found
+
+
+def _compare(found: Derived, path: Path, manifests: list[Manifest],
+             generate: Callable[[list[Manifest]], Any], parse: Callable[[str], Any]) -> None:
+    if not path.exists() and not path.is_symlink():
+        found.warnings.append(f"{path}: missing (a release was interrupted before it wrote "
+                              f"it); {REPAIR}")
+        return
+    try:
+        if path.is_symlink() or path.stat().st_size > LIMIT:
+            raise ValueError("not a regular file of a sensible size")
+        actual = parse(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
+        return
+    if actual == generate(manifests):
+        return
+    for n in range(len(manifests) - 1, 0, -1):  # newest first: usually one release behind
+        if actual == generate(manifests[:n]):
+            found.warnings.append(
+                f"{path}: behind the log, as release {manifests[n - 1]['version']} wrote it "
+                f"(a later release was interrupted before it rewrote it); {REPAIR}")
+            return
+    found.problems.append(f"{path}: differs from the file the log generates for release "
+                          f"{manifests[-1]['version']} (it was edited or damaged, and "
+                          f"contradicts the log); {REPAIR}")
+
+
+def _cff_fields(data: Any) -> Any:
+    """The fields of a citation file that come from the release (the rest is its users')."""
+    if not isinstance(data, dict):
+        return data
+    cited = data.get("preferred-citation")
+    return {**{k: data.get(k) for k in CFF_FIELDS},
+            "preferred-citation": {k: cited.get(k) for k in CFF_CITED}
+            if isinstance(cited, dict) else cited}
+
+
+def _cites(path: Path, manifests: list[Manifest]) -> bool:
+    """Whether the citation file at ``path`` cites one of these releases."""
+    try:
+        text = path.read_text(encoding="utf-8") if path.stat().st_size <= LIMIT else ""
+    except (OSError, ValueError):
+        return False
+    return any(m["fingerprint"] in text for m in manifests)
+
+
+class _NoAliases(yaml.SafeLoader):
+    """A YAML loader that refuses aliases (a few bytes of them can expand to gigabytes)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not allowed in a citation file")
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_NoAliases)
+
+
+# -- the dataset card ------------------------------------------------------------------
+
+
+def check_card(corpus: Reader, state: HeadState) -> list[str]:
+    """The card is derived from the log: it must be what the log generates, or (after an
+    interrupted write) what it generated one entry earlier; anything else was edited."""
+    path = corpus.path / CARD
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
+    try:
+        expected = expected_card(corpus, state)
+        if actual == expected or _card_is_stale(corpus, state, actual):
+            return []
+        same_files = _same_files(actual, expected)
+    except (CorpusError, LookupError, TypeError, ValueError):
+        return []  # a damaged manifest: the release check reports it
+    if same_files:
+        return [f"{path}: lists the right files, but its text is not what this policyspeech "
+                "writes (an older policyspeech wrote it, or it was edited or damaged); "
+                "`policyspeech verify --repair` rewrites it"]
+    return [f"{path}: differs from the card the log generates (its file lists or text were "
+            "changed); `policyspeech verify --repair` rewrites it"]
+
+
+def _same_files(actual: str, expected: str) -> bool:
+    """The two cards give the same configs (every file of every version) for the same
+    newest log entry."""
+    import yaml
+
+    def header(card: str) -> Any:
+        parts = card.split("---\n", 2)
+        return yaml.safe_load(parts[1]) if len(parts) == 3 and not parts[0] else None
+
+    try:
+        found, wanted = header(actual), header(expected)
+    except yaml.YAMLError:
+        return False
+    entry = re.search(r"log entry \d+ \(SHA-256 `[0-9a-f]{64}`\)", expected)
+    return (isinstance(found, dict) and isinstance(wanted, dict) and entry is not None
+            and found.get("configs") == wanted.get("configs") and entry.group() in actual)
+
+
+def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
+    """No later entry chains to the newest one, so its hash is checked against the one the
+    card recorded when the entry was published."""
+    try:
+        recorded = recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
+    if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
+        log_path = entry_path(corpus.path, state.seq)
+        return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
+                "published; the newest log entry was changed"]
+    if recorded is not None and recorded[0] > state.seq and not gap(corpus.path, state.seq):
+        first, last = entry_path(corpus.path, state.seq + 1), entry_name(recorded[0])
+        which = "it" if recorded[0] == state.seq + 1 else f"entries up to {last}"
+        return [f"{first}: missing; the card records {last} (SHA-256 `{recorded[1]}`) as "
+                f"the newest log entry, so {which} was deleted: readers see the corpus as "
+                f"it was at entry {state.seq}, and the files that only the missing entries "
+                "name are not safe to delete. Restore the missing entries from a backup "
+                "(`verify --repair` cannot bring them back)"]
+    return []
+
+
+def entries_missing(corpus: Reader, state: HeadState) -> bool:
+    """Whether the card records a newer entry than the log has (the card is not wrong)."""
+    try:
+        recorded = recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return recorded is not None and recorded[0] > state.seq
+
+
+def recorded_head(card: str) -> tuple[int, str] | None:
+    """The head entry number and hash that the card recorded, if it can be read."""
+    match = re.search(r"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)", card)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def expected_card(corpus: Reader, state: HeadState) -> str:
+    """The card that the log generates for ``state``."""
+    from policyspeech.card import render_card
+    from policyspeech.releases import latest_version
+
+    latest = latest_version(state)
+    return render_card(state, corpus.manifest(latest) if latest else None)
+
+
+def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
+    if state.seq < 1:
+        return False
+    previous = advance(corpus.path, HeadState(), until=state.seq - 1)
+    return actual == expected_card(corpus, previous)
+
+
+def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
+    """True when the card is one commit behind the log (a writer stopped before rewriting
+    it); the next commit, or :meth:`policyspeech.store.Corpus.repair`, rewrites it."""
+    state = state or advance(corpus.path, HeadState())
+    path = corpus.path / CARD
+    try:
+        actual = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return actual != expected_card(corpus, state) and _card_is_stale(corpus, state, actual)

@@ -1,0 +1,157 @@
+"""Replaying the log from its first entry, checking what the hash chain alone does not.
+
+The chain proves that no entry was changed; it does not prove that the entries make
+sense. :func:`replay` folds the whole log as a writer does and checks, at every entry:
+no id added twice or added while it is in the head, no id reused after it was retracted
+(or amended away), the head's rows equal to its ids, and at each ``release`` entry its
+commit, fragment list and record count equal to the replayed head it names. It uses the
+entries' id lists (already read to fold the log), never the fragments, so it costs about
+what opening the log costs. It also finds entries that exist after a missing one (a gap:
+readers stop at the gap and ignore them).
+
+Examples
+--------
+>>> from policyspeech.reader import Reader
+>>> found = replay(Reader().path)
+>>> found.state.seq, found.problems, sorted(found.commits)
+(2, [], ['1.0.0'])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyspeech.documents import Entry, FragmentInfo
+from policyspeech.errors import IntegrityError, NotACorpusError
+from policyspeech.layout import LOG, entry_name, entry_path
+from policyspeech.log import HeadState, advance, read_entry
+from policyspeech.schema import SCHEMA_VERSION
+
+SHOWN = 5
+"""Ids named per problem; the rest are counted."""
+
+
+@dataclass
+class Replay:
+    """The head after the whole log, what the replay found wrong, and, for each release,
+    the entry it names (number and SHA-256) and the head's fragments there."""
+
+    state: HeadState
+    problems: list[str] = field(default_factory=list)
+    commits: dict[str, tuple[int, str | None, dict[str, FragmentInfo]]] = field(
+        default_factory=dict)
+
+
+def replay(corpus: Path) -> Replay:
+    """Fold the log of ``corpus`` from entry 0, checking every entry (see the module text).
+    A broken chain or a malformed entry raises :class:`IntegrityError` as
+    :func:`~policyspeech.log.advance` does."""
+    found = Replay(HeadState())
+    state = found.state
+    while (read := read_entry(corpus, state.seq + 1)) is not None:
+        entry, digest = read
+        path = entry_path(corpus, state.seq + 1)
+        if entry.get("seq") == state.seq + 1 and entry.get("parent") == state.entry_sha256:
+            try:
+                found.problems += _check_ids(path, entry, state)
+                if entry.get("operation") == "release":
+                    found.problems += _check_release_entry(path, entry, state, found)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                pass  # malformed: advance names it
+        _apply(path, entry, digest, state)
+        if state.rows != len(state.hash_by_id):
+            found.problems.append(
+                f"{path}: after this entry the head's fragments hold {state.rows} rows for "
+                f"{len(state.hash_by_id)} ids; the log lists other records than its fragments")
+    if state.seq < 0:
+        advance(corpus, state)  # raises: not a corpus
+    found.problems += gap(corpus, state.seq)
+    return found
+
+
+def gap(corpus: Path, seq: int) -> list[str]:
+    """Entries numbered after ``seq`` when entry ``seq + 1`` is missing."""
+    try:
+        later = sorted(int(p.name[:8]) for p in (corpus / LOG).iterdir()
+                       if re.fullmatch(r"\d{8}\.json", p.name) and int(p.name[:8]) > seq)
+    except OSError:
+        return []
+    if not later:
+        return []
+    names = ", ".join(entry_name(n) for n in later[:SHOWN]) + (
+        f" and {len(later) - SHOWN} more" if len(later) > SHOWN else "")
+    return [f"{entry_path(corpus, seq + 1)}: missing, and the log has entries after it "
+            f"({names}) that readers ignore: the commits from entry {seq + 1} on are lost "
+            "to every reader until the missing entry is restored from a backup (`verify "
+            "--repair` cannot bring it back)"]
+
+
+def _check_ids(path: Path, entry: Entry, state: HeadState) -> list[str]:
+    """Ids the entry adds that are already in the head or were used before."""
+    ids: list[str] = entry.get("ids", [])
+    removed = set(entry.get("removed_ids", []))
+    seen: set[str] = set()
+    twice, present, reused = [], [], []
+    for record_id in ids:
+        if record_id in seen:
+            twice.append(record_id)
+        seen.add(record_id)
+        if record_id in removed:
+            continue  # an amendment: the same id, new values
+        if record_id in state.hash_by_id:
+            present.append(record_id)
+        elif record_id in state.ids_ever:
+            reused.append(record_id)
+    return [f"{path}: {what} ({_named(found)}); ids are unique and never reused"
+            for what, found in (("adds an id twice", twice),
+                                ("adds ids already in the corpus", present),
+                                ("reuses ids that were retracted or amended away", reused))
+            if found]
+
+
+def _check_release_entry(path: Path, entry: Entry, state: HeadState,
+                         found: Replay) -> list[str]:
+    """The release's commit, fragments and records against the head it names."""
+    release: dict[str, Any] = dict(entry["release"])
+    version = release["version"]
+    problems = []
+    if release.get("commit") != state.seq:
+        problems.append(f"{path}: release {version} names entry {release.get('commit')}, "
+                        f"but it follows entry {state.seq}")
+    if sorted(release["fragments"]) != sorted(state.fragments):
+        problems.append(f"{path}: release {version} lists other fragments than the head "
+                        "that the log replays at its entry")
+    if release["records"] != state.rows or release["records"] != len(state.hash_by_id):
+        problems.append(f"{path}: release {version} records {release['records']} records; "
+                        f"the replayed head has {len(state.hash_by_id)} ids in "
+                        f"{state.rows} rows")
+    found.commits[version] = (state.seq, state.entry_sha256, dict(state.fragments))
+    return problems
+
+
+def _named(ids: list[str]) -> str:
+    shown = ", ".join(f"'{i}'" for i in ids[:SHOWN])
+    return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+
+
+def _apply(path: Path, entry: Entry, digest: str, state: HeadState) -> None:
+    """Apply ``entry`` as :func:`~policyspeech.log.advance` does, with its checks (the
+    entry was read once, for the checks and the fold)."""
+    if entry.get("seq") != state.seq + 1 or entry.get("parent") != state.entry_sha256:
+        raise IntegrityError(
+            f"{path} does not chain to {entry_name(state.seq)} (parent hash or number "
+            "differs); the log was edited or damaged (run `policyspeech verify`)")
+    version = str(entry.get("schema_version", SCHEMA_VERSION))
+    if int(version.split(".")[0]) > int(SCHEMA_VERSION.split(".")[0]):
+        raise NotACorpusError(
+            f"{path} uses schema {version}, newer than this policyspeech ({SCHEMA_VERSION}); "
+            "upgrade policyspeech (pip install -U policyspeech)")
+    try:
+        state.apply(entry, digest)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise IntegrityError(
+            f"{path} is malformed ({type(exc).__name__}: {exc}); the log was edited or "
+            "damaged (run `policyspeech verify`)") from None
