@@ -96,12 +96,12 @@ def test_finding_08_the_repository_citation_file_still_describes_its_corpus(
     from policyspeech.citation import citation_source
 
     shutil.copytree(REPO / "corpus", tmp_path / "corpus",
-                    ignore=shutil.ignore_patterns(".lock", ".tmp"))
+                    ignore=shutil.ignore_patterns(".lock", ".tmp", "CITATION.cff"))
     edited = (REPO / "CITATION.cff").read_text(encoding="utf-8").replace(
         "title: policyspeech corpus", "title: Policy speeches of the repository", 1)
     (tmp_path / "CITATION.cff").write_text(edited, encoding="utf-8")
     assert citation_source(tmp_path / "corpus") == tmp_path / "CITATION.cff"
-    assert citation_source(REPO / "corpus") == REPO / "CITATION.cff"
+    assert citation_source(REPO / "corpus") == REPO / "corpus" / "CITATION.cff"  # its own
     corpus = Corpus(tmp_path / "corpus")
     corpus.add(make_speech(1))
     corpus.release(notes="second")
@@ -111,11 +111,14 @@ def test_finding_08_the_repository_citation_file_still_describes_its_corpus(
 
 
 def test_the_repository_citation_file_is_the_bundled_corpus_citation() -> None:
-    """The repository's CITATION.cff is kept current by hand with `policyspeech --corpus
-    corpus cite --format cff > CITATION.cff` (release no longer writes outside a corpus)."""
+    """The repository's CITATION.cff is a copy of the bundled corpus's own, kept current by
+    hand with `policyspeech --corpus corpus cite --format cff > CITATION.cff` (release no
+    longer writes outside a corpus)."""
     cited = run("--corpus", str(REPO / "corpus"), "cite", "--format", "cff")
     assert cited.exit_code == 0, cited.stderr
     assert cited.stdout == (REPO / "CITATION.cff").read_text(encoding="utf-8") + "\n"
+    own = (REPO / "corpus" / "CITATION.cff").read_text(encoding="utf-8")
+    assert own == (REPO / "CITATION.cff").read_text(encoding="utf-8")
 
 
 # -- 11. one error line, checked before anything is written ---------------------------------

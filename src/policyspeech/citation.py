@@ -115,10 +115,23 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-            raise CorpusError(
-                f"{self.name}: line {event.start_mark.line + 1} is a YAML alias "
-                f"(*{event.anchor}); write the value out in full (aliases are refused)")
+            raise yaml.YAMLError(
+                f"line {event.start_mark.line + 1} is a YAML alias (*{event.anchor}); write "
+                "the value out in full (aliases are refused)")
         return super().compose_node(parent, index)
+
+
+def parse_citation(text: str) -> Any:
+    """The YAML of a citation file, aliases refused (:class:`yaml.YAMLError`).
+
+    >>> parse_citation("{title: T, keywords: [a]}")
+    {'title': 'T', 'keywords': ['a']}
+    """
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -128,14 +141,13 @@ def _load(path: Path) -> dict[str, Any]:
         if len(raw) > MAX_CITATION_BYTES:
             raise CorpusError(f"{path}: a citation file is at most {MAX_CITATION_BYTES:,} "
                               "bytes; this one is larger")
-        loader = _NoAliasLoader(raw.decode("utf-8"))
-        loader.name = str(path)
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
+        data = parse_citation(raw.decode("utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        where = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
+        raise CorpusError(f"{path}: {where}{exc.problem or exc.context} (not valid YAML); "
+                          "correct the citation file") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CorpusError(f"{path}: cannot read the citation file ({exc})") from None
+        raise CorpusError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise CorpusError(f"{path}: a citation file must be a YAML mapping")
     return data

@@ -40,12 +40,12 @@ from typing import Any
 
 import yaml
 
-from policyspeech.citation import citation_file, render_cff
+from policyspeech.citation import citation_file, parse_citation, render_cff
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
 from policyspeech.layout import CARD, CHANGELOG, CITATION, CROISSANT, entry_name, entry_path
-from policyspeech.log import HeadState, advance
+from policyspeech.log import HeadState, advance, read_recorded_head
 from policyspeech.reader import Reader
 from policyspeech.releases import changelog_markdown, parse_version
 from policyspeech.replay import gap
@@ -80,7 +80,7 @@ def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]
     citation = citation_file(corpus)
     if citation == corpus / CITATION or _cites(citation, ordered):
         files.append((citation, lambda ms: _cff_fields(yaml.safe_load(render_cff(ms[-1]))),
-                      lambda text: _cff_fields(_load_yaml(text))))
+                      lambda text: _cff_fields(parse_citation(text))))
     for path, generate, parse in files:
         _compare(found, path, ordered, generate, parse)
     return found
@@ -131,19 +131,6 @@ def _cites(path: Path, manifests: list[Manifest]) -> bool:
     return any(m["fingerprint"] in text for m in manifests)
 
 
-class _NoAliases(yaml.SafeLoader):
-    """A YAML loader that refuses aliases (a few bytes of them can expand to gigabytes)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases are not allowed in a citation file")
-        return super().compose_node(parent, index)
-
-
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_NoAliases)
-
-
 # -- the dataset card ------------------------------------------------------------------
 
 
@@ -191,10 +178,7 @@ def _same_files(actual: str, expected: str) -> bool:
 def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
     """No later entry chains to the newest one, so its hash is checked against the one the
     card recorded when the entry was published."""
-    try:
-        recorded = recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return []
+    recorded = read_recorded_head(corpus.path)
     if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
         log_path = entry_path(corpus.path, state.seq)
         return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
@@ -212,17 +196,8 @@ def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
 
 def entries_missing(corpus: Reader, state: HeadState) -> bool:
     """Whether the card records a newer entry than the log has (the card is not wrong)."""
-    try:
-        recorded = recorded_head((corpus.path / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
+    recorded = read_recorded_head(corpus.path)
     return recorded is not None and recorded[0] > state.seq
-
-
-def recorded_head(card: str) -> tuple[int, str] | None:
-    """The head entry number and hash that the card recorded, if it can be read."""
-    match = re.search(r"log entry (\d+) \(SHA-256 `([0-9a-f]{64})`\)", card)
-    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def expected_card(corpus: Reader, state: HeadState) -> str:

@@ -84,9 +84,9 @@ def gap(corpus: Path, seq: int) -> list[str]:
     names = ", ".join(entry_name(n) for n in later[:SHOWN]) + (
         f" and {len(later) - SHOWN} more" if len(later) > SHOWN else "")
     return [f"{entry_path(corpus, seq + 1)}: missing, and the log has entries after it "
-            f"({names}) that readers ignore: the commits from entry {seq + 1} on are lost "
-            "to every reader until the missing entry is restored from a backup (`verify "
-            "--repair` cannot bring it back)"]
+            f"({names}): the commits from entry {seq + 1} on are lost, and every read and "
+            "write of the corpus refuses, until the missing entry is restored from a backup "
+            "(`verify --repair` cannot bring it back)"]
 
 
 def _check_ids(path: Path, entry: Entry, state: HeadState) -> list[str]:

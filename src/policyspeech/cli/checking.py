@@ -37,10 +37,11 @@ def verify(
     corpus = Corpus(corpus_path(ctx))
     report: VerifyReport = corpus.check(version, deep=deep)
     if repair and not report.repairable:  # the log or the data: rebuild nothing from them
-        for problem in report.problems:
+        *others, last = report.problems
+        for problem in others:
             typer.echo(f"error: {problem}", err=True)
-        typer.echo("error: nothing was repaired: `--repair` rewrites only the files derived "
-                   "from the log, and only from a log and data that verify", err=True)
+        typer.echo(f"error: {last}; nothing was repaired (`--repair` rewrites only the files "
+                   "derived from the log, and only from a log and data that verify)", err=True)
         raise typer.Exit(1)
     if repair and (report.problems or report.warnings or report.stale_card):
         report = corpus.check(version, deep=deep, repair=True)
