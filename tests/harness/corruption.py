@@ -15,7 +15,8 @@ Then it checks, on the damaged corpus:
 
 - ``verify`` names the damage (for damage to the corpus itself; a cache is not the corpus);
 - every read of every version (``read_arrow`` with and without ``verify=True``,
-  ``load_dataset`` with ``verify=True``) raises or returns exactly the original records:
+  ``load_dataset`` with and without ``verify=True``) raises or returns exactly the original
+  records:
   a **wrong result served** is a read that returns anything else;
 - ``repair`` either refuses, or leaves a corpus that verifies and reads exactly as before,
   without touching a fragment, log entry or manifest: a **silent repair** is anything else;
@@ -204,6 +205,7 @@ class Trials:
             ("read_arrow", lambda v: ps.read_arrow(path, version=v)),
             ("load_dataset verify",
              lambda v: ps.load_dataset(path, version=v, verify=True).data.table),
+            ("load_dataset", lambda v: ps.load_dataset(path, version=v).data.table),
         ]
 
     def _wrong_reads(self) -> list[str]:
