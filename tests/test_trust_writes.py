@@ -299,3 +299,22 @@ def test_finding_01_release_refuses_a_damaged_fragment(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=fragment.name):
         Corpus(corpus.path, tuning=tuning).release(notes="first")
     assert tree_digest(corpus.path) == before
+
+
+def test_a_changed_release_manifest_stops_writes_and_reads_of_it(corpus: Corpus,
+                                                                  tmp_path: Path) -> None:
+    """A release manifest edited so that it is still valid JSON (the damage trials found
+    one that made `add` raise a KeyError after writing its fragment) is checked against
+    the hash its release entry records: writes and reads that need it refuse, naming it,
+    and nothing is written."""
+    corpus.add(make_speech(1))
+    corpus.release(notes="first")
+    [manifest] = (corpus.path / "releases").glob("*.json")
+    data = json.loads(manifest.read_bytes())
+    data["vursion"] = data.pop("version")
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    before = tree_digest(corpus.path)
+    for args in (["import", str(_speech_file(tmp_path, 2))], ["cite"], ["versions"]):
+        line = _error_line(run("--corpus", str(corpus.path), *args))
+        assert f"{manifest.name}: its SHA-256 differs" in line, args
+    assert tree_digest(corpus.path) == before

@@ -191,7 +191,8 @@ class Writer:
         """Check the head the commit will chain onto (before anything, the lock file
         included, is written), then hold the writer lock and clean up what crashed writers
         left."""
-        self.reader.head(writing=True)
+        state = self.reader.head(writing=True)
+        self.reader.latest_manifest(state)  # the card names it: a damaged one stops the write
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
             yield
