@@ -121,6 +121,11 @@ class Writer:
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
                 "`policyspeech init DIR --from-bundled` and use --corpus DIR")
         folder_access = os.W_OK | os.X_OK
+        for name in (DATA, LOG, RELEASES, STAGING):
+            if (self.path / name).is_symlink():
+                raise CorpusError(
+                    f"'{self.path / name}' is a symbolic link; the corpus writes only inside "
+                    f"its own folder (replace the link with the folder it points to)")
         for path, access in ((self.path, folder_access), (self.path / DATA, folder_access),
                              (self.path / LOG, folder_access),
                              (self.path / RELEASES, folder_access),
