@@ -107,3 +107,24 @@ def test_the_cache_command_shows_and_clears_the_cache(released: Corpus) -> None:
     assert cleared.exit_code == 0 and cleared.stdout.startswith("cleared ")
     assert arrowcache.cache_usage() == {"arrow": (0, 0), "heads": (0, 0)}
     assert ps.load_dataset(released.path).num_rows == 5  # rebuilt on use
+
+
+def test_cache_entries_replaced_by_folders_are_rebuilt_and_cleared(released: Corpus,
+                                                                  tmp_path: Path) -> None:
+    """An Arrow cache file replaced by a folder (or a link) is rebuilt, not a traceback,
+    and `cache --clear` removes whatever the entries have become."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    first = ps.load_dataset(released.path, cache=cache)
+    for path in (cache / "arrow").glob("*.arrow"):
+        path.unlink()
+        (path / "inside").mkdir(parents=True)
+    again = ps.load_dataset(released.path, cache=cache)
+    assert again.data.table.equals(first.data.table)
+    (cache / "arrow" / "stray").mkdir()
+    (cache / "arrow" / "link.arrow").symlink_to(tmp_path)
+    arrowcache.clear_cache(cache)
+    assert list((cache / "arrow").iterdir()) == []
+    assert tmp_path.is_dir()
+    shutil.rmtree(cache)

@@ -182,3 +182,54 @@ def test_a_process_with_threads_spawns_its_workers() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_the_workers_of_a_killed_parallel_import_end_with_it(corpus: Corpus,
+                                                             tmp_path: Path) -> None:
+    """SIGKILL of an import while its worker processes stage chunks: the workers end too
+    (the crash trials found them waiting forever for chunks that would never come)."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    from tests.harness.crash import long_speech
+    from tests.hooked import REPO, command
+
+    source = tmp_path / "speeches.jsonl"
+    source.write_text("".join(json.dumps(long_speech(n)) + "\n" for n in range(1, 3001)),
+                      encoding="utf-8")
+    process = subprocess.Popen(command(str(corpus.path), str(source),
+                                       call="tests.harness.crash:parallel_import"), cwd=REPO)
+    deadline = time.monotonic() + 60
+    while len(started := _children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(started) >= 2, "the import did not start its workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in started)

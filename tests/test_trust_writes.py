@@ -299,3 +299,59 @@ def test_finding_01_release_refuses_a_damaged_fragment(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=fragment.name):
         Corpus(corpus.path, tuning=tuning).release(notes="first")
     assert tree_digest(corpus.path) == before
+
+
+def test_a_changed_release_manifest_stops_writes_and_reads_of_it(corpus: Corpus,
+                                                                  tmp_path: Path) -> None:
+    """A release manifest edited so that it is still valid JSON (the damage trials found
+    one that made `add` raise a KeyError after writing its fragment) is checked against
+    the hash its release entry records: writes and reads that need it refuse, naming it,
+    and nothing is written."""
+    corpus.add(make_speech(1))
+    corpus.release(notes="first")
+    [manifest] = (corpus.path / "releases").glob("*.json")
+    data = json.loads(manifest.read_bytes())
+    data["vursion"] = data.pop("version")
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    before = tree_digest(corpus.path)
+    for args in (["import", str(_speech_file(tmp_path, 2))], ["cite"], ["versions"]):
+        line = _error_line(run("--corpus", str(corpus.path), *args))
+        assert f"{manifest.name}: its SHA-256 differs" in line, args
+    assert tree_digest(corpus.path) == before
+
+
+@pytest.mark.parametrize("command", ["amend", "retract", "release", "import"])
+def test_control_characters_in_reasons_notes_and_messages_are_refused(
+        corpus: Corpus, tmp_path: Path, command: str) -> None:
+    """An escape sequence in a reason, release notes or a log message would reach the
+    terminal (`diff`, `versions`) and CHANGELOG.md raw: refused, nothing written."""
+    [first] = corpus.add_all([make_speech(1)])
+    escape = "\x1b]0;pwned\x07\x1b[2Jok"
+    args = {"amend": ["amend", first, "--speaker", "Someone Else", "--reason", escape],
+            "retract": ["retract", first, "--reason", escape],
+            "release": ["release", "-m", escape],
+            "import": ["import", str(_speech_file(tmp_path, 2)), "-m", escape]}[command]
+    before = tree_digest(corpus.path)
+    line = _error_line(run("--corpus", str(corpus.path), *args))
+    assert "control character U+001B" in line
+    assert tree_digest(corpus.path) == before
+
+
+def test_a_staging_folder_linked_outside_the_corpus_is_refused(corpus: Corpus,
+                                                               tmp_path: Path) -> None:
+    """`.tmp` made a symbolic link to a folder outside: the write is refused and nothing is
+    made or removed there (temporary files live only inside the corpus)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine", encoding="utf-8")
+    staging = corpus.path / ".tmp"
+    if staging.exists():
+        staging.rmdir()
+    staging.symlink_to(outside)
+    before = tree_digest(corpus.path)
+    line = _error_line(run("--corpus", str(corpus.path), "import", str(_speech_file(tmp_path, 1))))
+    assert ".tmp' is a symbolic link" in line
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+    assert tree_digest(corpus.path) == before
+    with pytest.raises(CorpusError, match="symbolic link"):
+        corpus.add(make_speech(2))

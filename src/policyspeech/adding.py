@@ -33,6 +33,7 @@ from policyspeech.documents import Entry
 from policyspeech.errors import InvalidSpeechError, NoSpeechesError
 from policyspeech.importing import ImportOptions, parse_mapping, row_loader
 from policyspeech.log import HeadState, new_entry
+from policyspeech.text import check_note
 from policyspeech.tuning import DEFAULT_MAX_BYTES, DEFAULT_MAX_ERRORS
 from policyspeech.workers import chunk_size, loaded_chunks
 
@@ -54,6 +55,7 @@ def add_batch(writer: Writer, items: Iterable[tuple[str, Loader]], *,
     if max_errors < 1:
         raise InvalidSpeechError(f"max errors {max_errors} must be 1 or more (it is how "
                                  "many bad records are listed)")
+    check_note(message, "the log message")
     if not dry_run:
         writer.check_writable()
     stager = Stager(writer.path, writer.reader.head(), max_errors=max_errors,

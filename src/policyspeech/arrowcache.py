@@ -73,10 +73,20 @@ def clear_cache(cache: Path | None = None) -> int:
         if not (folder / part).is_dir():
             continue
         for path in (folder / part).iterdir():
-            if path.is_file():
+            if path.is_file() and not path.is_symlink():
                 freed += path.stat().st_size
-                path.unlink(missing_ok=True)
+            _remove(path)
     return freed
+
+
+def _remove(path: Path) -> None:
+    """Remove a cache entry, whatever it has become (a file, a link, a folder)."""
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def cache_schema() -> pa.Schema:
@@ -137,7 +147,7 @@ def _checks(path: Path, verify: bool) -> bool:
             return True
     except (OSError, ValueError):
         pass
-    path.unlink(missing_ok=True)
+    _remove(path)
     return False
 
 

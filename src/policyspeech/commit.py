@@ -121,6 +121,11 @@ class Writer:
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
                 "`policyspeech init DIR --from-bundled` and use --corpus DIR")
         folder_access = os.W_OK | os.X_OK
+        for name in (DATA, LOG, RELEASES, STAGING):
+            if (self.path / name).is_symlink():
+                raise CorpusError(
+                    f"'{self.path / name}' is a symbolic link; the corpus writes only inside "
+                    f"its own folder (replace the link with the folder it points to)")
         for path, access in ((self.path, folder_access), (self.path / DATA, folder_access),
                              (self.path / LOG, folder_access),
                              (self.path / RELEASES, folder_access),
@@ -191,7 +196,8 @@ class Writer:
         """Check the head the commit will chain onto (before anything, the lock file
         included, is written), then hold the writer lock and clean up what crashed writers
         left."""
-        self.reader.head(writing=True)
+        state = self.reader.head(writing=True)
+        self.reader.latest_manifest(state)  # the card names it: a damaged one stops the write
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
             yield

@@ -47,6 +47,7 @@ from policyspeech.errors import (
 from policyspeech.identity import speech_key
 from policyspeech.log import HeadState, new_entry
 from policyspeech.schema import FIELDS_BY_NAME
+from policyspeech.text import check_note
 from policyspeech.tuning import DEFAULT_MAX_ERRORS
 from policyspeech.validate import validate_speech
 
@@ -78,6 +79,7 @@ def require_reason(reason: str | None) -> str:
     if reason is None or not str(reason).strip():
         raise InvalidSpeechError("a correction needs a reason; give --reason TEXT (it is kept "
                                  "in the log and the changelog)")
+    check_note(str(reason), "the reason")
     return " ".join(str(reason).split())
 
 
@@ -89,6 +91,7 @@ def amend_all(writer: Writer, rows: Iterable[tuple[str, Mapping[str, Any]]], *,
     Each row has the ``id`` and the fields to change; its ``reason`` (else ``reason``)
     says why. ``strict`` makes a row that changes nothing an error (one ``amend``).
     """
+    check_note(message, "the log message")
     wanted, problems, order = _collect(rows, reason)
     if not wanted and not problems:
         raise InvalidSpeechError("no amendments given; give rows of id, the fields to change "

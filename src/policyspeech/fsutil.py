@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from policyspeech.errors import IntegrityError
 from policyspeech.hooks import crash_point
 
 TEMP_PREFIX = ".tmp-"
@@ -51,8 +52,13 @@ def fsync_dir(folder: Path) -> None:
 @contextmanager
 def temporary_file(staging: Path, owner: int | None = None) -> Iterator[tuple[Path, BinaryIO]]:
     """Yield a new temporary file in ``staging`` (created if need be), named after the
-    ``owner`` process (this one by default); removed on exit."""
+    ``owner`` process (this one by default); removed on exit. A ``staging`` that is a
+    symbolic link is refused: temporary files are made and removed only inside the corpus."""
     staging.mkdir(exist_ok=True)
+    if staging.is_symlink():
+        raise IntegrityError(f"'{staging}' is a symbolic link; the corpus's folder of "
+                             f"temporary files must be a folder of the corpus (remove the "
+                             f"link, `rm '{staging}'`, and run the command again)")
     path = staging / f"{TEMP_PREFIX}{owner or os.getpid()}-{secrets.token_hex(8)}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -183,12 +184,18 @@ class Reader:
         name = self.resolve_version(version)
         if name == "head":
             raise UnknownVersionError("the head is not a release; give a release version")
-        path = self.path / self.view().releases[name]["manifest"]
+        release = self.view().releases[name]
+        path = self.path / release["manifest"]
         try:
-            manifest: Manifest = json.loads(read_no_follow(path))
+            data = read_no_follow(path)
+            manifest: Manifest = json.loads(data)
         except (OSError, ValueError) as exc:
             raise IntegrityError(f"{path}: cannot read the release manifest ({exc}); "
                                  "run `policyspeech verify`") from None
+        if hashlib.sha256(data).hexdigest() != release["sha256"]:
+            raise IntegrityError(f"{path}: its SHA-256 differs from the one the log entry of "
+                                 f"release {name} records; the manifest was changed or damaged "
+                                 "(run `policyspeech verify`)")
         return manifest
 
     def latest_manifest(self, state: HeadState) -> Manifest | None:

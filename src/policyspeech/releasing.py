@@ -51,12 +51,14 @@ from policyspeech.releases import (
     parse_version,
     pending_changes,
 )
+from policyspeech.text import check_note
 
 
 def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Manifest:
     """Turn the head into an immutable release; return its manifest. ``bump`` (``major``,
     ``minor`` or ``patch``) defaults to the smallest the changes allow."""
     reader = writer.reader
+    check_note(notes, "the release notes")
     writer.check_writable()
     check_bump(reader.head(writing=True), bump)  # before the lock: a refused release writes
     with writer.writing():                       # nothing

@@ -73,6 +73,30 @@ def check_characters(text: str, what: str = "text") -> None:
     )
 
 
+def check_note(value: str | None, what: str) -> None:
+    """Raise :class:`InvalidSpeechError` when a note, reason or log message has a control
+    character (tab and newline aside; a carriage return too) or an invisible bidirectional
+    or zero-width character: such text reaches terminals (``diff``, ``versions``) and the
+    generated Markdown, where an escape sequence could rewrite the screen.
+
+    >>> check_note("Corrected the date. See the source.", "--reason")
+    >>> check_note("ok" + chr(27) + "[2J", "--reason")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: --reason has the control character U+001B at line 1, column 3; remove it (only tab and newline are allowed)
+    """
+    if value is None:
+        return
+    check_characters(value, what)
+    if "\r" in value:
+        at = value.index("\r")
+        raise InvalidSpeechError(
+            f"{what} has the control character U+000D at line {value.count(chr(10), 0, at) + 1}, "
+            f"column {at - value.rfind(chr(10), 0, at)}; remove it (only tab and newline are "
+            "allowed)")
+    check_invisible(value, what)
+
+
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 """Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and
 zero-width characters (U+200B-U+200D, U+2060, U+FEFF): invisible, they make a metadata

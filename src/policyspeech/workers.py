@@ -43,7 +43,8 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
     import concurrent.futures
     from collections import deque
 
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=_start_method()) as pool:
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=_start_method(),
+                                                initializer=_exit_with, initargs=(owner,)) as pool:
         with _main_hidden():  # start every worker now, without the caller's script
             for _ in range(workers):
                 pool.submit(int)
@@ -63,6 +64,20 @@ def loaded_chunks(items: Iterable[tuple[str, Loader]], corpus: Path, *, workers:
                     staged = future.result().staged
                     if staged is not None:
                         staged.temp.unlink(missing_ok=True)
+
+
+def _exit_with(parent: int) -> None:
+    """Worker initializer: end this worker as soon as the importing process is gone
+    (killed, or crashed), instead of waiting forever for chunks that will never come."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="policyspeech-watch-parent", daemon=True).start()
 
 
 def _start_method() -> BaseContext:
