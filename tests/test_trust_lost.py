@@ -161,3 +161,23 @@ def test_verify_goes_on_past_a_broken_chain(corpus: Corpus) -> None:
     assert any(line.startswith(f"error: {corpus.path}/releases/0.2.0.json: release 0.2.0 "
                                "lists ") and f"data/{head.name}" in line
                and line.endswith("missing or damaged") for line in lines), lines
+
+
+def test_derived_files_of_a_lost_first_release_are_evidence(corpus: Corpus) -> None:
+    """Every entry from the first release on deleted, with its manifest, and the card
+    regenerated: the changelog and Croissant file that only a release writes fail verify,
+    and nothing is called safe to delete."""
+    corpus.add(make_speech(1))
+    corpus.add(make_speech(2))
+    corpus.release()
+    for path in sorted((corpus.path / "log").iterdir())[3:]:
+        path.unlink()
+    (corpus.path / "releases" / "0.1.0.json").unlink()
+    state = log.advance(corpus.path, log.HeadState())
+    (corpus.path / "README.md").write_text(render_card(state, None), encoding="utf-8")
+    result = _verify(corpus)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    for name in ("CHANGELOG.md", "croissant.json"):
+        assert (f"error: {corpus.path / name}: exists, but the log has no release: entries "
+                "were deleted") in result.stderr  # type: ignore[attr-defined]
+    assert "safe to delete" not in result.stderr  # type: ignore[attr-defined]

@@ -69,7 +69,12 @@ def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]
     """Compare the changelog, citation and Croissant files of ``corpus`` with what the
     manifests of ``state``'s releases (checked against the log) generate."""
     found = Derived()
-    if not state.releases:
+    if not state.releases:  # only a release writes these two: one is evidence of a lost one
+        found.problems += [f"{path}: exists, but the log has no release: {LOST} (those of "
+                           "the releases it describes); restore them from a backup, or "
+                           "delete it if no release was ever made"
+                           for path in (corpus / CHANGELOG, corpus / CROISSANT)
+                           if path.exists() or path.is_symlink()]
         return found
     ordered = [manifests[v] for v in sorted(state.releases, key=parse_version)]
     files: list[tuple[Path, Callable[[list[Manifest]], Any], Callable[[str], Any]]] = [

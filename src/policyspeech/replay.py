@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from policyspeech.schema import SCHEMA_VERSION
 
 SHOWN = 5
 """Ids named per problem; the rest are counted."""
+Recorded = tuple[Path, str, int, str]
+"""A manifest file, the version it records, and the entry (number, SHA-256) it released."""
 ADVICE = " (run `policyspeech verify`)"
 """The advice that ends a log error outside verify."""
 LOST = "entries were deleted"
@@ -123,9 +126,7 @@ def lost_releases(corpus: Path, state: HeadState) -> list[str]:
     manifest recording an entry the log has is what an interrupted release leaves."""
     named = {record["manifest"] for record in state.releases.values()}
     problems = []
-    for path, version, seq, sha256 in recorded_manifests(corpus):
-        if f"{RELEASES}/{path.name}" in named:
-            continue
+    for path, version, seq, sha256 in recorded_manifests(corpus, skip=named):
         if seq <= state.seq:
             try:
                 read = read_entry(corpus, seq)
@@ -142,16 +143,18 @@ def lost_releases(corpus: Path, state: HeadState) -> list[str]:
     return problems
 
 
-def recorded_manifests(corpus: Path) -> list[tuple[Path, str, int, str]]:
-    """Every release manifest file in ``releases/`` that reads as one: its path, and the
-    version and commit (entry number and SHA-256) it records."""
+def recorded_manifests(corpus: Path, skip: Collection[str] = ()) -> list[Recorded]:
+    """Every release manifest file in ``releases/`` that reads as one (but those whose
+    corpus-relative paths are in ``skip``, which are not read): its path, and the version
+    and commit (entry number and SHA-256) it records."""
     try:
         paths = sorted((corpus / RELEASES).iterdir())
     except OSError:
         return []
     found = []
     for path in paths:
-        if path.name.startswith(".") or path.suffix != ".json":
+        if path.name.startswith(".") or path.suffix != ".json" or \
+                f"{RELEASES}/{path.name}" in skip:
             continue
         try:
             manifest = json.loads(read_no_follow(path))
