@@ -35,7 +35,7 @@ from pathlib import Path
 from policyspeech import hooks
 from policyspeech.card import render_card
 from policyspeech.documents import Entry, FragmentInfo
-from policyspeech.errors import CorpusError, ReadOnlyCorpusError
+from policyspeech.errors import CorpusError, IntegrityError, ReadOnlyCorpusError
 from policyspeech.fragments import StagedFragment, upgrade_fragment
 from policyspeech.fsutil import (
     fsync_dir,
@@ -195,9 +195,15 @@ class Writer:
     def writing(self) -> Iterator[None]:
         """Check the head the commit will chain onto (before anything, the lock file
         included, is written), then hold the writer lock and clean up what crashed writers
-        left."""
+        left. A release manifest recording an entry the log no longer has (entries were
+        deleted) stops every write: a commit would bury the evidence."""
+        from policyspeech.replay import lost_releases
+
         state = self.reader.head(writing=True)
         self.reader.latest_manifest(state)  # the card names it: a damaged one stops the write
+        lost = lost_releases(self.path, state)
+        if lost:
+            raise IntegrityError(f"{lost[0]}; nothing was written; run `policyspeech verify`")
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
             yield

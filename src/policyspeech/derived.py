@@ -48,7 +48,7 @@ from policyspeech.layout import CARD, CHANGELOG, CITATION, CROISSANT, entry_name
 from policyspeech.log import HeadState, advance, read_recorded_head
 from policyspeech.reader import Reader
 from policyspeech.releases import changelog_markdown, parse_version
-from policyspeech.replay import gap
+from policyspeech.replay import LOST, gap
 
 LIMIT = 16 << 20
 """Derived files larger than this are not read (they are named as changed)."""
@@ -69,7 +69,12 @@ def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]
     """Compare the changelog, citation and Croissant files of ``corpus`` with what the
     manifests of ``state``'s releases (checked against the log) generate."""
     found = Derived()
-    if not state.releases:
+    if not state.releases:  # only a release writes these two: one is evidence of a lost one
+        found.problems += [f"{path}: exists, but the log has no release: {LOST} (those of "
+                           "the releases it describes); restore them from a backup, or "
+                           "delete it if no release was ever made"
+                           for path in (corpus / CHANGELOG, corpus / CROISSANT)
+                           if path.exists() or path.is_symlink()]
         return found
     ordered = [manifests[v] for v in sorted(state.releases, key=parse_version)]
     files: list[tuple[Path, Callable[[list[Manifest]], Any], Callable[[str], Any]]] = [
@@ -86,6 +91,35 @@ def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]
     return found
 
 
+def _lost_versions(text: str, actual: Any, manifests: list[Manifest], expected: Any) -> str:
+    """The versions that the file names and the log does not have (comma-separated; empty
+    if none), when the file is what a later release, whose entries the log lost, wrote:
+    each is newer than every logged release, and the changelog's sections from the log's
+    newest release on are as generated (a lost release's section is above them), or the
+    citation or Croissant file lacks the fingerprint of the log's newest release (an
+    edited version keeps it)."""
+    if isinstance(actual, str):
+        named = re.findall(r"^## (\S+) \(", actual, re.MULTILINE)
+    elif isinstance(actual, dict):
+        cited = actual.get("preferred-citation")
+        named = [str(v) for v in (actual.get("version"),
+                                  cited.get("version") if isinstance(cited, dict) else None)
+                 if isinstance(v, str | int | float)]
+    else:
+        return ""
+    known = [m["version"] for m in manifests]
+    unknown = sorted(set(named) - set(known))
+    try:
+        if not unknown or min(map(parse_version, unknown)) <= parse_version(known[-1]):
+            return ""
+    except CorpusError:
+        return ""
+    if isinstance(actual, str):
+        at, start = actual.find(f"\n## {known[-1]} ("), expected.find("\n## ")
+        return ", ".join(unknown) if at >= 0 and actual[at:] == expected[start:] else ""
+    return "" if manifests[-1]["fingerprint"] in text else ", ".join(unknown)
+
+
 def _compare(found: Derived, path: Path, manifests: list[Manifest],
              generate: Callable[[list[Manifest]], Any], parse: Callable[[str], Any]) -> None:
     if not path.exists() and not path.is_symlink():
@@ -95,7 +129,8 @@ def _compare(found: Derived, path: Path, manifests: list[Manifest],
     try:
         if path.is_symlink() or path.stat().st_size > LIMIT:
             raise ValueError("not a regular file of a sensible size")
-        actual = parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        actual = parse(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
         return
@@ -107,6 +142,13 @@ def _compare(found: Derived, path: Path, manifests: list[Manifest],
                 f"{path}: behind the log, as release {manifests[n - 1]['version']} wrote it "
                 f"(a later release was interrupted before it rewrote it); {REPAIR}")
             return
+    unknown = _lost_versions(text, actual, manifests, generate(manifests))
+    if unknown:
+        found.problems.append(
+            f"{path}: names release {unknown}, which the log does not have: "
+            f"{LOST} (those of that release); restore them from a backup "
+            "(`verify --repair` cannot bring them back, and would erase this evidence)")
+        return
     found.problems.append(f"{path}: differs from the file the log generates for release "
                           f"{manifests[-1]['version']} (it was edited or damaged, and "
                           f"contradicts the log); {REPAIR}")

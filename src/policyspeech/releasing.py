@@ -51,6 +51,7 @@ from policyspeech.releases import (
     parse_version,
     pending_changes,
 )
+from policyspeech.replay import recorded_manifests
 from policyspeech.text import check_note
 
 
@@ -63,8 +64,9 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
     check_bump(reader.head(writing=True), bump)  # before the lock: a refused release writes
     with writer.writing():                       # nothing
         chosen = check_bump(reader.head(), bump)
-        writer.upgrade_schema()  # the release goes ahead: in this version's schema
         version = next_version(latest_version(reader.head()), chosen)
+        _check_version_unused(writer, version, None)  # before the first write
+        writer.upgrade_schema()  # the release goes ahead: in this version's schema
         compact(writer)
         state = reader.head()
         for info in state.fragments.values():  # the fingerprint reads them: each as logged
@@ -72,6 +74,7 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
                 check_file(writer.path / info["path"], info["sha256"])
         manifest = _manifest(writer, state, version, chosen, notes)
         data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+        _check_version_unused(writer, version, data)
         path = writer.publish_manifest(version, data)
 
         def build(head: HeadState) -> Entry:
@@ -92,6 +95,27 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
         writer.commit(build)
         write_release_files(writer)
         return reader.manifest(version)
+
+
+def _check_version_unused(writer: Writer, version: str, data: bytes | None) -> None:
+    """Refuse to publish ``version`` when a manifest file in ``releases/`` (whatever its
+    name) already records it with other content (``data``; None: before the release
+    writes, any manifest of another commit than the head): one version is one set of
+    records. The same bytes are this release, resumed after an interruption."""
+    head = writer.reader.head()
+    if version in head.releases:
+        raise CorpusError(f"version {version} was released by another writer during this "
+                          "release; nothing more was released")
+    for path, recorded, seq, sha256 in recorded_manifests(writer.path):
+        if recorded != version:
+            continue
+        if (read_no_follow(path) != data if data is not None
+                else (seq, sha256) != (head.seq, head.entry_sha256)):
+            raise CorpusError(
+                f"'{path}' already records release {version} (of log entry {seq}), which no "
+                "log entry published (an interrupted release left it); nothing was released: "
+                "run `policyspeech verify`, delete that file if verify calls it safe to "
+                "delete, and release again")
 
 
 def write_release_files(writer: Writer) -> None:

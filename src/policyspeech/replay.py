@@ -7,7 +7,10 @@ no id added twice or added while it is in the head, no id reused after it was re
 commit, fragment list and record count equal to the replayed head it names. It uses the
 entries' id lists (already read to fold the log), never the fragments, so it costs about
 what opening the log costs. It also finds entries that exist after a missing one (a gap:
-readers stop at the gap and ignore them).
+readers stop at the gap and ignore them). ``stop_at_break=True`` (verify) records a broken
+chain or a malformed entry as a problem and stops there, so that the rest can still be
+checked. :func:`lost_releases` names the release manifests that record an entry the log
+no longer has: evidence that entries were deleted.
 
 Examples
 --------
@@ -19,19 +22,28 @@ Examples
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import LOG, entry_name, entry_path
+from policyspeech.layout import LOG, RELEASES, entry_name, entry_path
 from policyspeech.log import HeadState, advance, read_entry
+from policyspeech.nofollow import read_no_follow
 from policyspeech.schema import SCHEMA_VERSION
 
 SHOWN = 5
 """Ids named per problem; the rest are counted."""
+Recorded = tuple[Path, str, int, str]
+"""A manifest file, the version it records, and the entry (number, SHA-256) it released."""
+ADVICE = " (run `policyspeech verify`)"
+"""The advice that ends a log error outside verify."""
+LOST = "entries were deleted"
+"""Every problem that is evidence of lost log entries says this (nothing repairs it)."""
 
 
 @dataclass
@@ -43,33 +55,52 @@ class Replay:
     problems: list[str] = field(default_factory=list)
     commits: dict[str, tuple[int, str | None, dict[str, FragmentInfo]]] = field(
         default_factory=dict)
+    broken: bool = False
+    """The replay stopped at a broken chain or a malformed entry (``stop_at_break``)."""
 
 
-def replay(corpus: Path) -> Replay:
+def replay(corpus: Path, *, stop_at_break: bool = False) -> Replay:
     """Fold the log of ``corpus`` from entry 0, checking every entry (see the module text).
     A broken chain or a malformed entry raises :class:`IntegrityError` as
-    :func:`~policyspeech.log.advance` does."""
+    :func:`~policyspeech.log.advance` does (``stop_at_break``: is a problem, and the
+    replay stops there)."""
     found = Replay(HeadState())
     state = found.state
-    while (read := read_entry(corpus, state.seq + 1)) is not None:
-        entry, digest = read
-        path = entry_path(corpus, state.seq + 1)
-        if entry.get("seq") == state.seq + 1 and entry.get("parent") == state.entry_sha256:
-            try:
-                found.problems += _check_ids(path, entry, state)
-                if entry.get("operation") == "release":
-                    found.problems += _check_release_entry(path, entry, state, found)
-            except (AttributeError, KeyError, TypeError, ValueError):
-                pass  # malformed: advance names it
-        _apply(path, entry, digest, state)
+    while True:
+        try:
+            read = read_entry(corpus, state.seq + 1)
+            if read is None:
+                break
+            entry, digest = read
+            _check_entry(corpus, entry, state, found)
+            _apply(entry_path(corpus, state.seq + 1), entry, digest, state)
+        except IntegrityError as exc:
+            if not stop_at_break or state.seq < 0:
+                raise
+            found.problems.append(str(exc).replace(ADVICE, ""))
+            found.broken = True
+            return found
         if state.rows != len(state.hash_by_id):
             found.problems.append(
-                f"{path}: after this entry the head's fragments hold {state.rows} rows for "
-                f"{len(state.hash_by_id)} ids; the log lists other records than its fragments")
+                f"{entry_path(corpus, state.seq)}: after this entry the head's fragments hold "
+                f"{state.rows} rows for {len(state.hash_by_id)} ids; the log lists other "
+                "records than its fragments")
     if state.seq < 0:
         advance(corpus, state)  # raises: not a corpus
     found.problems += gap(corpus, state.seq)
     return found
+
+
+def _check_entry(corpus: Path, entry: Entry, state: HeadState, found: Replay) -> None:
+    """The checks of one entry that chains onto ``state`` (a malformed one: see _apply)."""
+    path = entry_path(corpus, state.seq + 1)
+    if entry.get("seq") == state.seq + 1 and entry.get("parent") == state.entry_sha256:
+        try:
+            found.problems += _check_ids(path, entry, state)
+            if entry.get("operation") == "release":
+                found.problems += _check_release_entry(path, entry, state, found)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass  # malformed: _apply names it
 
 
 def gap(corpus: Path, seq: int) -> list[str]:
@@ -87,6 +118,53 @@ def gap(corpus: Path, seq: int) -> list[str]:
             f"({names}): the commits from entry {seq + 1} on are lost, and every read and "
             "write of the corpus refuses, until the missing entry is restored from a backup "
             "(`verify --repair` cannot bring it back)"]
+
+
+def lost_releases(corpus: Path, state: HeadState) -> list[str]:
+    """Release manifests that no entry of ``state`` names and that record (in ``commit``)
+    an entry the log no longer has, or has with another hash: entries were deleted. A
+    manifest recording an entry the log has is what an interrupted release leaves."""
+    named = {record["manifest"] for record in state.releases.values()}
+    problems = []
+    for path, version, seq, sha256 in recorded_manifests(corpus, skip=named):
+        if seq <= state.seq:
+            try:
+                read = read_entry(corpus, seq)
+            except IntegrityError:
+                read = None
+            if read is not None and read[1] == sha256:
+                continue  # an interrupted release
+            which = f"log entry {seq} with SHA-256 {sha256}, which the log has no longer " \
+                    f"(its entry {seq} differs)"
+        else:
+            which = f"log entry {seq}, which the log no longer has (it ends at entry {state.seq})"
+        problems.append(f"{path}: records release {version} of {which}: {LOST}; "
+                        "restore them from a backup (`verify --repair` cannot bring them back)")
+    return problems
+
+
+def recorded_manifests(corpus: Path, skip: Collection[str] = ()) -> list[Recorded]:
+    """Every release manifest file in ``releases/`` that reads as one (but those whose
+    corpus-relative paths are in ``skip``, which are not read): its path, and the version
+    and commit (entry number and SHA-256) it records."""
+    try:
+        paths = sorted((corpus / RELEASES).iterdir())
+    except OSError:
+        return []
+    found = []
+    for path in paths:
+        if path.name.startswith(".") or path.suffix != ".json" or \
+                f"{RELEASES}/{path.name}" in skip:
+            continue
+        try:
+            manifest = json.loads(read_no_follow(path))
+            version, commit = manifest["version"], manifest["commit"]
+            seq, sha256 = commit["seq"], commit["sha256"]
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if isinstance(version, str) and isinstance(seq, int) and isinstance(sha256, str):
+            found.append((path, version, seq, sha256))
+    return found
 
 
 def _check_ids(path: Path, entry: Entry, state: HeadState) -> list[str]:

@@ -8,8 +8,11 @@ replay found there (its hash, commit, fragments, rows and record count), checks 
 dataset card is exactly the card the log generates (so it lists the right files), and
 compares the changelog, citation and Croissant files with what the log generates
 (:mod:`policyspeech.derived`). A card that records a newer entry than the log has names
-the missing entry: the files that only it names are then not called safe to delete. It
-returns one line per problem, each naming the file. The fragments are hashed in one
+the missing entry: the files that only it names are then not called safe to delete; so
+does a release manifest that no entry names and that records an entry the log no longer
+has (:func:`policyspeech.replay.lost_releases`). A broken chain does not stop it: every
+Parquet file in ``data/`` is hashed against its name and every manifest checked against
+its own fields. It returns one line per problem, each naming the file. The fragments are hashed in one
 thread per CPU (hashing runs outside the GIL).
 
 When every hash matches, each release holds byte for byte the records that were
@@ -53,7 +56,7 @@ from policyspeech.layout import (
 from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
 from policyspeech.releases import latest_version
-from policyspeech.replay import Replay, replay
+from policyspeech.replay import LOST, Replay, lost_releases, recorded_manifests, replay
 
 Commit = tuple[int, str | None, dict[str, FragmentInfo]]
 """The entry a release names (number, SHA-256) and the head's fragments there."""
@@ -63,9 +66,11 @@ def verify_corpus(corpus: Reader, version: str | None = None, *,
                   check_card: bool = True, deep: bool = False) -> list[str]:
     """Problems found in ``version`` (every version when None); an empty list if none."""
     try:
-        found = replay(corpus.path)
+        found = replay(corpus.path, stop_at_break=True)
     except CorpusError as exc:
         return [str(exc)]
+    if found.broken:
+        return _verify_broken(corpus.path, found)
     return _verify(corpus, version, found, with_derived=check_card, deep=deep)[0]
 
 
@@ -131,6 +136,7 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
     if deep and version in (None, "head") and not problems:
         problems += _check_head_ids(corpus.path, state)
     problems += check_newest_entry(corpus, state)
+    problems += lost_releases(corpus.path, state)
     warnings: list[str] = []
     if with_derived and version in (None, "head") and not entries_missing(corpus, state):
         problems += check_card(corpus, state)
@@ -177,16 +183,19 @@ class VerifyReport:
 
         derived = [self.corpus / CARD, self.corpus / CHANGELOG, self.corpus / CROISSANT,
                    citation_file(self.corpus)]
-        return all(any(p.startswith(f"{path}:") for path in derived) for p in self.problems)
+        return all(any(p.startswith(f"{path}:") for path in derived) and LOST not in p
+                   for p in self.problems)
 
 
 def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
     """Check ``version`` (every version when None) and gather the warnings too; the log
     is read once, from its first entry, for all of them."""
     try:
-        replayed = replay(corpus.path)
+        replayed = replay(corpus.path, stop_at_break=True)
     except CorpusError as exc:
         return VerifyReport(corpus.path, version, [str(exc)])
+    if replayed.broken:
+        return VerifyReport(corpus.path, version, _verify_broken(corpus.path, replayed))
     state = replayed.state
     found = VerifyReport(corpus.path, version,
                          *_verify(corpus, version, replayed, with_derived=True, deep=deep))
@@ -197,6 +206,58 @@ def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> 
             found.unreferenced = unreferenced_files(corpus.path, state)
         found.entries, found.releases = state.seq + 1, len(state.releases)
     return found
+
+
+def _verify_broken(corpus: Path, found: Replay) -> list[str]:
+    """Problems of a corpus whose log does not replay to its end (``found`` stopped at the
+    break): every Parquet file in ``data/`` against its name (fragments are named by their
+    SHA-256) and against the log's record where the log reaches it, and every release
+    manifest against its own fields."""
+    import concurrent.futures
+    import functools
+    import os
+
+    state = found.state
+    on_disk = {f"{DATA}/{p.name}" for p in _listing(corpus / DATA) if p.suffix == ".parquet"}
+    infos = [cast(dict[str, Any], state.fragments[p]) if p in state.fragments else {"path": p}
+             for p in sorted(on_disk | state.fragments_ever)]
+    check = functools.partial(_check_fragment, corpus)
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        problems = [problem for here in pool.map(check, infos) for problem in here]
+    bad = {p.split(":", 1)[0] for p in problems}
+    problems = found.problems + problems
+    for record in state.releases.values():  # the releases the log still reaches
+        problems += _check_release(corpus, record, bad)
+    for path, version, _seq, _sha256 in recorded_manifests(corpus):
+        problems += _check_manifest_alone(corpus, path, version, bad)
+    return problems
+
+
+def _check_manifest_alone(corpus: Path, path: Path, version: str, bad: set[str]) -> list[str]:
+    """A manifest against its own fields: each fragment it lists is there, named by its
+    SHA-256 and whole, and its rows add up to its records."""
+    manifest = json.loads(path.read_bytes())
+    try:
+        fragments = manifest["fragments"]
+        damaged = [info["path"] for info in fragments
+                   if str(corpus / info["path"]) in bad or not (corpus / info["path"]).is_file()
+                   or (corpus / info["path"]).stem != info["sha256"]]
+        adds_up = sum(info["rows"] for info in fragments) == manifest["records"]
+    except (KeyError, TypeError):
+        return [f"{path}: malformed (a field of release {version} is missing or of the wrong "
+                "type)"]
+    problems = [f"{path}: release {version} lists {', '.join(damaged[:5])}, which "
+                f"{'is' if len(damaged) == 1 else 'are'} missing or damaged"] if damaged else []
+    if not adds_up:
+        problems.append(f"{path}: the record count does not add up over its fragments")
+    return problems
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
 
 
 def unreferenced_files(corpus: Path, state: HeadState | None = None) -> list[Path]:
@@ -227,7 +288,8 @@ def _check_fragment(corpus: Path, info: dict[str, Any], *, deep: bool = False) -
     actual = _sha256(path)
     expected = info.get("sha256") or path.stem
     if actual != expected or path.stem != expected:
-        return [f"{path}: SHA-256 is {actual}, the log says {expected}; the file was changed "
+        says = "the log says" if "sha256" in info else "its name says"
+        return [f"{path}: SHA-256 is {actual}, {says} {expected}; the file was changed "
                 "or damaged"]
     if "rows" in info:
         try:
