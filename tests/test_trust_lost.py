@@ -109,9 +109,10 @@ def test_derived_files_naming_a_lost_release_are_evidence(corpus: Corpus) -> Non
     assert tree_digest(corpus.path) == before
 
 
-def test_release_never_publishes_a_version_a_manifest_records(corpus: Corpus) -> None:
-    """A release interrupted after its manifest, then an add: the next release refuses to
-    publish another 0.2.0 beside the recorded one, and writes nothing."""
+def test_a_release_after_an_interrupted_one_publishes_beside_its_manifest(corpus: Corpus) -> None:
+    """A release interrupted after its manifest, then an add: the next release of 0.2.0
+    goes ahead (nobody was told the first one succeeded), publishes its manifest beside the
+    leftover under a name with its hash, and the corpus verifies (the leftover is named)."""
     corpus.add(make_speech(1))
     corpus.release()
     corpus.add(make_speech(2))
@@ -122,14 +123,16 @@ def test_release_never_publishes_a_version_a_manifest_records(corpus: Corpus) ->
 
     with hooks.installed(crash=stop), pytest.raises(KeyboardInterrupt):
         Corpus(corpus.path).release(notes="interrupted")
+    leftover = (corpus.path / "releases" / "0.2.0.json").read_bytes()
     Corpus(corpus.path).add(make_speech(3))
-    before = tree_digest(corpus.path)
     result = run("--corpus", str(corpus.path), "release", "-m", "again")
-    assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: '{corpus.path}/releases/0.2.0.json' already "
-                                    "records release 0.2.0")
-    assert result.stderr.count("\n") == 1
-    assert tree_digest(corpus.path) == before
+    assert result.exit_code == 0, result.stderr
+    reopened = Corpus(corpus.path)
+    assert reopened.head().releases["0.2.0"]["manifest"].startswith("releases/0.2.0-")
+    assert reopened.manifest("0.2.0")["records"] == 3
+    assert (corpus.path / "releases" / "0.2.0.json").read_bytes() == leftover
+    report = reopened.check()
+    assert report.ok and corpus.path / "releases" / "0.2.0.json" in report.unreferenced
 
 
 def _damage(path: Path) -> None:

@@ -51,7 +51,6 @@ from policyspeech.releases import (
     parse_version,
     pending_changes,
 )
-from policyspeech.replay import recorded_manifests
 from policyspeech.text import check_note
 
 
@@ -65,7 +64,7 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
     with writer.writing():                       # nothing
         chosen = check_bump(reader.head(), bump)
         version = next_version(latest_version(reader.head()), chosen)
-        _check_version_unused(writer, version, None)  # before the first write
+        _check_version_unused(writer, version)  # before the first write
         writer.upgrade_schema()  # the release goes ahead: in this version's schema
         compact(writer)
         state = reader.head()
@@ -74,7 +73,7 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
                 check_file(writer.path / info["path"], info["sha256"])
         manifest = _manifest(writer, state, version, chosen, notes)
         data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
-        _check_version_unused(writer, version, data)
+        _check_version_unused(writer, version)
         path = writer.publish_manifest(version, data)
 
         def build(head: HeadState) -> Entry:
@@ -97,25 +96,15 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
         return reader.manifest(version)
 
 
-def _check_version_unused(writer: Writer, version: str, data: bytes | None) -> None:
-    """Refuse to publish ``version`` when a manifest file in ``releases/`` (whatever its
-    name) already records it with other content (``data``; None: before the release
-    writes, any manifest of another commit than the head): one version is one set of
-    records. The same bytes are this release, resumed after an interruption."""
-    head = writer.reader.head()
-    if version in head.releases:
+def _check_version_unused(writer: Writer, version: str) -> None:
+    """Refuse to publish ``version`` when the log has it already (another writer released
+    it meanwhile). A manifest of ``version`` that an interrupted release left in
+    ``releases/`` does not stop it: no entry published that one, nobody was told it
+    succeeded, and this one is published beside it under a name with its hash. (A manifest
+    whose entry the log has lost stops every write: :meth:`Writer.writing`.)"""
+    if version in writer.reader.head().releases:
         raise CorpusError(f"version {version} was released by another writer during this "
                           "release; nothing more was released")
-    for path, recorded, seq, sha256 in recorded_manifests(writer.path):
-        if recorded != version:
-            continue
-        if (read_no_follow(path) != data if data is not None
-                else (seq, sha256) != (head.seq, head.entry_sha256)):
-            raise CorpusError(
-                f"'{path}' already records release {version} (of log entry {seq}), which no "
-                "log entry published (an interrupted release left it); nothing was released: "
-                "run `policyspeech verify`, delete that file if verify calls it safe to "
-                "delete, and release again")
 
 
 def write_release_files(writer: Writer) -> None:
