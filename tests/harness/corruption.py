@@ -183,6 +183,7 @@ class Trials:
         damaged, names = self.damage(kind)
         result: dict[str, Any] = {"kind": kind, "file": "/".join(names), "wrong": [],
                                   "silent_repair": ""}
+        tracebacks = len(self.tracebacks)
         try:
             self._set({**self.pristine, **damaged})
             problems = Corpus(self.path).verify()
@@ -200,6 +201,7 @@ class Trials:
             self._set(self.pristine)
             self._warm()  # a restored entry is a new file: snapshots of it are made again
             self.pristine = self._files()
+            result["tracebacks"] = len(self.tracebacks) - tracebacks
         return result
 
     def _reads(self) -> list[tuple[str, Callable[[str], Any]]]:
@@ -305,6 +307,9 @@ def run(trials: int, work: Path, seed: int = 0) -> dict[str, Any]:
         "corpus_damage": len(to_detect),
         "detected_by_verify": sum(r["detected"] for r in to_detect),
         "missed_by_verify": [f"{r['kind']} {r['file']}" for r in to_detect if not r["detected"]],
+        "trials_serving_wrong_results": sum(bool(r["wrong"]) for r in results),
+        "trials_with_silent_repairs": sum(bool(r["silent_repair"]) for r in results),
+        "trials_with_tracebacks": sum(r["tracebacks"] > 0 for r in results),
         "wrong_results_served": [f"{r['kind']} {r['file']}: {w}" for r in results
                                  for w in r["wrong"]],
         "silent_repairs": [f"{r['kind']} {r['file']}: {r['silent_repair']}" for r in results
