@@ -484,3 +484,32 @@ def test_finding_10_aliases_in_citation_cff_are_refused(corpus: Corpus) -> None:
     line = one_error_line(run("--corpus", str(corpus.path), "release", "-m", "first"))
     assert "CITATION.cff: line 6 is a YAML alias (*a0)" in line
     assert tree_digest(corpus.path) == before
+
+
+def test_invisible_characters_in_an_error_line_are_shown(corpus: Corpus, tmp_path: Path) -> None:
+    """A CSV header with a second byte order mark: the error shows it (``\\ufeff``), not
+    two names that look identical ("unknown field 'title'; did you mean 'title'?")."""
+    source = tmp_path / "two-boms.csv"
+    source.write_bytes("\ufeff\ufefftitle,speaker,country,date,language,text\n".encode()
+                       + b"T,S,GB,2019,en,Some text.\n")
+    result = run("--corpus", str(corpus.path), "import", str(source))
+    assert result.exit_code == 1
+    assert "\\ufefftitle" in result.stderr and "\ufeff" not in result.stderr
+
+
+def test_an_interrupted_command_is_one_error_line(corpus: Corpus, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during an import: one `error:` line saying where the corpus is, exit 130
+    (typer's own handling exited 130 without a word)."""
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Corpus, "import_path", interrupted)
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps(make_speech(1)) + "\n", encoding="utf-8")
+    before = tree_digest(corpus.path)
+    result = run("--corpus", str(corpus.path), "import", str(source))
+    assert result.exit_code == 130
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: interrupted; a write is committed whole or not at all")
+    assert tree_digest(corpus.path) == before

@@ -190,18 +190,26 @@ def user_errors(command: F) -> F:
         except OSError as exc:
             say(f"error: {system_error(exc)}")
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            say("error: interrupted; a write is committed whole or not at all, so the corpus "
+                "is at its last commit (`policyspeech verify` checks it)")
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e"
+                      "\u2060-\u2069\ufeff]")
+"""Control characters, line and paragraph separators, and invisible format characters
+(zero-width, bidirectional controls, the byte order mark): escaped in error lines."""
 
 
 def say(line: str) -> None:
     """Print one line on stderr, whatever it holds: bytes that are not UTF-8 (surrogate
-    escapes of a file name or an argument) are shown as ``\\xff``, and line breaks and
-    other control characters escaped (``\\n``, ``\\x1b``), so that an error is always
-    exactly one line and cannot drive the terminal."""
+    escapes of a file name or an argument) are shown as ``\\xff``, and line breaks,
+    other control characters and invisible format characters escaped (``\\n``,
+    ``\\x1b``, ``\\ufeff``), so that an error is always exactly one line, cannot drive
+    the terminal, and shows every character it names."""
     shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     typer.echo(_CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), shown),
                err=True)
