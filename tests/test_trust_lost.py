@@ -64,6 +64,7 @@ def test_lost_entries_named_by_their_release_manifest(corpus: Corpus) -> None:
     assert f"error: {corpus.path}/{LOST_LINE}" in result.stderr  # type: ignore[attr-defined]
     assert "names release 0.2.0, which the log does not have" in result.stderr  # type: ignore[attr-defined]
     assert "safe to delete" not in result.stderr  # type: ignore[attr-defined]
+    assert Corpus(corpus.path).unreferenced_files() == []  # nor does the library
 
 
 def test_lost_entries_stop_every_writer(corpus: Corpus) -> None:

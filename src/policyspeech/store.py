@@ -239,8 +239,10 @@ class Corpus(Reader):
 
     def unreferenced_files(self) -> list[Path]:
         """Files in ``data/`` and ``releases/`` that no log entry names (readers ignore
-        them; an interrupted write can leave one). Safe to delete."""
-        return verify.unreferenced_files(self.path)
+        them; an interrupted write can leave one), listed only when the whole corpus
+        verifies: safe to delete then. Over a damaged log (entries lost, say) the list is
+        empty, since those files may be all that is left of the lost commits."""
+        return self.check().unreferenced
 
     def check_writable(self) -> None:
         """Raise :class:`~policyspeech.errors.ReadOnlyCorpusError` unless this corpus may
