@@ -107,6 +107,27 @@ def test_footer_row_count_differing_from_the_log_is_refused(corpus: Corpus) -> N
     assert tree_digest(corpus.path).keys() == before.keys()
 
 
+# -- 2. export checks the files ----------------------------------------------------------
+
+
+def test_export_of_a_release_with_a_swapped_fragment_is_refused(corpus: Corpus,
+                                                                tmp_path: Path) -> None:
+    """A fragment replaced by another valid fragment of the same row count: export
+    checks every file's SHA-256 first and names it; --no-verify skips the check."""
+    first, added = _released_twice(corpus, second=4)
+    shutil.copyfile(first, added)
+    before = tree_digest(corpus.path)
+    out = tmp_path / "out.jsonl"
+    result = run("--corpus", str(corpus.path), "export", str(out), "--version", "0.2.0",
+                 "--format", "jsonl")
+    _one_error(result, added)
+    assert not out.exists()
+    assert tree_digest(corpus.path) == before
+    result = run("--corpus", str(corpus.path), "export", str(out), "--version", "0.2.0",
+                 "--format", "jsonl", "--no-verify")
+    assert result.exit_code == 0 and "wrote 8 records" in result.stdout
+
+
 # -- 4. read errors name the damaged fragment -------------------------------------------
 
 
