@@ -3,6 +3,7 @@ damaged footer or an edited newest log entry is an error naming the file, never 
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -126,6 +127,31 @@ def test_export_of_a_release_with_a_swapped_fragment_is_refused(corpus: Corpus,
     result = run("--corpus", str(corpus.path), "export", str(out), "--version", "0.2.0",
                  "--format", "jsonl", "--no-verify")
     assert result.exit_code == 0 and "wrote 8 records" in result.stdout
+
+
+# -- 3. the newest log entry -------------------------------------------------------------
+
+
+def test_edited_newest_entry_is_not_served_as_the_head(corpus: Corpus) -> None:
+    """The newest entry edited to add back a superseded fragment (a retracted record):
+    list and ps.read refuse, naming the entry, as the card records another hash."""
+    corpus.add_all([make_speech(1), make_speech(2)])
+    (superseded,) = _fragments(corpus)
+    gone = ps.read(corpus.path)["id"][1]
+    corpus.retract(gone, reason="withdrawn")
+    state = log.advance(corpus.path, log.HeadState())
+    newest = log.entry_path(corpus.path, state.seq)
+    entry = json.loads(newest.read_text())
+    assert entry["removed"][0]["path"] == str(superseded.relative_to(corpus.path))
+    entry["added"] = [entry["removed"][0]]
+    newest.write_text(json.dumps(entry, indent=1))
+    before = tree_digest(corpus.path)
+    result = run("--corpus", str(corpus.path), "list")
+    assert result.exit_code == 1 and gone not in result.stdout
+    assert result.stderr.startswith(f"error: {newest}: its SHA-256 differs")
+    with pytest.raises(CorpusError, match=newest.name):
+        ps.read(corpus.path)
+    assert tree_digest(corpus.path) == before
 
 
 # -- 4. read errors name the damaged fragment -------------------------------------------
