@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import policyspeech as ps
-from policyspeech import loaders, log
+from policyspeech import log, scanning
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
 from tests.helpers import make_speech, run, tree_digest
@@ -64,11 +64,22 @@ def _released_twice(corpus: Corpus, second: int) -> tuple[Path, Path]:
 # -- 1. the footer ---------------------------------------------------------------------
 
 
-def test_footer_bit_flips_never_change_what_reads_return(corpus: Corpus) -> None:
-    """Single-bit flips across a fragment's Parquet footer: every filtered and unfiltered
-    read raises CorpusError or returns exactly the original rows."""
-    corpus.add_all(SPEECHES)
+@pytest.mark.parametrize("group_rows", [1000, 2])
+def test_footer_bit_flips_never_change_what_reads_return(corpus: Corpus, monkeypatch: Any,
+                                                         group_rows: int) -> None:
+    """Single-bit flips across a fragment's Parquet footer (one fragment of one row group;
+    two fragments of groups of two rows): every filtered and unfiltered read raises
+    CorpusError or returns exactly the original rows, in the version's order."""
+    from policyspeech import fragments
+
+    monkeypatch.setattr(fragments, "ROW_GROUP_SIZE", group_rows)
+    corpus.add_all(SPEECHES[2:] if group_rows == 2 else SPEECHES)
     (fragment,) = _fragments(corpus)
+    if group_rows == 2:
+        corpus.add_all(SPEECHES[:2])
+    everything = [r["id"] for r in ps.read(corpus.path).to_dicts()]
+    ids = [r["id"] for r in ps.read(corpus.path, speaker="George Washington").to_dicts()]
+    assert len(ids) == 4 and ids == [i for i in everything if i in ids]
     original = fragment.read_bytes()
     expected = [_rows(corpus, q) for q in QUERIES]
     assert [len(rows) for rows in expected] == [6, 4, 1, 2, 2]
@@ -80,7 +91,7 @@ def test_footer_bit_flips_never_change_what_reads_return(corpus: Corpus) -> None
         damaged = bytearray(original)
         damaged[at] ^= 1 << bit
         fragment.write_bytes(bytes(damaged))
-        loaders._DATASETS.clear()  # footers read again, as by a new process
+        scanning._DATASETS.clear()  # footers read again, as by a new process
         for query, rows in zip(QUERIES, expected, strict=True):
             try:
                 if _rows(corpus, query) != rows:
@@ -196,3 +207,4 @@ def test_read_errors_name_the_damaged_fragment(corpus: Corpus, damage: Any) -> N
     assert tree_digest(corpus.path) == before
     with pytest.raises(CorpusError, match=fragment.name):
         ps.read(corpus.path, speaker="Ada Lovelace")
+

@@ -26,22 +26,19 @@ True
 from __future__ import annotations
 
 import datetime
-import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from policyspeech.dates import latest_starts, range_bound
-from policyspeech.documents import FragmentInfo
-from policyspeech.errors import CorpusError, InvalidSpeechError
+from policyspeech.errors import InvalidSpeechError
 from policyspeech.filters import ROW_FILTERS, Filters, PathLike, Values, check_filters
+from policyspeech.scanning import checked_dataset, version_files
 from policyspeech.schema import FIELD_NAMES, arrow_schema
 
 if TYPE_CHECKING:
     import datasets
     import polars as pl
     import pyarrow as pa
-    import pyarrow.dataset as pads
 
 
 
@@ -57,9 +54,9 @@ def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyF
 
     check_filters(filters, "scan")
     query = _Query.of(filters)
-    files = _files(corpus, filters.get("version", "head"), filters.get("verify", False))
+    files = version_files(corpus, filters.get("version", "head"), filters.get("verify", False))
     # polars filters the rows itself: Arrow would skip row groups by their statistics
-    frame = pl.scan_pyarrow_dataset(_dataset(files), allow_pyarrow_filter=False)
+    frame = pl.scan_pyarrow_dataset(checked_dataset(files), allow_pyarrow_filter=False)
     for name, values in query.value_filters():
         frame = frame.filter(pl.col(name).is_in(values))
     if query.themes:
@@ -120,7 +117,7 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
 
     from policyspeech.arrays import string_array
 
-    files = _files(corpus, version, verify)
+    files = version_files(corpus, version, verify)
     conditions = []
     for name, values in query.value_filters():
         conditions.append(pc.field(name).isin(values))
@@ -134,15 +131,14 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
     condition = None
     for item in conditions:
         condition = item if condition is None else condition & item
+    used = [*(n for n, _ in query.value_filters()), *(["date"] if query.since else []),
+            *(["date", "date_precision"] if query.until else [])]
     wanted = list(query.columns)
-    for name in [*(n for n, _ in query.value_filters()), *(["date"] if query.since else []),
-                 *(["date", "date_precision"] if query.until else []),
-                 *(["themes"] if query.themes else [])]:
+    for name in [*used, *(["themes"] if query.themes else [])]:
         if name not in wanted:
             wanted.append(name)
-    table = _dataset(files).to_table(columns=wanted)
-    if condition is not None:  # in memory: the row groups' statistics never choose the rows
-        table = table.filter(condition)
+    # in memory: the row groups' statistics (which no checksum covers) never choose rows
+    table = checked_dataset(files).filtered(wanted, condition, list(dict.fromkeys(used)))
     if query.themes:
         themes = table["themes"].combine_chunks()
         hits = pc.is_in(pc.list_flatten(themes), value_set=string_array(query.themes))
@@ -181,7 +177,7 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
     from policyspeech.arrowcache import cached_arrow_files
 
     _Query.of({"columns": filters.get("columns")})  # the columns
-    paths = [path for path, _ in _files(corpus, filters.get("version", "head"),
+    paths = [path for path, _ in version_files(corpus, filters.get("version", "head"),
                                         filters.get("verify", False))]
     files = cached_arrow_files(paths, Path(cache) if cache is not None else None,
                                verify=filters.get("verify", False))
@@ -194,151 +190,6 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
                                fingerprint=fingerprint)
     columns = filters.get("columns")
     return dataset.select_columns(list(columns)) if columns is not None else dataset
-
-
-def _dataset(files: _Files) -> _Checked:
-    """The fragments as one Arrow dataset in the canonical schema, whose scans verify every
-    Parquet page's checksum: a damaged fragment raises instead of returning wrong text.
-
-    Each fragment's footer must agree with the log (rows, schema). The last few datasets
-    are kept with their files' footers read, for the next query in the same session, while
-    the files are the same (path, size, change time, inode).
-    """
-    try:
-        key = tuple((str(p), info and info["rows"], *_stamp(p)) for p, info in files)
-        if key in _DATASETS:
-            return _DATASETS[key]
-        dataset = _Checked(_new_dataset(files), files)
-    except (OSError, ValueError, _arrow_errors()) as exc:  # a footer that is not UTF-8
-        raise damaged(files, exc) from None
-    if len(_DATASETS) >= KEEP_DATASETS:
-        _DATASETS.pop(next(iter(_DATASETS)))
-    _DATASETS[key] = dataset
-    return dataset
-
-
-KEEP_DATASETS = 4
-_Files = list[tuple[Path, FragmentInfo | None]]
-"""Each fragment with what the log records of it (None: already verified against the log)."""
-_DATASETS: dict[tuple[tuple[object, ...], ...], _Checked] = {}
-
-
-def _stamp(path: Path) -> tuple[int, int, int]:
-    found = os.stat(path, follow_symlinks=False)
-    return found.st_size, found.st_ctime_ns, found.st_ino
-
-
-def _arrow_errors() -> type[Exception]:
-    import pyarrow as pa
-
-    errors: type[Exception] = pa.ArrowException
-    return errors
-
-
-def _new_dataset(files: _Files) -> pads.Dataset:
-    import pyarrow.dataset as pads
-
-    if not files:
-        return pads.dataset(arrow_schema().empty_table())
-    checked = pads.ParquetFileFormat(default_fragment_scan_options=pads.ParquetFragmentScanOptions(
-        page_checksum_verification=True))
-    dataset = pads.dataset([str(p) for p, _ in files], schema=arrow_schema(), format=checked)
-    for fragment, (path, info) in zip(dataset.get_fragments(), files, strict=True):
-        fragment.ensure_complete_metadata()  # read each footer once, kept for later scans
-        _check_footer(path, info, fragment)
-    return dataset
-
-
-def _check_footer(path: Path, info: FragmentInfo | None,
-                  fragment: pads.ParquetFileFragment) -> None:
-    """Raise :class:`IntegrityError` unless the footer of ``path`` has the log's row count
-    and the canonical schema (of this or an older schema version): page checksums do not
-    cover the footer."""
-    from policyspeech.errors import IntegrityError
-
-    rows = [fragment.metadata.num_rows, sum(g.num_rows for g in fragment.row_groups)]
-    found = [(f.name, f.type, f.nullable) for f in fragment.physical_schema]
-    names = {name for name, _, _ in found}
-    canonical = [(f.name, f.type, f.nullable) for f in arrow_schema()]
-    problem = None
-    if info is not None and rows != [info["rows"]] * 2:
-        problem = f"its footer counts {rows[0]} rows, the log records {info['rows']}"
-    elif found != [f for f in canonical if f[0] in names] or not names >= _OLDEST:
-        problem = "its footer's schema is not the corpus schema"
-    if problem is not None:
-        raise IntegrityError(f"{path}: {problem}; the fragment was changed or damaged "
-                             "(run `policyspeech verify`)")
-
-
-_OLDEST = frozenset(FIELD_NAMES) - {"source_id"}
-"""The fields of every fragment (schema 1.0.0 lacks source_id)."""
-
-
-class _Checked:
-    """An Arrow dataset whose read errors name the damaged fragment (:func:`damaged`)."""
-
-    def __init__(self, dataset: pads.Dataset, files: _Files) -> None:
-        self.dataset, self.files, self.schema = dataset, files, dataset.schema
-
-    def to_table(self, **options: Any) -> pa.Table:
-        """:meth:`pyarrow.dataset.Dataset.to_table`."""
-        try:
-            return self.dataset.to_table(**options)
-        except (OSError, _arrow_errors()) as exc:
-            raise damaged(self.files, exc) from None
-
-    def to_batches(self, **options: Any) -> Iterator[pa.RecordBatch]:
-        """:meth:`pyarrow.dataset.Dataset.to_batches` (what polars scans)."""
-        try:
-            yield from self.dataset.to_batches(**options)
-        except (OSError, _arrow_errors()) as exc:
-            raise damaged(self.files, exc) from None
-
-
-def damaged(files: _Files, exc: Exception) -> CorpusError:
-    """The error for a read of ``files`` that failed with ``exc``: an
-    :class:`IntegrityError` naming the first file that is missing or differs from the log's
-    SHA-256 (found only now, on the error path)."""
-    import hashlib
-
-    from policyspeech.errors import IntegrityError
-
-    for path, info in files:  # a verified fragment is named by its SHA-256
-        expected = info["sha256"] if info is not None else path.stem
-        try:
-            with open(path, "rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        except OSError as error:
-            return IntegrityError(f"{path}: cannot be read ({error.strerror or error}); "
-                                  "run `policyspeech verify`")
-        if digest != expected:
-            return IntegrityError(f"{path}: its SHA-256 differs from the one the log records; "
-                                  "the fragment was changed or damaged (run `policyspeech "
-                                  "verify`)")
-    return IntegrityError(f"the fragments could not be read ({exc}); run `policyspeech verify`")
-
-
-def _files(corpus: PathLike | None, version: str, verify: bool) -> _Files:
-    """The fragments of ``version`` with what the log records of each."""
-    from policyspeech.errors import IntegrityError
-    from policyspeech.reader import Reader
-
-    opened = Reader(corpus)
-    if verify:
-        from policyspeech.verify import verified_fragments
-
-        verified, problems = verified_fragments(opened, version)
-        if problems:
-            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-            raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
-        return [(Path(p), None) for p in verified]
-    paths = opened.fragment_paths(version)
-    infos = {opened.path / info["path"]: info for info in opened.fragments(version)}
-    missing = [p for p in paths if p not in infos]
-    if missing:
-        raise IntegrityError(f"{missing[0]}: the log does not record it in version {version}; "
-                             "run `policyspeech verify`")
-    return [(p, infos[p]) for p in paths]
 
 
 class _Query:
