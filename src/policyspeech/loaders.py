@@ -177,8 +177,9 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
     from policyspeech.arrowcache import cached_arrow_files
 
     _Query.of({"columns": filters.get("columns")})  # the columns
-    paths = [path for path, _ in version_files(corpus, filters.get("version", "head"),
-                                        filters.get("verify", False))]
+    fragments = version_files(corpus, filters.get("version", "head"), filters.get("verify", False))
+    checked_dataset(fragments)  # each footer agrees with the log (once a session)
+    paths = [path for path, _ in fragments]
     files = cached_arrow_files(paths, Path(cache) if cache is not None else None,
                                verify=filters.get("verify", False))
     if files:
