@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import datasets
     import polars as pl
     import pyarrow as pa
+    import pyarrow.compute as pc
 
 
 
@@ -55,8 +56,10 @@ def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyF
     check_filters(filters, "scan")
     query = _Query.of(filters)
     files = version_files(corpus, filters.get("version", "head"), filters.get("verify", False))
-    # polars filters the rows itself: Arrow would skip row groups by their statistics
-    frame = pl.scan_pyarrow_dataset(checked_dataset(files), allow_pyarrow_filter=False)
+    # polars filters the rows itself (Arrow would skip row groups by their statistics),
+    # from the row groups whose data hold a match
+    frame = pl.scan_pyarrow_dataset(checked_dataset(files).pruned(*query.condition()),
+                                    allow_pyarrow_filter=False)
     for name, values in query.value_filters():
         frame = frame.filter(pl.col(name).is_in(values))
     if query.themes:
@@ -118,27 +121,13 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
     from policyspeech.arrays import string_array
 
     files = version_files(corpus, version, verify)
-    conditions = []
-    for name, values in query.value_filters():
-        conditions.append(pc.field(name).isin(values))
-    if query.since:
-        conditions.append(pc.field("date") >= query.since)
-    if query.until:  # the whole period before the bound: each precision has its own
-        conditions.append(pc.field("date") <= query.until)
-        within = [(pc.field("date_precision") == precision) & (pc.field("date") <= start)
-                  for precision, start in latest_starts(query.until).items()]
-        conditions.append(within[0] | within[1] | within[2])
-    condition = None
-    for item in conditions:
-        condition = item if condition is None else condition & item
-    used = [*(n for n, _ in query.value_filters()), *(["date"] if query.since else []),
-            *(["date", "date_precision"] if query.until else [])]
+    condition, used = query.condition()
     wanted = list(query.columns)
     for name in [*used, *(["themes"] if query.themes else [])]:
         if name not in wanted:
             wanted.append(name)
     # in memory: the row groups' statistics (which no checksum covers) never choose rows
-    table = checked_dataset(files).filtered(wanted, condition, list(dict.fromkeys(used)))
+    table = checked_dataset(files).filtered(wanted, condition, used)
     if query.themes:
         themes = table["themes"].combine_chunks()
         hits = pc.is_in(pc.list_flatten(themes), value_set=string_array(query.themes))
@@ -234,6 +223,26 @@ class _Query:
                 )
             query.columns = list(columns)
         return query
+
+    def condition(self) -> tuple[pc.Expression | None, list[str]]:
+        """The row filters but themes as one Arrow expression, and the columns it reads."""
+        import pyarrow.compute as pc
+
+        conditions = [pc.field(name).isin(values) for name, values in self.value_filters()]
+        used = [name for name, _ in self.value_filters()]
+        if self.since:
+            conditions.append(pc.field("date") >= self.since)
+        if self.until:  # the whole period before the bound: each precision has its own
+            conditions.append(pc.field("date") <= self.until)
+            within = [(pc.field("date_precision") == precision) & (pc.field("date") <= start)
+                      for precision, start in latest_starts(self.until).items()]
+            conditions.append(within[0] | within[1] | within[2])
+        if self.since or self.until:
+            used += ["date", *(["date_precision"] if self.until else [])]
+        condition = None
+        for item in conditions:
+            condition = item if condition is None else condition & item
+        return condition, used
 
     def value_filters(self) -> list[tuple[str, list[str]]]:
         """``(field, values)`` of each field filtered to one of some values."""

@@ -127,12 +127,17 @@ class Checked:
     def filtered(self, columns: Sequence[str], condition: pc.Expression | None,
                  used: Sequence[str]) -> pa.Table:
         """The rows of ``columns`` that meet ``condition`` (on the columns ``used``), in
-        order. The condition is evaluated in memory: first on the ``used`` columns of every
-        row group, then on all ``columns`` of only the row groups that hold a match."""
+        order, evaluated in memory (in the row groups that :meth:`pruned` keeps)."""
         if condition is None:
             return self.to_table(columns=list(columns))
-        if set(columns) <= set(used) or not self.files:
-            return self.to_table(columns=list(columns)).filter(condition)
+        source = self if set(columns) <= set(used) else self.pruned(condition, used)
+        return source.to_table(columns=list(columns)).filter(condition)
+
+    def pruned(self, condition: pc.Expression | None, used: Sequence[str]) -> Checked:
+        """This dataset without the row groups that hold no row meeting ``condition``, found
+        by reading the columns ``used`` (checked data, never the row groups' statistics)."""
+        if condition is None or not self.files:
+            return self
         import numpy as np
         import pyarrow as pa
         import pyarrow.dataset as pads
@@ -152,7 +157,7 @@ class Checked:
                 chosen.append(fragment.subset(row_group_ids=[int(g) for g in groups]))
         dataset = pads.FileSystemDataset(chosen, self.dataset.schema, self.dataset.format,
                                          self.dataset.filesystem)
-        return Checked(dataset, self.files).to_table(columns=list(columns)).filter(condition)
+        return Checked(dataset, self.files)
 
     def to_batches(self, **options: Any) -> Iterator[pa.RecordBatch]:
         """:meth:`pyarrow.dataset.Dataset.to_batches` (what polars scans)."""
