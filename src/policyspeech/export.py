@@ -19,7 +19,7 @@ EXPORT_FORMATS = ("parquet", "jsonl", "csv")
 
 
 def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version: str = "latest",
-                   fmt: str = "parquet", raw: bool = False) -> int:
+                   fmt: str = "parquet", raw: bool = False, verify: bool = True) -> int:
     """Write every record of ``version`` to ``out``; return the number of records.
 
     CSV joins list fields (themes, keywords) with ``"; "``. CSV and JSON Lines write each
@@ -27,12 +27,16 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
     CSV is for spreadsheets: a cell that one would run as a formula (``=...``, ``+...``,
     ``-...``, ``@...``) starts with ``'``, unless ``raw`` (for ``import``, which takes
     every cell as it is; see :func:`policyspeech.output.safe_cell`).
+
+    An export is a publication: unless ``verify`` is False, every file of the version is
+    first checked against the log (SHA-256, rows, the release manifest), and a file that
+    differs is an :class:`~policyspeech.errors.IntegrityError` naming it.
     """
     from policyspeech.loaders import read_arrow
 
     if fmt not in EXPORT_FORMATS:
         raise CorpusError(f"export format '{fmt}' is not known; use parquet, jsonl or csv")
-    table = read_arrow(corpus, version=version).sort_by("id")
+    table = read_arrow(corpus, version=version, verify=verify).sort_by("id")
     if fmt == "parquet":
         import pyarrow.parquet as pq
 

@@ -3,8 +3,9 @@
 
 All four take the same keyword-only filters: ``speaker``, ``country``, ``language`` and
 ``theme`` (one value or a list of values), ``since`` and ``until`` (``YYYY``, ``YYYY-MM``
-or ``YYYY-MM-DD``), ``columns`` and ``version``. The filters are pushed into the Parquet
-scan, so metadata queries do not read the text.
+or ``YYYY-MM-DD``), ``columns`` and ``version``. Only the columns asked for (and those
+filtered on) are read, so metadata queries do not read the text; the rows are filtered in
+memory, never by the row groups' statistics (which no checksum covers).
 
 Filter values are checked and normalised like stored values: speakers are NFC with
 single spaces, and a country, language or theme that a record could not carry is an
@@ -25,27 +26,26 @@ True
 from __future__ import annotations
 
 import datetime
-import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from policyspeech.dates import latest_starts, range_bound
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.filters import ROW_FILTERS, Filters, PathLike, Values, check_filters
+from policyspeech.scanning import checked_dataset, version_files
 from policyspeech.schema import FIELD_NAMES, arrow_schema
 
 if TYPE_CHECKING:
     import datasets
     import polars as pl
     import pyarrow as pa
-    import pyarrow.dataset as pads
+    import pyarrow.compute as pc
 
 
 
 def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyFrame:
-    """Return a polars LazyFrame of the corpus, with the filters pushed into the scan
-    (and every Parquet page's checksum verified as it is read).
+    """Return a polars LazyFrame of the corpus, filtered (every Parquet page's checksum
+    verified as it is read).
 
     ``verify=True`` first checks every file of the version against the log (SHA-256, row
     counts, the release manifest and its fingerprint) and raises
@@ -55,8 +55,11 @@ def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyF
 
     check_filters(filters, "scan")
     query = _Query.of(filters)
-    frame = pl.scan_pyarrow_dataset(_dataset(_paths(
-        corpus, filters.get("version", "head"), filters.get("verify", False))))
+    files = version_files(corpus, filters.get("version", "head"), filters.get("verify", False))
+    # polars filters the rows itself (Arrow would skip row groups by their statistics),
+    # from the row groups whose data hold a match
+    frame = pl.scan_pyarrow_dataset(checked_dataset(files).pruned(*query.condition()),
+                                    allow_pyarrow_filter=False)
     for name, values in query.value_filters():
         frame = frame.filter(pl.col(name).is_in(values))
     if query.themes:
@@ -76,8 +79,7 @@ def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyF
 def read(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.DataFrame:
     """Return a polars DataFrame of the corpus; same filters as :func:`scan`.
 
-    The rows are read by :func:`read_arrow` (filters pushed into Arrow's Parquet scan,
-    which skips row groups by their statistics) and handed to polars without a copy.
+    The rows are read by :func:`read_arrow` and handed to polars without a copy.
     """
     import polars as pl
 
@@ -118,24 +120,14 @@ def _scan_table(corpus: PathLike | None, version: str, verify: bool, query: _Que
 
     from policyspeech.arrays import string_array
 
-    paths = _paths(corpus, version, verify)
-    conditions = []
-    for name, values in query.value_filters():
-        conditions.append(pc.field(name).isin(values))
-    if query.since:
-        conditions.append(pc.field("date") >= query.since)
-    if query.until:  # the whole period before the bound: each precision has its own
-        conditions.append(pc.field("date") <= query.until)
-        within = [(pc.field("date_precision") == precision) & (pc.field("date") <= start)
-                  for precision, start in latest_starts(query.until).items()]
-        conditions.append(within[0] | within[1] | within[2])
-    condition = None
-    for item in conditions:
-        condition = item if condition is None else condition & item
+    files = version_files(corpus, version, verify)
+    condition, used = query.condition()
     wanted = list(query.columns)
-    if query.themes and "themes" not in wanted:
-        wanted.append("themes")
-    table = _dataset(paths).to_table(columns=wanted, filter=condition)
+    for name in [*used, *(["themes"] if query.themes else [])]:
+        if name not in wanted:
+            wanted.append(name)
+    # in memory: the row groups' statistics (which no checksum covers) never choose rows
+    table = checked_dataset(files).filtered(wanted, condition, used)
     if query.themes:
         themes = table["themes"].combine_chunks()
         hits = pc.is_in(pc.list_flatten(themes), value_set=string_array(query.themes))
@@ -174,7 +166,9 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
     from policyspeech.arrowcache import cached_arrow_files
 
     _Query.of({"columns": filters.get("columns")})  # the columns
-    paths = _paths(corpus, filters.get("version", "head"), filters.get("verify", False))
+    fragments = version_files(corpus, filters.get("version", "head"), filters.get("verify", False))
+    checked_dataset(fragments)  # each footer agrees with the log (once a session)
+    paths = [path for path, _ in fragments]
     files = cached_arrow_files(paths, Path(cache) if cache is not None else None,
                                verify=filters.get("verify", False))
     if files:
@@ -186,56 +180,6 @@ def load_dataset(corpus: PathLike | None = None, *, cache: PathLike | None = Non
                                fingerprint=fingerprint)
     columns = filters.get("columns")
     return dataset.select_columns(list(columns)) if columns is not None else dataset
-
-
-def _dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
-    """The fragments as one Arrow dataset in the canonical schema, whose scans verify every
-    Parquet page's checksum: a damaged fragment raises instead of returning wrong text.
-
-    The last few datasets are kept with their files' footers read, for the next query in
-    the same session: fragments are immutable and named by their content.
-    """
-    key = tuple(str(p) for p in paths)
-    if key in _DATASETS:
-        return _DATASETS[key]
-    dataset = _new_dataset(paths)
-    if len(_DATASETS) >= KEEP_DATASETS:
-        _DATASETS.pop(next(iter(_DATASETS)))
-    _DATASETS[key] = dataset
-    return dataset
-
-
-KEEP_DATASETS = 4
-_DATASETS: dict[tuple[str, ...], pads.Dataset] = {}
-
-
-def _new_dataset(paths: Sequence[os.PathLike[str]]) -> pads.Dataset:
-    import pyarrow.dataset as pads
-
-    if not paths:
-        return pads.dataset(arrow_schema().empty_table())
-    checked = pads.ParquetFileFormat(default_fragment_scan_options=pads.ParquetFragmentScanOptions(
-        page_checksum_verification=True))
-    dataset = pads.dataset([str(p) for p in paths], schema=arrow_schema(), format=checked)
-    for fragment in dataset.get_fragments():
-        fragment.ensure_complete_metadata()  # read each footer once, kept for later scans
-    return dataset
-
-
-def _paths(corpus: PathLike | None, version: str, verify: bool) -> list[os.PathLike[str]]:
-    from policyspeech.errors import IntegrityError
-    from policyspeech.reader import Reader
-
-    opened = Reader(corpus)
-    if not verify:
-        return list(opened.fragment_paths(version))
-    from policyspeech.verify import verified_fragments
-
-    paths, problems = verified_fragments(opened, version)
-    if problems:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
-    return list(paths)
 
 
 class _Query:
@@ -279,6 +223,26 @@ class _Query:
                 )
             query.columns = list(columns)
         return query
+
+    def condition(self) -> tuple[pc.Expression | None, list[str]]:
+        """The row filters but themes as one Arrow expression, and the columns it reads."""
+        import pyarrow.compute as pc
+
+        conditions = [pc.field(name).isin(values) for name, values in self.value_filters()]
+        used = [name for name, _ in self.value_filters()]
+        if self.since:
+            conditions.append(pc.field("date") >= self.since)
+        if self.until:  # the whole period before the bound: each precision has its own
+            conditions.append(pc.field("date") <= self.until)
+            within = [(pc.field("date_precision") == precision) & (pc.field("date") <= start)
+                      for precision, start in latest_starts(self.until).items()]
+            conditions.append(within[0] | within[1] | within[2])
+        if self.since or self.until:
+            used += ["date", *(["date_precision"] if self.until else [])]
+        condition = None
+        for item in conditions:
+            condition = item if condition is None else condition & item
+        return condition, used
 
     def value_filters(self) -> list[tuple[str, list[str]]]:
         """``(field, values)`` of each field filtered to one of some values."""

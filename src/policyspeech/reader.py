@@ -28,9 +28,15 @@ from policyspeech import snapshot
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
-from policyspeech.layout import FOLDERS
+from policyspeech.layout import FOLDERS, entry_path
 from policyspeech.locate import locate_corpus
-from policyspeech.log import MOVED, HeadState, advance, read_recorded_head, tail_problem
+from policyspeech.log import (
+    MOVED,
+    HeadState,
+    advance,
+    read_recorded_head,
+    tail_problem,
+)
 from policyspeech.nofollow import read_no_follow
 from policyspeech.releases import latest_version, parse_version
 from policyspeech.tuning import DEFAULT, Tuning
@@ -68,14 +74,14 @@ class Reader:
         The first call starts from the cached full snapshot when there is a valid one
         (:mod:`policyspeech.snapshot`), and saves one after applying many ids itself. A
         log that ends before the entry the card records, or that misses an entry, raises
-        :class:`IntegrityError` instead of serving an older state; ``writing`` (a writer
-        about to chain onto the head) also checks the recorded entry's hash
+        :class:`IntegrityError` instead of serving an older state, as does a newest entry
+        whose hash is not the one the card records for it; ``writing`` (a writer about to
+        chain onto the head) also checks the hash of an older recorded entry
         (:func:`policyspeech.log.tail_problem`).
         """
         for _attempt in range(self.tuning.max_commit_attempts):
             state = self._full_head()
-            problem = tail_problem(self.path, state, read_recorded_head(self.path),
-                                   writing=writing)
+            problem = self._tail_problem(state, writing=writing)
             if problem is None:
                 return state
             if problem != MOVED:
@@ -126,7 +132,7 @@ class Reader:
             except CorpusError:
                 self._view = None
                 raise
-            problem = tail_problem(self.path, self._view, read_recorded_head(self.path))
+            problem = self._tail_problem(self._view)
             if problem is None:
                 break
             if problem != MOVED:
@@ -135,6 +141,19 @@ class Reader:
         if self._view.seq != before:
             snapshot.save(self.path, self._view)
         return self._view
+
+    def _tail_problem(self, state: HeadState, *, writing: bool = False) -> str | None:
+        """:func:`policyspeech.log.tail_problem`; for a reader too, the newest entry must
+        have the hash the card records when the card records that entry (else an edited
+        newest entry, which no later entry chains, would be served)."""
+        recorded = read_recorded_head(self.path)
+        problem = tail_problem(self.path, state, recorded, writing=writing)
+        if problem is None and recorded is not None and recorded[0] == state.seq \
+                and recorded[1] != state.entry_sha256:
+            problem = (f"{entry_path(self.path, state.seq)}: its SHA-256 differs from the one "
+                       "the dataset card recorded when it was published; the log entry was "
+                       "changed or damaged")
+        return problem
 
     def resolve_version(self, version: str = "head") -> str:
         """The name of ``version``: ``head``, or the release that ``latest`` or a number names.

@@ -152,15 +152,20 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="parquet, jsonl or "
                    "csv.")] = EXPORT["fmt"],
     raw: RawOption = EXPORT["raw"],
+    verify: Annotated[bool, typer.Option(
+        "--verify/--no-verify", help="Check every file of the version against the log "
+        "first (SHA-256, rows, the release manifest); --no-verify skips it.")] = EXPORT["verify"],
 ) -> None:
     """Write every record of a version to one file (parquet, jsonl or csv).
 
     In csv, a cell that a spreadsheet would run as a formula starts with ' ; give --raw
-    for a file to import again.
+    for a file to import again. Every file of the version is first checked against the
+    log, as `verify` does for that version (--no-verify skips it).
 
     Example: policyspeech export speeches-1.0.0.parquet --version 1.0.0
     """
-    rows = export_version(corpus_path(ctx), out, version=version, fmt=fmt, raw=raw)
+    rows = export_version(corpus_path(ctx), out, version=version, fmt=fmt, raw=raw,
+                         verify=verify)
     typer.echo(f"wrote {rows} records to {out}")
 
 
