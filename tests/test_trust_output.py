@@ -513,3 +513,18 @@ def test_an_interrupted_command_is_one_error_line(corpus: Corpus, tmp_path: Path
     [line] = result.stderr.splitlines()
     assert line.startswith("error: interrupted; a write is committed whole or not at all")
     assert tree_digest(corpus.path) == before
+
+
+def test_output_cut_short_by_a_pipe_is_no_error(corpus: Corpus) -> None:
+    """`policyspeech show ID | head -1`: the reader stops early; the command ends quietly
+    with status 0, as `list` does (it printed "error: ... Broken pipe (EPIPE)" and exited 1)."""
+    [record_id] = corpus.add_all([make_speech(1, text="A long speech.\n\n" * 40_000)])
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("policyspeech")), "--corpus", str(corpus.path),
+         "show", record_id], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, error
+    assert error == ""

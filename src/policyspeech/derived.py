@@ -229,10 +229,10 @@ def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
         first, last = entry_path(corpus.path, state.seq + 1), entry_name(recorded[0])
         which = "it" if recorded[0] == state.seq + 1 else f"entries up to {last}"
         return [f"{first}: missing; the card records {last} (SHA-256 `{recorded[1]}`) as "
-                f"the newest log entry, so {which} was deleted: readers see the corpus as "
-                f"it was at entry {state.seq}, and the files that only the missing entries "
-                "name are not safe to delete. Restore the missing entries from a backup "
-                "(`verify --repair` cannot bring them back)"]
+                f"the newest log entry, so {which} was deleted: every read and write refuses "
+                f"the corpus (the log stops at entry {state.seq}), and the files that only the "
+                "missing entries name are not safe to delete. Restore the missing entries from "
+                "a backup (`verify --repair` cannot bring them back)"]
     return []
 
 

@@ -58,9 +58,10 @@ def verify(
     for path in report.unreferenced:
         typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
                    "(an interrupted write can leave one); it is safe to delete", err=True)
+    deep_note = "; every text hash, fingerprint and id recomputed" if deep else ""
     typer.echo(f"ok: {report.corpus} ({version or 'every version'}): "
                f"{count(report.entries, 'log entry', 'log entries')}, "
-               f"{count(report.releases, 'release')}, every file matches")
+               f"{count(report.releases, 'release')}, every file matches{deep_note}")
 
 
 @user_errors

@@ -15,7 +15,9 @@ An option's default is the library's: taken from the library call itself
 import errno
 import functools
 import inspect
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -187,6 +189,10 @@ def user_errors(command: F) -> F:
         except CorpusError as exc:
             say(f"error: {exc}")
             raise typer.Exit(1) from None
+        except BrokenPipeError:  # `... | head` stopped reading: the rest is not wanted
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error at exit, flushing
+            raise typer.Exit(0) from None
         except OSError as exc:
             say(f"error: {system_error(exc)}")
             raise typer.Exit(1) from None
