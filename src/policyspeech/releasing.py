@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from pathlib import Path
 
 from policyspeech.citation import citation_file, read_citation, render_cff
 from policyspeech.commit import Writer
@@ -31,16 +30,12 @@ from policyspeech.compaction import compact
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.layout import CARD, CHANGELOG, CROISSANT, LOG, entry_name, entry_path
+from policyspeech.layout import CARD, CHANGELOG, CROISSANT
 from policyspeech.log import (
-    MOVED,
     HeadState,
-    advance,
     new_entry,
-    read_recorded_head,
-    tail_problem,
 )
-from policyspeech.nofollow import check_file, read_no_follow
+from policyspeech.nofollow import check_file
 from policyspeech.releases import (
     FINGERPRINT_METHOD,
     changelog_markdown,
@@ -124,54 +119,28 @@ def repair(writer: Writer) -> None:
     """Rewrite the files derived from the log (the card, and at a release the changelog,
     CITATION.cff and croissant.json), as a commit would, from a log that verifies.
 
-    A log entry is never dropped, rewritten or renumbered: a missing entry, a broken
-    chain, a newest entry that differs from the card's record of it, or a changed release
-    manifest raises :class:`IntegrityError` naming the entry, and nothing is written."""
+    A log entry is never dropped, rewritten or renumbered: unless every problem that
+    ``policyspeech verify`` finds is in a derived file (a missing entry, a broken chain, a
+    newest entry that differs from the card's record of it, a changed manifest, lost
+    releases or damaged data are not), :class:`IntegrityError` names the first, and
+    nothing is written."""
+    from policyspeech.verify import check
+
     writer.check_writable()
-    try:
-        check_log(writer.path)
-    except IntegrityError as exc:
+    report = check(writer.reader)
+    if not report.repairable:  # the log or the data: nothing derived is rebuilt from them
+        more = len(report.problems) - 1
         raise IntegrityError(
-            f"{exc}; --repair rebuilds the derived files only from a whole log, so it wrote "
-            "nothing: restore the log from a backup (if the log is whole and only the "
-            f"dataset card was damaged, delete {writer.path / CARD} and repair again)"
-        ) from None
+            f"{report.problems[0]}{f' (and {more} more problems)' if more else ''}; --repair "
+            "rebuilds the derived files only from a log and data that verify, so it wrote "
+            "nothing: restore what is lost from a backup (`policyspeech verify` lists every "
+            f"problem; if the log is whole and only the dataset card was damaged, delete "
+            f"{writer.path / CARD} and repair again)")
     state = writer.reader.head(writing=True)
     with writer.lock():
         writer.write_card(state)
         if state.releases:
             write_release_files(writer)
-
-
-def check_log(corpus: Path) -> None:
-    """Raise :class:`IntegrityError` unless every log entry is there (none missing before
-    a later one, none before the entry the card records), the whole chain of hashes holds
-    from the first entry, the newest entry has the hash the card records, and every
-    release manifest has the hash its entry records."""
-    numbers = sorted(int(stem) for path in (corpus / LOG).iterdir()
-                     if (stem := path.name.split(".")[0]).isdigit()
-                     and entry_name(int(stem)) == path.name)
-    missing = sorted(set(range(numbers[-1] + 1)) - set(numbers)) if numbers else []
-    if missing:
-        later = [n for n in numbers if n > missing[0]]
-        lost = f"entry {later[0]}" if len(later) == 1 else f"entries {later[0]}-{later[-1]}"
-        raise IntegrityError(
-            f"{entry_path(corpus, missing[0])} is missing: {lost} follow it and would be lost "
-            f"({len(missing)} entries missing in all)")
-    state = advance(corpus, HeadState(light=True))
-    problem = tail_problem(corpus, state, read_recorded_head(corpus), writing=True)
-    if problem not in (None, MOVED):  # MOVED: a writer published meanwhile
-        raise IntegrityError(str(problem))
-    for version, record in state.releases.items():
-        path = corpus / record["manifest"]
-        try:
-            data = read_no_follow(path)
-        except OSError as exc:
-            raise IntegrityError(f"{path}: cannot read the manifest of release {version} "
-                                 f"({exc.strerror})") from None
-        if hashlib.sha256(data).hexdigest() != record["sha256"]:
-            raise IntegrityError(f"{path}: its SHA-256 differs from the log entry that "
-                                 f"published release {version}; the manifest was changed")
 
 
 def _manifest(writer: Writer, state: HeadState, version: str, bump: str,

@@ -10,6 +10,8 @@ from policyspeech.cli.options import (
     MAX_BYTES,
     MAX_ERRORS,
     METADATA_PARAMETERS,
+    DryRunOption,
+    MessageOption,
     corpus_path,
     metadata,
     user_errors,
@@ -52,9 +54,8 @@ def import_(
                           "'path' field may name text files in (default: the folder of the "
                           "source file; a path outside it is refused).",
                           show_default=False)] = None,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
-                       "nothing.")] = False,
+    message: MessageOption = None,
+    dry_run: DryRunOption = False,
     max_errors: Annotated[int, typer.Option("--max-errors", help="Bad records to list at "
                           "most.")] = MAX_ERRORS,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest text file "

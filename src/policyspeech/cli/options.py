@@ -62,6 +62,9 @@ PlotOption = Annotated[Path | None, typer.Option("--plot", help="Also draw a cha
                        "or FILE.svg (needs: pip install 'policyspeech[plot]').",
                        show_default=False)]
 
+MessageOption = Annotated[str | None, typer.Option("--message", "-m", help="Log message.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")]
+
 # Metadata options shared by `add`, `amend` and `import`.
 Title = Annotated[str | None, typer.Option(help="Title of the speech.")]
 Speaker = Annotated[str | None, typer.Option(help="Speaker's display name.")]

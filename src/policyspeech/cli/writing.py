@@ -12,6 +12,8 @@ from policyspeech.cli.options import (
     MAX_BYTES,
     MAX_ERRORS,
     METADATA_PARAMETERS,
+    DryRunOption,
+    MessageOption,
     Reason,
     corpus_path,
     metadata,
@@ -49,9 +51,8 @@ def add(
                     "FILE.", show_default=False)] = None,
     id: Annotated[str | None, typer.Option("--id", help="Id to use instead of the derived "
                   "one (one FILE only).")] = None,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="Log message.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write "
-                       "nothing.")] = False,
+    message: MessageOption = None,
+    dry_run: DryRunOption = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest file "
                          "accepted.")] = MAX_BYTES,
     join_lines: Annotated[bool, typer.Option("--join-lines/--no-join-lines", help="Join a "
