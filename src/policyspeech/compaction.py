@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from policyspeech.commit import Writer
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.fragments import write_fragment
+from policyspeech.layout import fragment_file
 from policyspeech.log import HeadState, new_entry
 from policyspeech.tuning import DEFAULT, Tuning
 
@@ -104,5 +105,5 @@ def _read_fragments(corpus: Path, infos: list[FragmentInfo]) -> pa.Table:
 
     from policyspeech.nofollow import read_fragment
 
-    return pa.concat_tables(read_fragment(corpus / info["path"], info["sha256"])
+    return pa.concat_tables(read_fragment(fragment_file(corpus, info), info["sha256"])
                             for info in infos)

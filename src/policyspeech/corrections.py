@@ -45,6 +45,7 @@ from policyspeech.errors import (
     RecordNotFoundError,
 )
 from policyspeech.identity import speech_key
+from policyspeech.layout import fragment_file
 from policyspeech.log import HeadState, new_entry
 from policyspeech.schema import FIELDS_BY_NAME
 from policyspeech.text import check_note
@@ -336,7 +337,7 @@ def _holders(corpus: Path, state: HeadState, ids: set[str]
     holders = []
     seen = 0
     for info in state.fragments.values():
-        path = corpus / info["path"]
+        path = fragment_file(corpus, info)
         found = pq.read_table(path, columns=["id"], page_checksum_verification=True)["id"]
         if not pc.any(pc.is_in(found, value_set=wanted)).as_py():
             continue

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from policyspeech.arrays import string_array
 from policyspeech.documents import FragmentInfo
 from policyspeech.fsutil import link_all, temporary_file, write_durably
-from policyspeech.layout import STAGING, fragment_name
+from policyspeech.layout import STAGING, fragment_file, fragment_name
 from policyspeech.schema import arrow_schema
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
     data, info = encode_fragment(table)
     with temporary_file(corpus / STAGING) as (temp, handle):
         write_durably(handle, data, "fragment")
-        link_all([(temp, corpus / info["path"])], "fragment")
+        link_all([(temp, fragment_file(corpus, info))], "fragment")
     return info
 
 
@@ -157,7 +157,7 @@ def upgrade_fragment(corpus: Path, info: FragmentInfo) -> FragmentInfo | None:
 
     from policyspeech.nofollow import read_fragment
 
-    path = corpus / info["path"]
+    path = fragment_file(corpus, info)
     schema = arrow_schema()
     if pq.read_schema(path).names == schema.names:
         return None

@@ -82,6 +82,7 @@ from policyspeech.indexfile import (
     header_mac,
 )
 from policyspeech.layered import LayeredMap, LayeredSet, LazyIds, layered_maps
+from policyspeech.layout import fragment_file
 
 if TYPE_CHECKING:
     from policyspeech.log import HeadState
@@ -282,7 +283,7 @@ def fill_keys(corpus: Path, state: HeadState) -> int:
     wanted = string_array(sorted(state.keyless))
     filled = 0
     for info in list(state.fragments.values()):
-        table = read_fragment(corpus / info["path"], info["sha256"], columns)
+        table = read_fragment(fragment_file(corpus, info), info["sha256"], columns)
         for row in table.filter(pc.is_in(table["id"], value_set=wanted)).to_pylist():
             key = speech_key(row)
             state.key_by_id[row["id"]] = key

@@ -18,10 +18,22 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+FragmentInfoLike = Mapping[str, Any]
 
 DATA = "data"
-"""The Parquet fragments of every version, each named by the SHA-256 of its bytes."""
+"""The Parquet fragments of every version, each named by the SHA-256 of its bytes.
+
+Being changed (issue 13): ``data/`` becomes the head's folder (hard links to exactly the
+head's fragments), the fragments themselves live in :data:`FRAGMENTS`, and each release has
+its folder :func:`release_folder`. Log entries and manifests keep naming a fragment
+``data/<sha256>.parquet``: that name identifies it; :func:`fragment_file` finds its bytes."""
+FRAGMENTS = "fragments"
+"""The content-addressed store: every fragment any entry added and ``gc`` has not removed,
+named by the SHA-256 of its bytes (issue 13)."""
 LOG = "log"
 """The commit log: ``00000000.json``, ``00000001.json``, ..."""
 RELEASES = "releases"
@@ -35,6 +47,15 @@ CARD = "README.md"
 CHANGELOG = "CHANGELOG.md"
 CITATION = "CITATION.cff"
 CROISSANT = "croissant.json"
+LICENSE = "LICENSE.md"
+"""Generated: the records' licences (SPDX ids) and the attribution each source needs."""
+DATASHEET = "DATASHEET.md"
+"""Written by the corpus's maintainers (never generated): the datasheet sections of the
+card (uses, collection, limitations, personal information)."""
+ZENODO = ".zenodo.json"
+"""Generated at each release: Zenodo's deposit metadata."""
+DELTA_LOG = "_delta_log"
+"""The Delta Lake transaction log that makes the corpus a Delta table as well."""
 
 DEFAULT_CORPUS = "corpus"
 """The corpus used when none is given and ``$POLICYSPEECH_CORPUS`` is not set (if it is one)."""
@@ -69,6 +90,21 @@ def entry_path(corpus: Path, seq: int) -> Path:
 def fragment_name(sha256: str) -> str:
     """The corpus-relative path of the fragment whose bytes have this SHA-256."""
     return f"{DATA}/{sha256}.parquet"
+
+
+def fragment_file(corpus: Path, info: FragmentInfoLike) -> Path:
+    """Where the bytes of the fragment ``info`` (an entry's or manifest's fragment record)
+    are. Every read of a fragment goes through here (issue 13 moves the bytes)."""
+    return corpus / str(info["path"])
+
+
+def release_folder(version: str) -> str:
+    """The corpus-relative folder whose Parquet files are exactly release ``version``.
+
+    >>> release_folder("1.2.0")
+    'releases/1.2.0'
+    """
+    return f"{RELEASES}/{version}"
 
 
 def manifest_name(version: str, suffix: str = "") -> str:

@@ -30,7 +30,7 @@ from policyspeech.compaction import compact
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.layout import CARD, CHANGELOG, CROISSANT
+from policyspeech.layout import CARD, CHANGELOG, CROISSANT, fragment_file
 from policyspeech.log import (
     HeadState,
     new_entry,
@@ -65,7 +65,7 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
         state = reader.head()
         for info in state.fragments.values():  # the fingerprint reads them: each as logged
             if info["path"] not in state.released_fragments:  # (released: checked then)
-                check_file(writer.path / info["path"], info["sha256"])
+                check_file(fragment_file(writer.path, info), info["sha256"])
         manifest = _manifest(writer, state, version, chosen, notes)
         data = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
         _check_version_unused(writer, version)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from policyspeech.documents import FragmentInfo
 from policyspeech.errors import CorpusError
 from policyspeech.filters import PathLike
+from policyspeech.layout import fragment_file
 from policyspeech.schema import FIELD_NAMES, arrow_schema
 
 if TYPE_CHECKING:
@@ -205,7 +206,7 @@ def version_files(corpus: PathLike | None, version: str, verify: bool) -> Files:
             raise IntegrityError(f"{problems[0]}{more}; run `policyspeech verify`")
         return [(Path(p), None) for p in verified]
     paths = opened.fragment_paths(version)
-    infos = {opened.path / info["path"]: info for info in opened.fragments(version)}
+    infos = {fragment_file(opened.path, info): info for info in opened.fragments(version)}
     missing = [p for p in paths if p not in infos]
     if missing:
         raise IntegrityError(f"{missing[0]}: the log does not record it in version {version}; "

@@ -52,6 +52,7 @@ from policyspeech.layout import (
     CROISSANT,
     DATA,
     RELEASES,
+    fragment_file,
 )
 from policyspeech.log import HeadState, advance
 from policyspeech.reader import Reader
@@ -240,8 +241,8 @@ def _check_manifest_alone(corpus: Path, path: Path, version: str, bad: set[str])
     try:
         fragments = manifest["fragments"]
         damaged = [info["path"] for info in fragments
-                   if str(corpus / info["path"]) in bad or not (corpus / info["path"]).is_file()
-                   or (corpus / info["path"]).stem != info["sha256"]]
+                   if str(fragment_file(corpus, info)) in bad or not (fragment_file(corpus, info)).is_file()
+                   or (fragment_file(corpus, info)).stem != info["sha256"]]
         adds_up = sum(info["rows"] for info in fragments) == manifest["records"]
     except (KeyError, TypeError):
         return [f"{path}: malformed (a field of release {version} is missing or of the wrong "
@@ -282,7 +283,7 @@ def _sha256(path: Path) -> str:
 def _check_fragment(corpus: Path, info: dict[str, Any], *, deep: bool = False) -> list[str]:
     import pyarrow.parquet as pq
 
-    path = corpus / info["path"]
+    path = fragment_file(corpus, info)
     if path.is_symlink() or not path.is_file():
         return [f"{path}: missing (or not a regular file)"]
     actual = _sha256(path)
@@ -359,8 +360,8 @@ def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str]
     problems = [f"{corpus / info['path']}: {info['rows']} rows in the manifest of "
                 f"{release['version']}, {rows} in the file"
                 for info in manifest["fragments"]
-                if str(corpus / info["path"]) not in bad_fragments
-                and (rows := _rows(corpus / info["path"])) not in (None, info["rows"])]
+                if str(fragment_file(corpus, info)) not in bad_fragments
+                and (rows := _rows(fragment_file(corpus, info))) not in (None, info["rows"])]
     if sum(info["rows"] for info in manifest["fragments"]) != manifest["records"]:
         problems.append(f"{path}: the record count does not add up over its fragments")
     if deep and not problems and not any(str(corpus / p) in bad_fragments for p in listed):
