@@ -83,3 +83,14 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                     encoding="utf-8")
     return path
+
+
+def log_files(folder: Path) -> list[Path]:
+    """The log entry files of the corpus ``folder``, oldest first (in their subfolders)."""
+    return sorted(folder.glob("log/*/*.json"), key=lambda path: path.name)
+
+
+def stored(folder: Path, identity: str) -> Path:
+    """The store's file of the fragment that log entries name ``identity``
+    (``data/<sha256>.parquet``) in the corpus ``folder``."""
+    return folder / "fragments" / Path(identity).name

@@ -12,11 +12,11 @@ from policyspeech.corrections import Amendments
 from policyspeech.errors import BatchError, DuplicateSpeechError, InvalidSpeechError
 from policyspeech.loaders import read_arrow
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, run, tree_digest, write_jsonl
+from tests.helpers import log_files, make_speech, run, tree_digest, write_jsonl
 
 
 def log_entries(corpus: Corpus) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((corpus.path / "log").glob("*.json"))]
+    return [json.loads(p.read_text()) for p in log_files(corpus.path)]
 
 
 def themes_by_id(corpus: Corpus, version: str = "head") -> dict[str, list[str]]:

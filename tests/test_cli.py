@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policyspeech.store import Corpus
-from tests.helpers import META, SEED, cli_commands, run, tree_digest
+from tests.helpers import META, SEED, cli_commands, log_files, run, tree_digest
 
 
 def test_init_add_list_show(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_add_several_files_is_one_commit_and_dry_run(tmp_path: Path) -> None:
     assert "dry run" in dry.stderr and tree_digest(folder) == before
     result = run("--corpus", str(folder), "add", *files, *META)
     assert result.exit_code == 0
-    assert len(list((folder / "log").glob("*.json"))) == 2
+    assert len(log_files(folder)) == 2
     assert len(result.stdout.split()) == 3 and len(set(result.stdout.split())) == 3
 
 
@@ -158,7 +158,7 @@ def test_duplicate_and_other_errors(tmp_path: Path) -> None:
     not_corpus = run("--corpus", str(tmp_path), "list")
     assert not_corpus.exit_code == 1
     assert not_corpus.stderr == (f"error: '{tmp_path}' is not a policyspeech corpus (no "
-                                 "log/00000000.json); create one with `policyspeech init DIR`\n")
+                                 "log/00000/00000000.json); create one with `policyspeech init DIR`\n")
     two_ids = run("--corpus", str(folder), "add", str(SEED), str(SEED), "--id", "abc")
     assert two_ids.exit_code == 1 and "--id names one speech" in two_ids.stderr
     assert tree_digest(folder) == before

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,9 +28,10 @@ def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
         corpus.add(make_speech(1))
     assert passed == [
         "fragment-written", "fragment-fsynced",          # staged while the batch is checked
-        "fragment-linked", "fragment-published",          # linked under its hash in data/
+        "fragment-linked", "fragment-published",          # linked under its hash in the store
         "entry-written", "entry-fsynced", "entry-linked", "entry-published",
         "card-written", "card-fsynced", "card-replaced",
+        "view-linked", "view-synced",                     # data/: the head's fragment
     ]
 
 
@@ -63,6 +66,10 @@ def test_a_release_never_replaces_a_manifest_it_finds(corpus: Corpus) -> None:
     assert path.startswith("releases/0.1.0-") and path.endswith(".json")
     assert json.loads((corpus.path / path).read_bytes())["fingerprint"] == manifest["fingerprint"]
     assert corpus.versions()[0]["version"] == "0.1.0"
+    assert corpus.verify() == [] and corpus.unreferenced_files() == []  # it may be a writer's
+    assert [item.path for item in corpus.check().waiting] == [leftover]
+    hour_ago = time.time() - 3601
+    os.utime(leftover, (hour_ago, hour_ago))
     assert corpus.verify() == [] and corpus.unreferenced_files() == [leftover]
     assert ps.read(corpus.path, version="0.1.0").height == 1
 
@@ -72,7 +79,7 @@ def test_a_release_publishes_the_same_manifest_bytes_once(corpus: Corpus) -> Non
     corpus.release(notes="first")
     [path] = [r["manifest"] for r in corpus.head().releases.values()]
     assert path == "releases/0.1.0.json"
-    assert sorted(p.name for p in (corpus.path / "releases").iterdir()) == ["0.1.0.json"]
+    assert sorted(p.name for p in (corpus.path / "releases").iterdir()) == ["0.1.0", "0.1.0.json"]
 
 
 def test_the_reader_cannot_write(corpus: Corpus) -> None:
@@ -134,7 +141,7 @@ def test_a_card_that_cannot_be_rewritten_after_the_commit_says_the_commit_happen
     with monkeypatch.context() as patched:
         patched.setattr(Writer, "write_card", full_disk)
         with pytest.raises(CorpusError, match=r"committed .*00000001\.json, but the dataset "
-                                              r"card could not be rewritten \(No space"):
+                                              r"card or the version folders could not be rewritten \(No space"):
             Corpus(corpus.path).add(make_speech(1))
     assert len(ps.read(corpus.path)) == 1
     assert Corpus(corpus.path).stale_card()

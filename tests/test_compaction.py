@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import policyspeech as ps
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
-from tests.helpers import make_speech
+from tests.helpers import log_files, make_speech
 
 
 def tuned(corpus: Corpus, **values: int) -> Corpus:
@@ -18,7 +18,7 @@ def tuned(corpus: Corpus, **values: int) -> Corpus:
 
 
 def operations(corpus: Corpus) -> list[str]:
-    return [json.loads(p.read_bytes())["operation"] for p in sorted((corpus.path / "log").iterdir())]
+    return [json.loads(p.read_bytes())["operation"] for p in log_files(corpus.path)]
 
 
 def test_adds_compact_by_themselves_past_the_fragment_threshold(

@@ -58,4 +58,7 @@ def test_rerunning_an_add_that_crashed_after_link_reports_a_duplicate(corpus: Co
     assert again.returncode == 1
     assert "this speech is already in the corpus as 'gb-2019-10-30-brandon-lewis" in again.stderr
     assert Corpus(corpus.path).head().rows == 1
-    assert Corpus(corpus.path).verify() == []
+    report = Corpus(corpus.path).check()  # the crash came before data/ had the fragment
+    assert [p.split(":")[0] for p in report.problems] == [str(corpus.path / "data")]
+    assert report.repairable
+    assert Corpus(corpus.path).check(repair=True).ok

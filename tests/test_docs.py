@@ -91,7 +91,7 @@ def checkout_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_readme_python_examples_run(checkout_copy: Path, capfd: pytest.CaptureFixture[str]
                                     ) -> None:
     examples = blocks("python")
-    assert len(examples) == 4
+    assert len(examples) == 5
     namespace: dict[str, Any] = {}
     for code in examples:  # in order, as a reader pastes them into one session
         exec(compile(code, "README.md", "exec"), namespace)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 import policyspeech as ps
+from policyspeech.layout import entry_path
 from policyspeech.log import encode_entry, read_entry
 from policyspeech.store import Corpus
 from tests.helpers import META, SEED, make_speech, run, tree_digest
@@ -59,7 +61,7 @@ def test_a_corpus_from_a_newer_schema_major_version(tmp_path: Path) -> None:
     last, digest = read_entry(folder, 1)  # type: ignore[misc]
     newer = {**last, "seq": 2, "parent": digest, "schema_version": "2.0.0", "added": [],
              "ids": [], "text_sha256": [], "operation": "migrate"}
-    (folder / "log" / "00000002.json").write_bytes(encode_entry(newer))
+    (entry_path(folder, 2)).write_bytes(encode_entry(newer))
     before = tree_digest(folder)
     speech = tmp_path / "s.txt"
     speech.write_text("Text.")
@@ -84,12 +86,27 @@ def test_not_a_corpus_and_symlinked_folders_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_parquet_file_dropped_into_data_is_ignored_and_reported(tmp_path: Path) -> None:
+    """data/ is the head's folder: a file dropped there is a repairable problem (a glob
+    would read it), which `verify --repair` removes; readers never see it. A file dropped
+    into the store is one that no entry names: gc removes it once it is an hour old."""
     folder = corpus_with_seed(tmp_path)
     stray = folder / "data" / "dropped-in.parquet"
     table = ps.read_arrow(folder)
     pq.write_table(table, stray)
     assert ps.read(folder).height == 1  # readers follow the log, not the folder
     result = run("--corpus", str(folder), "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {folder / 'data'}: holds files that are no fragment of "
+                             "the head (dropped-in.parquet); the folder is derived from the "
+                             "log: the next write, or `policyspeech verify --repair`, "
+                             "rewrites it\n")
+    assert run("--corpus", str(folder), "verify", "--repair").exit_code == 0
+    assert not stray.exists() and Corpus(folder).verify() == []
+    stored = folder / "fragments" / "dropped-in.parquet"
+    pq.write_table(table, stored)
+    result = run("--corpus", str(folder), "verify")
     assert result.exit_code == 0
-    assert f"warning: {stray}: no log entry names this file" in result.stderr
-    assert Corpus(folder).unreferenced_files() == [stray]
+    assert f"warning: {stored}: no log entry names this file" in result.stderr
+    assert Corpus(folder).unreferenced_files() == []  # it may be a writer's, about to publish
+    os.utime(stored, (time.time() - 3601, time.time() - 3601))
+    assert Corpus(folder).unreferenced_files() == [stored]

@@ -20,10 +20,11 @@ from policyspeech.errors import (
     RecordNotFoundError,
     UnknownVersionError,
 )
+from policyspeech.layout import entry_path
 from policyspeech.releases import fingerprint_paths, fingerprint_table
 from policyspeech.store import Corpus
 from policyspeech.text import text_sha256
-from tests.helpers import make_speech, run, tree_digest
+from tests.helpers import log_files, make_speech, run, tree_digest
 
 
 def file_bytes(corpus: Corpus, version: str) -> dict[str, bytes]:
@@ -51,7 +52,7 @@ def test_release_compacts_and_writes_a_manifest(released: Corpus) -> None:
     assert manifest["fingerprint"] == fingerprint_table(table, manifest["schema_version"],
                                                         manifest["fingerprint_method"])
     assert manifest["changes"]["added"] == sorted(table["id"].to_pylist())
-    log = [json.loads(p.read_text()) for p in sorted((released.path / "log").glob("*.json"))]
+    log = [json.loads(p.read_text()) for p in log_files(released.path)]
     assert [e["operation"] for e in log] == ["init", "add", "add", "compact", "release"]
     assert log[-1]["release"]["sha256"] == hashlib.sha256(
         (released.path / "releases" / "1.0.0.json").read_bytes()).hexdigest()
@@ -228,7 +229,7 @@ def test_verify_names_a_changed_file(released: Corpus, target: str) -> None:
     assert released.verify() == []
     path = {
         "fragment": released.fragment_paths("1.0.0")[0],
-        "log entry": released.path / "log" / "00000001.json",
+        "log entry": entry_path(released.path, 1),
         "manifest": released.path / "releases" / "1.0.0.json",
         "card": released.path / "README.md",
     }[target]

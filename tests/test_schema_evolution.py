@@ -14,7 +14,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION, arrow_schema, fields_of
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, tree_digest
+from tests.helpers import log_files, make_speech, tree_digest
 
 
 def test_each_version_of_the_schema_is_known() -> None:
@@ -37,7 +37,7 @@ def test_an_old_release_loads_the_same_records_and_keeps_its_fingerprint(old: Co
     assert manifest["schema_version"] == "1.0.0" and old.head().schema_version == "1.0.0"
     assert before["source_id"].to_list() == [None]  # read as null: the field is younger
     old.add(make_speech(1, source_id="hansard-123"))
-    log = [json.loads(p.read_text()) for p in sorted((old.path / "log").glob("*.json"))]
+    log = [json.loads(p.read_text()) for p in log_files(old.path)]
     assert [e["operation"] for e in log[-2:]] == ["upgrade", "add"]
     assert old.head().schema_version == SCHEMA_VERSION
     for path in old.fragment_paths():  # every file of the head has the new field

@@ -53,7 +53,7 @@ def test_a_damaged_or_foreign_snapshot_is_ignored(corpus: Corpus) -> None:
 def test_a_replaced_log_entry_invalidates_the_snapshot(corpus: Corpus) -> None:
     corpus.add(make_speech(1))
     Corpus(corpus.path).view()
-    entry = corpus.path / "log" / log.entry_name(1)
+    entry = log.entry_path(corpus.path, 1)
     data = entry.read_bytes()
     entry.unlink()
     entry.write_bytes(data)  # the same bytes in a new file: another identity

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 import policyspeech as ps
 from policyspeech.errors import InvalidSpeechError
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, run, tree_digest, write_jsonl
+from tests.helpers import log_files, make_speech, run, tree_digest, write_jsonl
 
 HEADER = ["title", "speaker", "country", "date", "language", "text"]
 SUMMARY_ONE = "error: 1 bad record; nothing was imported"
@@ -86,7 +86,7 @@ def frame(folder: Path) -> pl.DataFrame:
 
 
 def log_entries(folder: Path) -> int:
-    return len(list((folder / "log").glob("*.json")))
+    return len(log_files(folder))
 
 
 @pytest.fixture

@@ -21,18 +21,21 @@ from policyspeech.errors import (
     NotACorpusError,
     ReadOnlyCorpusError,
 )
+from policyspeech.layout import entry_path
 from policyspeech.schema import arrow_schema
 from policyspeech.store import Corpus
-from tests.helpers import REPO, make_speech, tree_digest
+from tests.helpers import REPO, log_files, make_speech, tree_digest
 
 
 def read_log(corpus: Corpus) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((corpus.path / "log").glob("*.json"))]
+    return [json.loads(p.read_text()) for p in log_files(corpus.path)]
 
 
 def test_init_layout(corpus: Corpus) -> None:
     assert sorted(p.name for p in corpus.path.iterdir() if p.name not in (".lock", ".tmp")) == [
-        "README.md", "data", "log", "releases"]
+        "README.md", "data", "fragments", "log", "releases"]
+    assert [p.relative_to(corpus.path).as_posix() for p in log_files(corpus.path)] == [
+        "log/00000/00000000.json"]
     [entry] = read_log(corpus)
     assert entry["seq"] == 0 and entry["parent"] is None and entry["operation"] == "init"
     assert corpus.head().rows == 0
@@ -53,16 +56,17 @@ def test_add_writes_one_fragment_and_one_chained_entry(corpus: Corpus) -> None:
     log = read_log(corpus)
     assert [e["seq"] for e in log] == [0, 1, 2]
     for parent, child in itertools.pairwise(log):
-        parent_bytes = (corpus.path / "log" / f"{parent['seq']:08d}.json").read_bytes()
+        parent_bytes = entry_path(corpus.path, parent["seq"]).read_bytes()
         assert child["parent"] == hashlib.sha256(parent_bytes).hexdigest()
     assert log[1]["ids"] == [first] and log[2]["ids"] == [second]
-    fragments = sorted((corpus.path / "data").iterdir())
+    fragments = sorted((corpus.path / "fragments").iterdir())
     assert len(fragments) == 2
     for entry in log[1:]:
-        [info] = entry["added"]
-        data = (corpus.path / info["path"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == info["sha256"]
+        [info] = entry["added"]  # named data/<sha256>.parquet; its bytes are in the store
+        stored = corpus.path / "fragments" / f"{info['sha256']}.parquet"
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == info["sha256"]
         assert info["path"] == f"data/{info['sha256']}.parquet" and info["rows"] == 1
+        assert (corpus.path / info["path"]).samefile(stored)  # data/: a hard link
 
 
 def test_fragment_format(corpus: Corpus) -> None:
@@ -150,7 +154,9 @@ def test_card_lists_the_head(corpus: Corpus) -> None:
     [config] = header["configs"]
     assert config["config_name"] == "default"
     paths = config["data_files"][0]["path"]
-    assert sorted(paths) == sorted(str(p.relative_to(corpus.path)) for p in corpus.fragment_paths())
+    assert sorted(paths) == sorted(f"data/{p.name}" for p in corpus.fragment_paths())
+    assert sorted(paths) == sorted(p.relative_to(corpus.path).as_posix()
+                                   for p in (corpus.path / "data").iterdir())
     assert header["dataset_info"]["splits"][0]["num_examples"] == 3
     assert header["language"] == ["de", "en"]
     assert "CC-BY-4.0" in header["license_details"]
@@ -177,7 +183,7 @@ def test_leftover_temporary_files_are_ignored_and_cleaned(corpus: Corpus) -> Non
     assert ps_read_ids(corpus) == []
     corpus.add(make_speech(1))
     assert list(staging.iterdir()) == [live]  # a live writer's file is left alone
-    assert sorted(p.name for p in (corpus.path / "log").iterdir()) == ["00000000.json",
+    assert [p.name for p in log_files(corpus.path)] == ["00000000.json",
                                                                        "00000001.json"]
 
 
@@ -190,7 +196,7 @@ def ps_read_ids(corpus: Corpus) -> list[str]:
 def test_an_edited_log_entry_breaks_the_chain(corpus: Corpus) -> None:
     corpus.add(make_speech(1))
     corpus.add(make_speech(2))
-    path = corpus.path / "log" / "00000001.json"
+    path = entry_path(corpus.path, 1)
     entry = json.loads(path.read_text())
     entry["message"] = "edited by hand"
     path.write_text(json.dumps(entry))

@@ -13,7 +13,7 @@ import policyspeech as ps
 from policyspeech import log, snapshot
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
-from tests.helpers import make_speech, run, tree_digest
+from tests.helpers import log_files, make_speech, run, stored, tree_digest
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -72,7 +72,7 @@ def test_finding_05_edited_reader_snapshot_is_not_served(corpus: Corpus) -> None
     Corpus(corpus.path).view()  # saves the reader's snapshot
     path = snapshot._path(corpus.path)
     info = {"path": superseded, "sha256": Path(superseded).stem, "rows": 2,
-            "bytes": (corpus.path / superseded).stat().st_size}
+            "bytes": stored(corpus.path, superseded).stat().st_size}
 
     def point_at_superseded(snap: dict[str, Any]) -> None:
         snap["state"]["fragments"] = {superseded: info}
@@ -108,7 +108,7 @@ def test_finding_05_edited_writer_index_commits_no_duplicates(corpus: Corpus) ->
     def add_superseded(header: dict[str, Any]) -> None:
         header["state"]["fragments"][superseded] = {
             "path": superseded, "sha256": Path(superseded).stem, "rows": 0,
-            "bytes": (corpus.path / superseded).stat().st_size}
+            "bytes": stored(corpus.path, superseded).stat().st_size}
 
     _forge_index(path, add_superseded)
     manifest = Corpus(corpus.path).release("minor", notes="first")
@@ -196,7 +196,7 @@ def test_finding_14_edited_changelog_and_citation_are_named(corpus: Corpus) -> N
 def test_finding_03_deleted_newest_entry_is_named_not_safe_to_delete(corpus: Corpus) -> None:
     """The newest entry deleted: verify names it, and calls no fragment safe to delete."""
     _retracted_corpus(corpus)
-    newest = max((corpus.path / "log").iterdir())
+    newest = log_files(corpus.path)[-1]
     newest.unlink()
     result = _verify(corpus)
     assert result.exit_code == 1
@@ -209,7 +209,7 @@ def test_finding_03_deleted_newest_entry_is_named_not_safe_to_delete(corpus: Cor
 def test_finding_03_repair_rebuilds_nothing_over_a_missing_entry(corpus: Corpus) -> None:
     """verify --repair with the newest entry deleted: exit 1 naming it, the corpus unchanged."""
     _retracted_corpus(corpus)
-    newest = max((corpus.path / "log").iterdir())
+    newest = log_files(corpus.path)[-1]
     newest.unlink()
     before = tree_digest(corpus.path)
     result = run("--corpus", str(corpus.path), "verify", "--repair")
@@ -223,7 +223,7 @@ def test_finding_03_deleted_middle_entry_is_named(corpus: Corpus) -> None:
     corpus.add(make_speech(1))
     corpus.add(make_speech(2))
     corpus.add(make_speech(3))
-    middle = corpus.path / "log" / log.entry_name(2)
+    middle = log.entry_path(corpus.path, 2)
     middle.unlink()
     result = _verify(corpus)
     assert result.exit_code == 1
@@ -238,7 +238,7 @@ def test_finding_03_deleted_middle_entry_is_named(corpus: Corpus) -> None:
 def _rewrite_log(corpus: Corpus, edit: Any) -> None:
     """Edit the entries and rewrite the hash chain and the derived files consistently."""
     parent = None
-    for path in sorted((corpus.path / "log").iterdir()):
+    for path in log_files(corpus.path):
         entry = json.loads(path.read_bytes())
         edit(entry)
         entry["parent"] = parent
@@ -264,7 +264,7 @@ def test_finding_05_duplicate_ids_in_the_log_fail_verify(corpus: Corpus) -> None
     _rewrite_log(corpus, reuse)
     result = run("--corpus", str(corpus.path), "verify", "--deep")
     assert result.exit_code == 1
-    assert f"error: {corpus.path / 'log' / log.entry_name(2)}: adds ids already in the " \
+    assert f"error: {log.entry_path(corpus.path, 2)}: adds ids already in the " \
            f"corpus ('{first}')" in result.stderr
 
 
@@ -272,7 +272,7 @@ def test_finding_05_retracted_id_reused_in_the_log_fails_verify(corpus: Corpus) 
     """A forged log that brings a retracted id back (chain rewritten) fails verify."""
     _, gone, _ = _retracted_corpus(corpus)
     corpus.add(make_speech(3))
-    newest = max(int(p.stem) for p in (corpus.path / "log").iterdir())
+    newest = max(int(p.stem) for p in log_files(corpus.path))
 
     def reuse(entry: dict[str, Any]) -> None:
         if entry["seq"] == newest:
@@ -289,7 +289,7 @@ def test_finding_05_duplicates_from_a_forged_cache_fail_verify(corpus: Corpus) -
     _, _, superseded = _retracted_corpus(corpus)
     state = Corpus(corpus.path).head()
     state.fragments[superseded] = {"path": superseded, "sha256": Path(superseded).stem,
-                                   "rows": 0, "bytes": (corpus.path / superseded).stat().st_size}
+                                   "rows": 0, "bytes": stored(corpus.path, superseded).stat().st_size}
     snapshot.save(corpus.path, state)  # written with the key: it checks
     Corpus(corpus.path).release("minor", notes="misled")
     result = _verify(corpus)

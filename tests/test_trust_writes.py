@@ -14,8 +14,9 @@ import pytest
 
 from policyspeech import hooks
 from policyspeech.errors import CorpusError
+from policyspeech.layout import entry_path
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, run, tree_digest
+from tests.helpers import log_files, make_speech, run, stored, tree_digest
 from tests.hooked import REPO, command
 
 
@@ -23,7 +24,7 @@ def _two_in_one(corpus: Corpus) -> tuple[list[str], Path]:
     """Two speeches added in one commit (one fragment); their ids and the fragment."""
     ids = corpus.add_all([make_speech(1), make_speech(2)])
     [info] = corpus.head().fragments.values()
-    return ids, corpus.path / info["path"]
+    return ids, stored(corpus.path, info["path"])
 
 
 def _silent_flip(path: Path) -> None:
@@ -48,7 +49,7 @@ def _error_line(result: object) -> str:
 
 
 def _entries(corpus: Corpus) -> list[Path]:
-    return sorted((corpus.path / "log").iterdir())
+    return log_files(corpus.path)
 
 
 def test_finding_01_amend_refuses_a_damaged_fragment(corpus: Corpus) -> None:
@@ -163,7 +164,7 @@ def test_finding_03_deleted_middle_entry_is_not_skipped(corpus: Corpus) -> None:
     """Deleting a middle entry: readers refuse; --repair names what it would lose, writes nothing."""
     for n in range(1, 10):
         corpus.add(make_speech(n))  # entries 1-9
-    missing = corpus.path / "log" / "00000007.json"
+    missing = entry_path(corpus.path, 7)
     missing.unlink()
     before = tree_digest(corpus.path)
     result = run("--corpus", str(corpus.path), "list")
@@ -190,7 +191,7 @@ def test_finding_03_repair_still_rebuilds_derived_files(corpus: Corpus) -> None:
 
 
 def _release_entries(corpus: Path, version: str) -> list[dict[str, object]]:
-    entries = [json.loads(p.read_bytes()) for p in sorted((corpus / "log").iterdir())]
+    entries = [json.loads(p.read_bytes()) for p in log_files(corpus)]
     return [e for e in entries if e["operation"] == "release"
             and e["release"]["version"] == version]
 

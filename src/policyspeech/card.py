@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from policyspeech.documents import Manifest
+from policyspeech.layout import release_folder, view_file
 from policyspeech.log import HeadState
 from policyspeech.schema import SCHEMA_VERSION, card_features, fields_of
 
@@ -117,9 +118,9 @@ def _configs_yaml(state: HeadState) -> str:
     if state.fragments:
         blocks.append("- config_name: default\n  default: true\n"
                       + _data_files_yaml(state.fragments))
-    for version in _release_order(state):
-        blocks.append(f"- config_name: '{version}'\n"
-                      + _data_files_yaml(state.releases[version]["fragments"]))
+    for version in _release_order(state):  # each release's files in its own folder
+        blocks.append(f"- config_name: '{version}'\n" + _data_files_yaml(
+            view_file(release_folder(version), p) for p in state.releases[version]["fragments"]))
     return "configs:\n" + "".join(blocks) if blocks else ""
 
 

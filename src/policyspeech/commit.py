@@ -1,8 +1,10 @@
 """The commit protocol, in one place: every write to a corpus goes through a :class:`Writer`.
 
 A commit writes its new fragments (staged in ``.tmp/``, then linked under their hash in
-``data/``), then publishes the next log entry put-if-absent, then regenerates the dataset
-card. A crash at any instant leaves the corpus at the last published entry: a fragment
+the store ``fragments/``), then publishes the next log entry put-if-absent, then
+regenerates the dataset card and brings the version folders current
+(:mod:`policyspeech.viewsync`). The start of every write migrates a corpus of the legacy
+layout (:mod:`policyspeech.migration`). A crash at any instant leaves the corpus at the last published entry: a fragment
 that no entry names is invisible, and the card is only a view of the log. A lock file
 (``filelock``) keeps writers from racing; correctness does not depend on it, because two
 writers can never publish the same entry number: the loser rebuilds its entry on the new
@@ -36,29 +38,34 @@ from policyspeech import hooks
 from policyspeech.card import render_card
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import CorpusError, IntegrityError, ReadOnlyCorpusError
-from policyspeech.fragments import StagedFragment, upgrade_fragment
+from policyspeech.fragments import StagedFragment, link_to_store, upgrade_fragment
 from policyspeech.fsutil import (
     fsync_dir,
-    link_all,
     publish_new,
     remove_stale_temporaries,
     replace_file,
 )
 from policyspeech.layout import (
     CARD,
+    ENTRIES_PER_FOLDER,
     FOLDERS,
+    FRAGMENTS,
     LOCK,
     LOG,
     RELEASES,
     STAGING,
     entry_path,
+    fragment_file,
     manifest_name,
+    store_file,
 )
 from policyspeech.locate import bundled_corpus_path
-from policyspeech.log import HeadState, encode_entry, new_entry
+from policyspeech.log import HeadState, encode_entry, find_entry, new_entry
+from policyspeech.migration import migrate
 from policyspeech.nofollow import read_no_follow
 from policyspeech.reader import Reader
 from policyspeech.schema import SCHEMA_VERSION, version_tuple
+from policyspeech.viewsync import sync_views
 
 Build = Callable[[HeadState], Entry]
 """Makes a commit's entry from the head (writing any new fragments first); called again
@@ -90,9 +97,20 @@ def create(folder: Path, *, from_bundled: bool = False) -> Path:
         _copy_corpus_files(bundled_corpus_path(), folder)
     else:
         entry = new_entry(HeadState(), operation="init", message="new empty corpus")
-        if not publish_new(entry_path(folder, 0), encode_entry(entry), folder / STAGING):
+        if not publish_new(entry_target(folder, 0), encode_entry(entry), folder / STAGING):
             raise CorpusError(f"'{folder}' was initialised by another process meanwhile")
     return folder
+
+
+def entry_target(corpus: Path, seq: int) -> Path:
+    """The path to publish entry ``seq`` at, its subfolder made first, and made durable by
+    the writer of its first entry (whoever made the folder: another writer may have)."""
+    path = entry_path(corpus, seq)
+    if not path.parent.is_dir():
+        path.parent.mkdir(exist_ok=True)
+    if seq % ENTRIES_PER_FOLDER == 0:
+        fsync_dir(path.parent.parent)
+    return path
 
 
 class Writer:
@@ -111,8 +129,8 @@ class Writer:
 
         Every place a command writes must be writable: the corpus folder itself (the card,
         the changelog, ``CITATION.cff`` and ``croissant.json`` are replaced there, and
-        ``.tmp/`` or ``releases/`` made there), ``data/``, ``log/``, ``releases/`` and
-        ``.tmp/``, and the lock file when it exists. The file size limit (``ulimit -f``)
+        ``.tmp/`` or ``releases/`` made there), ``fragments/``, ``data/``, ``log/``,
+        ``releases/`` and ``.tmp/``, and the lock file when it exists. The file size limit (``ulimit -f``)
         must leave room for the derived files, which are rewritten after the commit."""
         from policyspeech.layout import DATA
 
@@ -121,12 +139,13 @@ class Writer:
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
                 "`policyspeech init DIR --from-bundled` and use --corpus DIR")
         folder_access = os.W_OK | os.X_OK
-        for name in (DATA, LOG, RELEASES, STAGING):
+        for name in (FRAGMENTS, DATA, LOG, RELEASES, STAGING):
             if (self.path / name).is_symlink():
                 raise CorpusError(
                     f"'{self.path / name}' is a symbolic link; the corpus writes only inside "
                     f"its own folder (replace the link with the folder it points to)")
         for path, access in ((self.path, folder_access), (self.path / DATA, folder_access),
+                             (self.path / FRAGMENTS, folder_access),
                              (self.path / LOG, folder_access),
                              (self.path / RELEASES, folder_access),
                              (self.path / STAGING, folder_access),
@@ -195,8 +214,10 @@ class Writer:
     def writing(self) -> Iterator[None]:
         """Check the head the commit will chain onto (before anything, the lock file
         included, is written), then hold the writer lock and clean up what crashed writers
-        left. A release manifest recording an entry the log no longer has (entries were
-        deleted) stops every write: a commit would bury the evidence."""
+        left, and migrate a corpus of the legacy layout (which also brings the version
+        folders current, :mod:`policyspeech.migration`). A release manifest recording an
+        entry the log no longer has (entries were deleted) stops every write: a commit
+        would bury the evidence."""
         from policyspeech.replay import lost_releases
 
         state = self.reader.head(writing=True)
@@ -206,6 +227,7 @@ class Writer:
             raise IntegrityError(f"{lost[0]}; nothing was written; run `policyspeech verify`")
         with self.lock():
             remove_stale_temporaries(self.path / STAGING)
+            migrate(self.reader)
             yield
 
     def commit(self, build: Build) -> Entry:
@@ -224,16 +246,18 @@ class Writer:
                 continue
             self.refresh_card()
             data = encode_entry(entry)
-            if publish_new(entry_path(self.path, entry["seq"]), data, self.path / STAGING,
+            if publish_new(entry_target(self.path, entry["seq"]), data, self.path / STAGING,
                            "entry"):
                 state.apply(entry, hashlib.sha256(data).hexdigest())
                 try:
                     self.write_card(self.reader.head())  # the newest head, if others committed
+                    sync_views(self.reader)
                 except OSError as exc:
                     raise CorpusError(
                         f"committed {entry_path(self.path, entry['seq'])}, but the dataset "
-                        f"card could not be rewritten ({exc.strerror or exc}); free the space "
-                        "or fix the permission, then run `policyspeech verify --repair`"
+                        f"card or the version folders could not be rewritten "
+                        f"({exc.strerror or exc}); free the space or fix the permission, then "
+                        "run `policyspeech verify --repair`"
                     ) from None
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
@@ -242,10 +266,10 @@ class Writer:
                           "publishing first; try again")
 
     def link(self, staged: Sequence[StagedFragment]) -> list[FragmentInfo]:
-        """Link staged fragments to their names in ``data/`` (the staged files stay, for a
+        """Link staged fragments to their names in the store (the staged files stay, for a
         rebuilt commit, until the caller removes them); return their infos."""
-        link_all([(fragment.temp, self.path / fragment.info["path"]) for fragment in staged],
-                 "fragment")
+        link_to_store([(fragment.temp, store_file(self.path, fragment.info["sha256"]))
+                       for fragment in staged])
         return [fragment.info for fragment in staged]
 
     def publish_manifest(self, version: str, data: bytes) -> str:
@@ -333,10 +357,20 @@ class Writer:
 
 
 def _copy_corpus_files(source: Path, target: Path) -> None:
-    """Copy the fragments, log entries and releases of ``source`` durably into ``target``."""
-    for name in FOLDERS:
-        if not (source / name).is_dir():
-            continue
-        for path in sorted((source / name).iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                publish_new(target / name / path.name, path.read_bytes(), target / STAGING)
+    """Copy the store, the log entries and the release manifests of ``source`` (in either
+    layout) durably into ``target``, then make its version folders."""
+    from policyspeech.replay import recorded_manifests
+
+    seq = 0
+    while (path := find_entry(source, seq)).is_file():
+        publish_new(entry_target(target, seq), path.read_bytes(), target / STAGING)
+        seq += 1
+    state = Reader(target).view()
+    for identity in sorted(state.fragments_ever):
+        info = {"path": identity, "sha256": Path(identity).stem}
+        if fragment_file(source, info).is_file():  # (else collected by gc)
+            publish_new(store_file(target, info["sha256"]),
+                        fragment_file(source, info).read_bytes(), target / STAGING)
+    for manifest, _version, _seq, _sha256 in recorded_manifests(source):
+        publish_new(target / RELEASES / manifest.name, manifest.read_bytes(), target / STAGING)
+    sync_views(Reader(target))

@@ -60,7 +60,7 @@ class Entry(TypedDict):
     """The SHA-256 of the previous entry's bytes (None for entry 0)."""
     time: str
     operation: str
-    """init, add, amend, retract, compact, release or upgrade."""
+    """init, add, amend, retract, compact, release, upgrade or gc."""
     message: str
     schema_version: str
     added: list[FragmentInfo]
@@ -75,6 +75,8 @@ class Entry(TypedDict):
     fields: NotRequired[list[str]]
     amendments: NotRequired[list[Amendment]]
     release: NotRequired[ReleaseRecord]
+    collected: NotRequired[list[str]]
+    """``gc``: the fragments (paths as entries name them) removed from the store."""
 
 
 class ManifestCommit(TypedDict):

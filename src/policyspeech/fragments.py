@@ -1,7 +1,9 @@
 """Parquet fragments: immutable files of records, named by the SHA-256 of their bytes.
 
 A fragment is written with pyarrow from the canonical schema: zstd compression, page
-checksums on, row groups of at most 1,000 rows, rows sorted by date then id.
+checksums on, row groups of at most 1,000 rows, rows sorted by date then id. Its bytes go
+to the store (``fragments/<sha256>.parquet``); log entries name it
+``data/<sha256>.parquet``, its identity (:mod:`policyspeech.layout`).
 
 Examples
 --------
@@ -9,16 +11,19 @@ Examples
 >>> from policyspeech.validate import validate_speech
 >>> record = validate_speech({"id": "gb-test", "title": "T", "speaker": "S",
 ...     "country": "GB", "date": "2019-10-30", "language": "en", "text": "Words here."})
->>> corpus = pathlib.Path(tempfile.mkdtemp()); (corpus / "data").mkdir()
+>>> corpus = pathlib.Path(tempfile.mkdtemp()); (corpus / "fragments").mkdir()
 >>> info = write_fragment(corpus, records_to_table([record]))
 >>> info["rows"], info["path"] == f"data/{info['sha256']}.parquet", info["languages"]
 (1, True, ['en'])
+>>> (corpus / "fragments" / f"{info['sha256']}.parquet").is_file()
+True
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from policyspeech.arrays import string_array
 from policyspeech.documents import FragmentInfo
 from policyspeech.fsutil import link_all, temporary_file, write_durably
-from policyspeech.layout import STAGING, fragment_file, fragment_name
+from policyspeech.layout import STAGING, fragment_file, fragment_name, store_file
 from policyspeech.schema import arrow_schema
 
 if TYPE_CHECKING:
@@ -137,15 +142,27 @@ def encode_fragment(table: pa.Table) -> tuple[memoryview, FragmentInfo]:
 
 
 def write_fragment(corpus: Path, table: pa.Table) -> FragmentInfo:
-    """Write ``table`` as a new fragment under ``corpus/data``; return its log description.
+    """Write ``table`` as a new fragment in the store of ``corpus``; return its log
+    description.
 
     Writing the same bytes twice is harmless: the name is the content's hash.
     """
     data, info = encode_fragment(table)
     with temporary_file(corpus / STAGING) as (temp, handle):
         write_durably(handle, data, "fragment")
-        link_all([(temp, fragment_file(corpus, info))], "fragment")
+        link_to_store([(temp, store_file(corpus, info["sha256"]))])
     return info
+
+
+def link_to_store(pairs: list[tuple[Path, Path]]) -> None:
+    """Link each fsynced staged file to its name in the store. A name already there holds
+    the same bytes (it is their hash); its modification time is set to now, so that
+    ``gc``, which leaves a file that no entry names alone while it is young, does not
+    remove it before this write's entry names it."""
+    link_all(pairs, "fragment")
+    for temp, final in pairs:
+        if not os.path.samefile(temp, final):
+            os.utime(final)
 
 
 def upgrade_fragment(corpus: Path, info: FragmentInfo) -> FragmentInfo | None:

@@ -1,44 +1,54 @@
 """Where everything is: every folder and file name of a corpus, and every environment
 variable the package reads, defined once.
 
-A corpus folder holds ``data/`` (the Parquet fragments, named by their SHA-256), ``log/``
-(numbered log entries), ``releases/`` (one manifest per release), the dataset card
-``README.md`` and, once released, ``CHANGELOG.md``, ``CITATION.cff`` and
-``croissant.json``. Writers stage files in ``.tmp/`` and take the lock ``.lock``.
+A corpus folder holds ``fragments/`` (the store: every Parquet fragment, named by its
+SHA-256), ``data/`` (the head's fragments: hard links into the store), ``log/`` (numbered
+log entries, a thousand per subfolder), ``releases/`` (one manifest per release, and one
+folder of hard links per release), the dataset card ``README.md`` and, once released,
+``CHANGELOG.md``, ``CITATION.cff`` and ``croissant.json``. Writers stage files in
+``.tmp/`` and take the lock ``.lock``.
 
 Examples
 --------
 >>> from pathlib import Path
 >>> entry_path(Path("corpus"), 12).as_posix()
-'corpus/log/00000012.json'
+'corpus/log/00000/00000012.json'
 >>> fragment_name("ab" * 32)[:8], manifest_name("1.0.0")
 ('data/aba', 'releases/1.0.0.json')
+>>> store_file(Path("corpus"), "ab" * 32).as_posix()[:21]
+'corpus/fragments/abab'
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 FragmentInfoLike = Mapping[str, Any]
 
 DATA = "data"
-"""The Parquet fragments of every version, each named by the SHA-256 of its bytes.
-
-Being changed (issue 13): ``data/`` becomes the head's folder (hard links to exactly the
-head's fragments), the fragments themselves live in :data:`FRAGMENTS`, and each release has
-its folder :func:`release_folder`. Log entries and manifests keep naming a fragment
-``data/<sha256>.parquet``: that name identifies it; :func:`fragment_file` finds its bytes."""
+"""The head's folder: exactly the head's fragments, as hard links into :data:`FRAGMENTS`
+(copies where a link is impossible), so that ``data/*.parquet`` is the head. Each release
+has such a folder too (:func:`release_folder`). Log entries and manifests name a fragment
+``data/<sha256>.parquet`` (:func:`fragment_name`): that name identifies it, it is not where
+its bytes are; :func:`fragment_file` finds them. A corpus written before the store existed
+holds every fragment here (the legacy layout, migrated by the next write)."""
 FRAGMENTS = "fragments"
 """The content-addressed store: every fragment any entry added and ``gc`` has not removed,
-named by the SHA-256 of its bytes (issue 13)."""
+named by the SHA-256 of its bytes. Write-once; readers read only here."""
 LOG = "log"
-"""The commit log: ``00000000.json``, ``00000001.json``, ..."""
+"""The commit log: ``00000/00000000.json``, ``00000/00000001.json``, ... (a thousand
+entries per subfolder; a corpus written before subfolders has them flat in ``log/``)."""
+ENTRIES_PER_FOLDER = 1_000
 RELEASES = "releases"
-"""One manifest per release: ``X.Y.Z.json``."""
-FOLDERS = (DATA, LOG, RELEASES)
+"""One manifest per release, ``X.Y.Z.json``, and one folder per release, ``X.Y.Z/``."""
+FOLDERS = (FRAGMENTS, DATA, LOG, RELEASES)
+MIGRATION = "store"
+"""The store being filled by a migration from the legacy layout, in :data:`STAGING`; it
+becomes :data:`FRAGMENTS` in one rename when it holds every fragment."""
+PARQUET = ".parquet"
 STAGING = ".tmp"
 """Where writers write files before they publish them (readers never look there)."""
 LOCK = ".lock"
@@ -82,20 +92,61 @@ def entry_name(seq: int) -> str:
     return f"{seq:08d}.json"
 
 
+def entry_folder(seq: int) -> str:
+    """The corpus-relative folder of log entry ``seq``: ``log/`` and the first five of the
+    entry's eight digits, so that a folder holds at most a thousand entries.
+
+    >>> entry_folder(12), entry_folder(12_345)
+    ('log/00000', 'log/00012')
+    """
+    return f"{LOG}/{seq // ENTRIES_PER_FOLDER:05d}"
+
+
 def entry_path(corpus: Path, seq: int) -> Path:
     """Path of log entry ``seq`` of ``corpus``."""
+    return corpus / entry_folder(seq) / entry_name(seq)
+
+
+def legacy_entry_path(corpus: Path, seq: int) -> Path:
+    """Where a corpus written before log subfolders keeps entry ``seq`` (flat in ``log/``)."""
     return corpus / LOG / entry_name(seq)
 
 
 def fragment_name(sha256: str) -> str:
-    """The corpus-relative path of the fragment whose bytes have this SHA-256."""
-    return f"{DATA}/{sha256}.parquet"
+    """The corpus-relative path that names (identifies) the fragment whose bytes have this
+    SHA-256 in log entries and manifests."""
+    return f"{DATA}/{sha256}{PARQUET}"
+
+
+def store_file(corpus: Path, sha256: str) -> Path:
+    """The fragment's file in the store, where every write puts it."""
+    return corpus / FRAGMENTS / f"{sha256}{PARQUET}"
+
+
+def fragment_sha256(info: FragmentInfoLike) -> str:
+    """The SHA-256 of a fragment record (from its name when the record has no hash)."""
+    return str(info.get("sha256") or PurePosixPath(str(info["path"])).stem)
 
 
 def fragment_file(corpus: Path, info: FragmentInfoLike) -> Path:
     """Where the bytes of the fragment ``info`` (an entry's or manifest's fragment record)
-    are. Every read of a fragment goes through here (issue 13 moves the bytes)."""
+    are: the store; in a corpus of the legacy layout (no store yet: it is migrated by its
+    next write, and read as it is), the file that ``info["path"]`` names. Every read of a
+    fragment goes through here."""
+    store = store_file(corpus, fragment_sha256(info))
+    if os.path.lexists(store) or os.path.isdir(corpus / FRAGMENTS):
+        return store
     return corpus / str(info["path"])
+
+
+def view_file(folder: str, identity: str) -> str:
+    """The corpus-relative path of a fragment (named ``identity`` by the log) in the
+    version folder ``folder``.
+
+    >>> view_file(release_folder("1.0.0"), "data/ab.parquet")
+    'releases/1.0.0/ab.parquet'
+    """
+    return f"{folder}/{PurePosixPath(identity).name}"
 
 
 def release_folder(version: str) -> str:

@@ -10,7 +10,7 @@ True
 >>> locate_corpus(tempfile.mkdtemp())
 Traceback (most recent call last):
 ...
-policyspeech.errors.NotACorpusError: '...' is not a policyspeech corpus (no log/00000000.json); create one with `policyspeech init DIR`
+policyspeech.errors.NotACorpusError: '...' is not a policyspeech corpus (no log/00000/00000000.json); create one with `policyspeech init DIR`
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from policyspeech.errors import NotACorpusError
 from policyspeech.layout import (
     CORPUS_ENV,
     DEFAULT_CORPUS,
-    LOG,
     corpus_from_environment,
+    entry_folder,
     entry_name,
     entry_path,
+    legacy_entry_path,
 )
 
 
@@ -41,7 +42,7 @@ class CorpusLocation:
 
 def is_corpus(path: Path) -> bool:
     """True when ``path`` holds a policyspeech corpus (its first log entry)."""
-    return entry_path(path, 0).is_file()
+    return entry_path(path, 0).is_file() or legacy_entry_path(path, 0).is_file()
 
 
 def bundled_corpus_path() -> Path:
@@ -67,7 +68,8 @@ def locate_corpus(path: str | os.PathLike[str] | None = None) -> CorpusLocation:
         if not is_corpus(folder):
             source = f" (from ${CORPUS_ENV})" if from_environment == str(path) else ""
             raise NotACorpusError(
-                f"'{folder}'{source} is not a policyspeech corpus (no {LOG}/{entry_name(0)}); "
+                f"'{folder}'{source} is not a policyspeech corpus (no {entry_folder(0)}/"
+                f"{entry_name(0)}); "
                 "create one with `policyspeech init DIR`"
             )
         return CorpusLocation(folder)

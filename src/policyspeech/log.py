@@ -1,7 +1,9 @@
 """The commit log: numbered, write-once JSON entries that chain by hash, and the head state.
 
-Entry ``log/00000012.json`` names its parent by the SHA-256 of the bytes of
-``log/00000011.json``; entry 0 (written by ``init``) has no parent. The head is the state
+Entry ``log/00000/00000012.json`` names its parent by the SHA-256 of the bytes of
+``log/00000/00000011.json``; entry 0 (written by ``init``) has no parent. Entries are kept
+a thousand to a subfolder; a corpus written before subfolders has them flat in ``log/``,
+which readers accept (:func:`find_entry`) until a writer migrates them. The head is the state
 after the last entry: which fragments hold the records, which ids were ever used, and
 the identity key of every record present (and of every retracted one), for the
 duplicate check (:mod:`policyspeech.identity`). Entries written before keys existed list
@@ -33,14 +35,23 @@ from typing import Any, cast
 
 from policyspeech.documents import Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import CARD, LOG, entry_name, entry_path
+from policyspeech.layout import (
+    CARD,
+    LOG,
+    entry_folder,
+    entry_name,
+    entry_path,
+    legacy_entry_path,
+)
 from policyspeech.schema import SCHEMA_VERSION
 
 LOG_FORMAT = 1
 _NO_KEY = "-" * 32
 """Stands for an unknown key in a snapshot's key string (keys are 32 hex digits)."""
 CHANGE_OPERATIONS = ("add", "amend", "retract")
-"""Operations that change records (``init``, ``compact`` and ``release`` do not)."""
+"""Operations that change records (``init``, ``compact``, ``release``, ``upgrade`` and
+``gc`` do not; a ``gc`` entry lists in ``collected`` the fragments it removed from the
+store, which no version referenced)."""
 
 
 def encode_entry(entry: Entry) -> bytes:
@@ -232,17 +243,55 @@ class HeadState:
         return state
 
 
-def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:
-    """Read log entry ``seq`` and its hash, or None when it does not exist (yet)."""
+def find_entry(corpus: Path, seq: int) -> Path:
+    """The file of log entry ``seq``: in its subfolder, else (a corpus not yet migrated)
+    flat in ``log/`` when it is there; the subfolder's path when neither exists."""
     path = entry_path(corpus, seq)
+    if not os.path.lexists(path) and os.path.lexists(legacy := legacy_entry_path(corpus, seq)):
+        return legacy
+    return path
+
+
+def entry_exists(corpus: Path, seq: int) -> bool:
+    """Whether log entry ``seq`` exists, in its subfolder or flat (legacy)."""
+    return os.path.lexists(entry_path(corpus, seq)) or os.path.lexists(
+        legacy_entry_path(corpus, seq))
+
+
+def legacy_entries(corpus: Path) -> list[Path]:
+    """The entries kept flat in ``log/`` (a corpus written before subfolders), in order."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        names = os.listdir(corpus / LOG)
+    except OSError:
+        return []
+    return [corpus / LOG / name for name in sorted(names) if _FLAT.fullmatch(name)]
+
+
+_FLAT = re.compile(r"\d{8}\.json")
+
+
+def _open_entry(path: Path) -> int | None:
+    """A descriptor of the entry file ``path`` (never a link followed), or None."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise IntegrityError(f"{path} is a symbolic link; log entries must be files") from None
         raise
+
+
+def read_entry(corpus: Path, seq: int) -> tuple[Entry, str] | None:
+    """Read log entry ``seq`` (in its subfolder, else flat: a corpus not yet migrated) and
+    its hash, or None when it does not exist (yet)."""
+    path = entry_path(corpus, seq)
+    fd = _open_entry(path)
+    if fd is None:
+        path = legacy_entry_path(corpus, seq)
+        fd = _open_entry(path)
+        if fd is None:
+            return None
     with os.fdopen(fd, "rb") as handle:
         data = handle.read()
     try:
@@ -259,7 +308,7 @@ def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadSta
     while (until is None or state.seq < until) and (
             found := read_entry(corpus, state.seq + 1)) is not None:
         entry, digest = found
-        path = entry_path(corpus, state.seq + 1)
+        path = find_entry(corpus, state.seq + 1)
         if entry.get("seq") != state.seq + 1 or entry.get("parent") != state.entry_sha256:
             raise IntegrityError(
                 f"{path} does not chain to {entry_name(state.seq)} "
@@ -276,7 +325,7 @@ def advance(corpus: Path, state: HeadState, until: int | None = None) -> HeadSta
             ) from None
     if state.seq < 0:
         raise NotACorpusError(
-            f"'{corpus}' is not a policyspeech corpus (no {LOG}/{entry_name(0)}); "
+            f"'{corpus}' is not a policyspeech corpus (no {entry_folder(0)}/{entry_name(0)}); "
             "create one with `policyspeech init DIR`"
         )
     return state
@@ -324,9 +373,9 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
     hash. Entries are published in order and the card after them, so a later entry or
     card seen here means a missing entry, unless a writer published meanwhile: the
     caller advances again when :data:`MOVED` is returned."""
-    after = entry_path(corpus, state.seq + 1)
-    if os.path.lexists(entry_path(corpus, state.seq + 2)):
-        if os.path.lexists(after):
+    after = find_entry(corpus, state.seq + 1)
+    if entry_exists(corpus, state.seq + 2):
+        if entry_exists(corpus, state.seq + 1):
             return MOVED
         return (f"{after} is missing: entry {state.seq + 2} and perhaps more follow it; the "
                 "log was damaged")
@@ -334,10 +383,10 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
         return None
     seq, digest = recorded
     if seq > state.seq:
-        if os.path.lexists(after):
+        if entry_exists(corpus, state.seq + 1):
             return MOVED
         return (f"the dataset card records log entry {seq}, but the log ends at entry "
-                f"{state.seq}: {entry_path(corpus, state.seq + 1)} is missing (deleted or lost), "
+                f"{state.seq}: {after} is missing (deleted or lost), "
                 "so this is an older state")
     if not writing:
         return None
@@ -347,7 +396,7 @@ def tail_problem(corpus: Path, state: HeadState, recorded: tuple[int, str] | Non
         found = read_entry(corpus, seq)
         actual = found[1] if found is not None else None
     if actual != digest:
-        return (f"{entry_path(corpus, seq)}: its SHA-256 differs from the one the dataset card "
+        return (f"{find_entry(corpus, seq)}: its SHA-256 differs from the one the dataset card "
                 "recorded when it was published; the log entry was changed or damaged")
     return None
 

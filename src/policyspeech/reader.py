@@ -28,12 +28,13 @@ from policyspeech import snapshot
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
-from policyspeech.layout import FOLDERS, entry_path
+from policyspeech.layout import FOLDERS, fragment_file
 from policyspeech.locate import locate_corpus
 from policyspeech.log import (
     MOVED,
     HeadState,
     advance,
+    find_entry,
     read_recorded_head,
     tail_problem,
 )
@@ -150,7 +151,7 @@ class Reader:
         problem = tail_problem(self.path, state, recorded, writing=writing)
         if problem is None and recorded is not None and recorded[0] == state.seq \
                 and recorded[1] != state.entry_sha256:
-            problem = (f"{entry_path(self.path, state.seq)}: its SHA-256 differs from the one "
+            problem = (f"{find_entry(self.path, state.seq)}: its SHA-256 differs from the one "
                        "the dataset card recorded when it was published; the log entry was "
                        "changed or damaged")
         return problem
@@ -187,11 +188,13 @@ class Reader:
         return list(self.manifest(name)["fragments"])
 
     def fragment_paths(self, version: str = "head") -> list[Path]:
-        """Paths of the Parquet fragments that make up ``version``."""
+        """Paths of the Parquet fragments that make up ``version``: their files in the
+        store (:func:`~policyspeech.layout.fragment_file`), which no commit changes, unlike
+        the version's folder (``data/`` for the head)."""
         name = self.resolve_version(version)
         state = self.view()
         listed = state.fragments if name == "head" else state.releases[name]["fragments"]
-        paths = [self.path / rel for rel in listed]
+        paths = [fragment_file(self.path, {"path": rel}) for rel in listed]
         for path in paths:
             if path.is_symlink():
                 raise IntegrityError(f"{path} is a symbolic link; fragments must be files "

@@ -35,6 +35,7 @@ from policyspeech.log import (
     HeadState,
     new_entry,
 )
+from policyspeech.migration import migrate
 from policyspeech.nofollow import check_file
 from policyspeech.releases import (
     FINGERPRINT_METHOD,
@@ -138,6 +139,7 @@ def repair(writer: Writer) -> None:
             f"{writer.path / CARD} and repair again)")
     state = writer.reader.head(writing=True)
     with writer.lock():
+        migrate(writer.reader, thorough=True)  # the layout and the version folders
         writer.write_card(state)
         if state.releases:
             write_release_files(writer)

@@ -10,7 +10,10 @@ what opening the log costs. It also finds entries that exist after a missing one
 readers stop at the gap and ignore them). ``stop_at_break=True`` (verify) records a broken
 chain or a malformed entry as a problem and stops there, so that the rest can still be
 checked. :func:`lost_releases` names the release manifests that record an entry the log
-no longer has: evidence that entries were deleted.
+no longer has: evidence that entries were deleted. A ``gc`` entry may collect only
+fragments that neither the head nor a release references; the replay keeps what the
+collections removed (a fragment added again later is no longer collected), so that
+:mod:`policyspeech.verify` tells a collected fragment from a lost one.
 
 Examples
 --------
@@ -23,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -31,8 +35,8 @@ from typing import Any
 
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import LOG, RELEASES, entry_name, entry_path
-from policyspeech.log import HeadState, advance, read_entry
+from policyspeech.layout import ENTRIES_PER_FOLDER, LOG, RELEASES, entry_name, entry_path
+from policyspeech.log import HeadState, advance, find_entry, read_entry
 from policyspeech.nofollow import read_no_follow
 from policyspeech.schema import SCHEMA_VERSION
 
@@ -57,6 +61,10 @@ class Replay:
         default_factory=dict)
     broken: bool = False
     """The replay stopped at a broken chain or a malformed entry (``stop_at_break``)."""
+    added: dict[str, FragmentInfo] = field(default_factory=dict)
+    """Every fragment any entry added, as its entry records it, by the path that names it."""
+    collected: set[str] = field(default_factory=set)
+    """The fragments that ``gc`` entries removed from the store (and no later entry added)."""
 
 
 def replay(corpus: Path, *, stop_at_break: bool = False) -> Replay:
@@ -73,7 +81,7 @@ def replay(corpus: Path, *, stop_at_break: bool = False) -> Replay:
                 break
             entry, digest = read
             _check_entry(corpus, entry, state, found)
-            _apply(entry_path(corpus, state.seq + 1), entry, digest, state)
+            _apply(find_entry(corpus, state.seq + 1), entry, digest, state)
         except IntegrityError as exc:
             if not stop_at_break or state.seq < 0:
                 raise
@@ -82,7 +90,7 @@ def replay(corpus: Path, *, stop_at_break: bool = False) -> Replay:
             return found
         if state.rows != len(state.hash_by_id):
             found.problems.append(
-                f"{entry_path(corpus, state.seq)}: after this entry the head's fragments hold "
+                f"{find_entry(corpus, state.seq)}: after this entry the head's fragments hold "
                 f"{state.rows} rows for {len(state.hash_by_id)} ids; the log lists other "
                 "records than its fragments")
     if state.seq < 0:
@@ -93,23 +101,54 @@ def replay(corpus: Path, *, stop_at_break: bool = False) -> Replay:
 
 def _check_entry(corpus: Path, entry: Entry, state: HeadState, found: Replay) -> None:
     """The checks of one entry that chains onto ``state`` (a malformed one: see _apply)."""
-    path = entry_path(corpus, state.seq + 1)
+    path = find_entry(corpus, state.seq + 1)
     if entry.get("seq") == state.seq + 1 and entry.get("parent") == state.entry_sha256:
         try:
             found.problems += _check_ids(path, entry, state)
             if entry.get("operation") == "release":
                 found.problems += _check_release_entry(path, entry, state, found)
+            for info in entry.get("added", []):
+                found.added[info["path"]] = info
+                found.collected.discard(info["path"])
+            if entry.get("operation") == "gc":
+                found.problems += _check_collection(path, entry, state, found)
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # malformed: _apply names it
 
 
-def gap(corpus: Path, seq: int) -> list[str]:
-    """Entries numbered after ``seq`` when entry ``seq + 1`` is missing."""
+def _check_collection(path: Path, entry: Entry, state: HeadState,
+                      found: Replay) -> list[str]:
+    """A ``gc`` entry collects only fragments that an entry added and that neither the head
+    nor a release references."""
+    collected: list[str] = list(entry["collected"])
+    wrong = [p for p in collected if p in state.fragments or p in state.released_fragments
+             or p not in state.fragments_ever]
+    found.collected.update(collected)
+    return [f"{path}: collects fragments that a version references or that no entry "
+            f"added ({_named(wrong)}); gc removes only fragments of no version"] if wrong else []
+
+
+def entry_numbers(corpus: Path, after: int = -1) -> list[int]:
+    """The numbers of the log's entry files above ``after``, in their subfolders or flat."""
+    numbered = re.compile(r"\d{8}\.json")
     try:
-        later = sorted(int(p.name[:8]) for p in (corpus / LOG).iterdir()
-                       if re.fullmatch(r"\d{8}\.json", p.name) and int(p.name[:8]) > seq)
+        top = os.listdir(corpus / LOG)
     except OSError:
         return []
+    found = {int(name[:8]) for name in top if numbered.fullmatch(name)}
+    for folder in top:
+        if re.fullmatch(r"\d{5}", folder) and (int(folder) + 1) * ENTRIES_PER_FOLDER > after + 1:
+            try:
+                found.update(int(name[:8]) for name in os.listdir(corpus / LOG / folder)
+                             if numbered.fullmatch(name))
+            except OSError:
+                continue
+    return sorted(n for n in found if n > after)
+
+
+def gap(corpus: Path, seq: int) -> list[str]:
+    """Entries numbered after ``seq`` when entry ``seq + 1`` is missing."""
+    later = entry_numbers(corpus, seq)
     if not later:
         return []
     names = ", ".join(entry_name(n) for n in later[:SHOWN]) + (

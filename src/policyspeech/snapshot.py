@@ -43,8 +43,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from policyspeech.layout import CACHE_KEY, HEADS_CACHE, cache_folder, entry_path
-from policyspeech.log import HeadState
+from policyspeech.layout import CACHE_KEY, HEADS_CACHE, cache_folder
+from policyspeech.log import HeadState, entry_exists, find_entry
 
 FORMAT = 4
 KEY_BYTES = 32
@@ -152,17 +152,17 @@ def _hash_checks(corpus: Path, state: HeadState) -> bool:
     """Whether the entry ``state`` was made for has the hash it records: checked by the
     next entry's parent when there is one (:func:`~policyspeech.log.advance` compares
     them), else here, since the next commit names it as its parent."""
-    if os.path.lexists(entry_path(corpus, state.seq + 1)):
+    if entry_exists(corpus, state.seq + 1):
         return True
     try:
-        with open(entry_path(corpus, state.seq), "rb") as handle:
+        with open(find_entry(corpus, state.seq), "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest() == state.entry_sha256
     except OSError:
         return False
 
 
 def _identity(corpus: Path, seq: int) -> list[int]:
-    info = os.stat(entry_path(corpus, seq), follow_symlinks=False)
+    info = os.stat(find_entry(corpus, seq), follow_symlinks=False)
     return [seq, info.st_size, info.st_mtime_ns, info.st_ino]
 
 

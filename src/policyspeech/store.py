@@ -24,9 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from policyspeech import adding, compaction, corrections, history, releasing, verify
+from policyspeech import adding, collect, compaction, corrections, history, releasing, verify
 from policyspeech.adding import Progress
 from policyspeech.batch import Batch, Loader
+from policyspeech.collect import Collection
 from policyspeech.commit import Writer, create
 from policyspeech.compaction import Compaction
 from policyspeech.corrections import Amendments
@@ -35,6 +36,7 @@ from policyspeech.errors import InvalidSpeechError
 from policyspeech.importing import ImportOptions, check_max_errors
 from policyspeech.reader import Reader
 from policyspeech.tuning import DEFAULT, DEFAULT_MAX_BYTES, DEFAULT_MAX_ERRORS, Tuning
+from policyspeech.unreferenced import GRACE_SECONDS
 from policyspeech.userfiles import check_regular
 from policyspeech.verify import VerifyReport
 
@@ -229,8 +231,9 @@ class Corpus(Reader):
         return verify.check(self, version, deep=deep)
 
     def repair(self) -> None:
-        """Rewrite the files derived from the log (the card, and at a release the changelog,
-        CITATION.cff and croissant.json), as a commit would."""
+        """Rewrite the files derived from the log (the card, the version folders, and at a
+        release the changelog, CITATION.cff and croissant.json), as a commit would, and
+        migrate a corpus of the legacy layout."""
         releasing.repair(self.writer)
 
     def stale_card(self) -> bool:
@@ -238,11 +241,21 @@ class Corpus(Reader):
         return verify.stale_card(self)
 
     def unreferenced_files(self) -> list[Path]:
-        """Files in ``data/`` and ``releases/`` that no log entry names (readers ignore
-        them; an interrupted write can leave one), listed only when the whole corpus
-        verifies: safe to delete then. Over a damaged log (entries lost, say) the list is
-        empty, since those files may be all that is left of the lost commits."""
+        """The files that :meth:`gc` would remove: fragments of the store that no version
+        references, and files of the store and manifests that no log entry names, once
+        an hour old (younger ones may be a writer's that is about to publish). Readers
+        ignore them. Listed only when the whole corpus verifies: over a damaged log
+        (entries lost, say) the list is empty, since those files may be all that is left of
+        the lost commits."""
         return self.check().unreferenced
+
+    def gc(self, *, dry_run: bool = False, grace_seconds: float = GRACE_SECONDS) -> Collection:
+        """Remove the files that no version needs (:meth:`unreferenced_files`; files that no
+        entry names only once older than ``grace_seconds``), recording the fragments removed
+        in a ``gc`` log entry; never a fragment of the head or of a release, and nothing
+        from a corpus that does not verify. ``dry_run`` lists them and removes nothing.
+        See :mod:`policyspeech.collect`."""
+        return collect.collect(self.writer, dry_run=dry_run, grace_seconds=grace_seconds)
 
     def check_writable(self) -> None:
         """Raise :class:`~policyspeech.errors.ReadOnlyCorpusError` unless this corpus may

@@ -10,10 +10,14 @@ compares the changelog, citation and Croissant files with what the log generates
 (:mod:`policyspeech.derived`). A card that records a newer entry than the log has names
 the missing entry: the files that only it names are then not called safe to delete; so
 does a release manifest that no entry names and that records an entry the log no longer
-has (:func:`policyspeech.replay.lost_releases`). A broken chain does not stop it: every
-Parquet file in ``data/`` is hashed against its name and every manifest checked against
-its own fields. It returns one line per problem, each naming the file. The fragments are hashed in one
-thread per CPU (hashing runs outside the GIL).
+has (:func:`policyspeech.replay.lost_releases`). A fragment that no version references
+must still be in the store unless a ``gc`` entry collected it (else it was lost). The
+version folders (``data/``, ``releases/<V>/``) must hold exactly their version's fragments
+(:mod:`policyspeech.views`): a folder behind is a problem that ``verify --repair``
+repairs, as is a corpus not yet migrated from the legacy layout. A broken chain does not
+stop it: every Parquet file in the store is hashed against its name and every manifest
+checked against its own fields. It returns one line per problem, each naming the file.
+The fragments are hashed in one thread per CPU (hashing runs outside the GIL).
 
 When every hash matches, each release holds byte for byte the records that were
 fingerprinted when it was made: the chain of hashes protects the fingerprint. ``deep=True``
@@ -51,13 +55,16 @@ from policyspeech.layout import (
     CHANGELOG,
     CROISSANT,
     DATA,
-    RELEASES,
+    FRAGMENTS,
     fragment_file,
+    release_folder,
 )
-from policyspeech.log import HeadState, advance
+from policyspeech.log import HeadState
 from policyspeech.reader import Reader
 from policyspeech.releases import latest_version
-from policyspeech.replay import LOST, Replay, lost_releases, recorded_manifests, replay
+from policyspeech.replay import LOST, Replay, gap, lost_releases, recorded_manifests, replay
+from policyspeech.unreferenced import GRACE_SECONDS, Unreferenced, plan
+from policyspeech.views import is_layout_problem, is_legacy, layout_problems
 
 Commit = tuple[int, str | None, dict[str, FragmentInfo]]
 """The entry a release names (number, SHA-256) and the head's fragments there."""
@@ -87,7 +94,7 @@ def verified_fragments(corpus: Reader, version: str = "head") -> tuple[list[Path
     name = _resolve(corpus, state, version)
     problems, _ = _verify(corpus, name, found, with_derived=False, deep=False)
     listed = state.fragments if name == "head" else state.releases[name]["fragments"]
-    return [corpus.path / p for p in listed], problems
+    return [fragment_file(corpus.path, {"path": p}) for p in listed], problems
 
 
 def _resolve(corpus: Reader, state: HeadState, version: str) -> str:
@@ -125,9 +132,13 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
     import os
 
     check = functools.partial(_check_fragment, corpus.path, deep=deep)
+    kept = functools.partial(_check_kept, corpus.path, deep=deep)
+    superseded = [info for p, info in found.added.items()
+                  if p not in fragments and p not in found.collected] if version is None else []
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         problems = [problem for found_here in pool.map(check, fragments.values())
                     for problem in found_here]
+        problems += [problem for here in pool.map(kept, superseded) for problem in here]
     problems += found.problems
     bad_fragments = {p.split(":", 1)[0] for p in problems}
     manifests: dict[str, Manifest] = {}
@@ -138,6 +149,11 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
         problems += _check_head_ids(corpus.path, state)
     problems += check_newest_entry(corpus, state)
     problems += lost_releases(corpus.path, state)
+    missing = entries_missing(corpus, state) or bool(gap(corpus.path, state.seq))
+    if with_derived and not missing:  # (readers read the store, never the version folders;
+        views = None if version is None else [  # and over lost entries they are newer)
+            release_folder(releases[0]) if releases else DATA]
+        problems += layout_problems(corpus.path, state, folders=views)
     warnings: list[str] = []
     if with_derived and version in (None, "head") and not entries_missing(corpus, state):
         problems += check_card(corpus, state)
@@ -168,6 +184,11 @@ class VerifyReport:
     """Derived files behind the log (``verify --repair`` rewrites them)."""
     stale_card: bool = False
     unreferenced: list[Path] = field(default_factory=list)
+    """The files ``gc`` would remove (see :mod:`policyspeech.unreferenced`)."""
+    collectable: list[Unreferenced] = field(default_factory=list)
+    """The same, with their sizes and what each is."""
+    waiting: list[Unreferenced] = field(default_factory=list)
+    """Files no entry names, which ``gc`` leaves until they are older than its grace."""
     entries: int = 0
     releases: int = 0
 
@@ -178,19 +199,22 @@ class VerifyReport:
     @property
     def repairable(self) -> bool:
         """Whether every problem is in a file derived from the log (the card, changelog,
-        citation or Croissant file), which ``verify --repair`` rewrites from a log that
-        verifies; any other problem is in the log or the data, which nothing rewrites."""
+        citation or Croissant file, a version folder, the layout of a corpus not yet
+        migrated), which ``verify --repair`` rewrites from a log that verifies; any other
+        problem is in the log or the data, which nothing rewrites."""
         from policyspeech.citation import citation_file
 
         derived = [self.corpus / CARD, self.corpus / CHANGELOG, self.corpus / CROISSANT,
                    citation_file(self.corpus)]
-        return all(any(p.startswith(f"{path}:") for path in derived) and LOST not in p
-                   for p in self.problems)
+        return all((any(p.startswith(f"{path}:") for path in derived) or is_layout_problem(p))
+                   and LOST not in p for p in self.problems)
 
 
-def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> VerifyReport:
-    """Check ``version`` (every version when None) and gather the warnings too; the log
-    is read once, from its first entry, for all of them."""
+def check(corpus: Reader, version: str | None = None, *, deep: bool = False,
+          grace_seconds: float = GRACE_SECONDS) -> VerifyReport:
+    """Check ``version`` (every version when None) and gather the warnings too, and what
+    ``gc`` would collect (unnamed files older than ``grace_seconds``); the log is read
+    once, from its first entry, for all of them."""
     try:
         replayed = replay(corpus.path, stop_at_break=True)
     except CorpusError as exc:
@@ -204,14 +228,16 @@ def check(corpus: Reader, version: str | None = None, *, deep: bool = False) -> 
         if version in (None, "head"):
             found.stale_card = stale_card(corpus, state)
         if version is None:
-            found.unreferenced = unreferenced_files(corpus.path, state)
+            unreferenced = plan(corpus.path, replayed, grace_seconds=grace_seconds)
+            found.collectable, found.waiting = unreferenced.collect, unreferenced.waiting
+            found.unreferenced = [item.path for item in unreferenced.collect]
         found.entries, found.releases = state.seq + 1, len(state.releases)
     return found
 
 
 def _verify_broken(corpus: Path, found: Replay) -> list[str]:
     """Problems of a corpus whose log does not replay to its end (``found`` stopped at the
-    break): every Parquet file in ``data/`` against its name (fragments are named by their
+    break): every Parquet file in the store against its name (fragments are named by their
     SHA-256) and against the log's record where the log reaches it, and every release
     manifest against its own fields."""
     import concurrent.futures
@@ -219,7 +245,8 @@ def _verify_broken(corpus: Path, found: Replay) -> list[str]:
     import os
 
     state = found.state
-    on_disk = {f"{DATA}/{p.name}" for p in _listing(corpus / DATA) if p.suffix == ".parquet"}
+    stored = corpus / (DATA if is_legacy(corpus) else FRAGMENTS)
+    on_disk = {f"{DATA}/{p.name}" for p in _listing(stored) if p.suffix == ".parquet"}
     infos = [cast(dict[str, Any], state.fragments[p]) if p in state.fragments else {"path": p}
              for p in sorted(on_disk | state.fragments_ever)]
     check = functools.partial(_check_fragment, corpus)
@@ -261,23 +288,31 @@ def _listing(folder: Path) -> list[Path]:
         return []
 
 
-def unreferenced_files(corpus: Path, state: HeadState | None = None) -> list[Path]:
-    """Files in ``data/`` and ``releases/`` that no log entry names. Readers ignore them;
-    a writer interrupted between writing a fragment and publishing its entry leaves one.
-    ``state``: the log already folded from its first entry."""
-    state = state or advance(corpus, HeadState())
-    named = state.fragments_ever | {r["manifest"] for r in state.releases.values()}
-    return [path for folder in (DATA, RELEASES) if (corpus / folder).is_dir()
-            for path in sorted((corpus / folder).iterdir())
-            if f"{folder}/{path.name}" not in named]
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _check_kept(corpus: Path, info: FragmentInfo, *, deep: bool = False) -> list[str]:
+    """A fragment of no version that no ``gc`` entry collected: still in the store, of the
+    size its entry records (``deep``: every check of a version's fragment)."""
+    path = fragment_file(corpus, info)
+    if deep:
+        return _check_fragment(corpus, cast(dict[str, Any], info), deep=True)
+    try:
+        size = path.lstat().st_size if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        size = None
+    if size is None:
+        return [f"{path}: missing; an entry added this fragment and no gc entry collected it, "
+                "so it was deleted or lost (no version reads it, but the history does)"]
+    if size != info["bytes"]:
+        return [f"{path}: {size} bytes, the log says {info['bytes']}; the file was changed or "
+                "damaged"]
+    return []
 
 
 def _check_fragment(corpus: Path, info: dict[str, Any], *, deep: bool = False) -> list[str]:
@@ -357,15 +392,17 @@ def _check_release(corpus: Path, release: ReleaseRecord, bad_fragments: set[str]
                     f"entry of release {release['version']}"]
     if manifests is not None:
         manifests[release["version"]] = manifest
-    problems = [f"{corpus / info['path']}: {info['rows']} rows in the manifest of "
+    problems = [f"{fragment_file(corpus, info)}: {info['rows']} rows in the manifest of "
                 f"{release['version']}, {rows} in the file"
                 for info in manifest["fragments"]
                 if str(fragment_file(corpus, info)) not in bad_fragments
                 and (rows := _rows(fragment_file(corpus, info))) not in (None, info["rows"])]
     if sum(info["rows"] for info in manifest["fragments"]) != manifest["records"]:
         problems.append(f"{path}: the record count does not add up over its fragments")
-    if deep and not problems and not any(str(corpus / p) in bad_fragments for p in listed):
-        actual = fingerprint_paths([corpus / p for p in listed], manifest["schema_version"],
+    if deep and not problems and not any(
+            str(fragment_file(corpus, {"path": p})) in bad_fragments for p in listed):
+        actual = fingerprint_paths([fragment_file(corpus, {"path": p}) for p in listed],
+                                   manifest["schema_version"],
                                    manifest.get("fingerprint_method", 1))
         if actual != manifest["fingerprint"]:
             problems.append(f"{path}: fingerprint of the records is {actual}, the manifest "
@@ -388,11 +425,12 @@ def _check_head_ids(corpus: Path, state: HeadState) -> list[str]:
     import pyarrow.parquet as pq
 
     ids: list[str] = []
-    for rel in state.fragments:
+    for info in state.fragments.values():
+        path = fragment_file(corpus, info)
         try:
-            ids += pq.read_table(corpus / rel, columns=["id"])["id"].to_pylist()
+            ids += pq.read_table(path, columns=["id"])["id"].to_pylist()
         except (OSError, ValueError) as exc:
-            return [f"{corpus / rel}: unreadable ({exc})"]
+            return [f"{path}: unreadable ({exc})"]
     if len(ids) != len(set(ids)):
         return [f"{corpus}: the head's fragments hold an id more than once"]
     if set(ids) != set(state.hash_by_id):

@@ -10,7 +10,7 @@ is fast.
 The commands live in one module per group: :mod:`~policyspeech.cli.writing` (init, add,
 amend, retract, release, compact), :mod:`~policyspeech.cli.importing` (import),
 :mod:`~policyspeech.cli.reading` (list, show, export, files, versions, diff, cite),
-:mod:`~policyspeech.cli.checking` (verify, cache), :mod:`~policyspeech.cli.analysis`
+:mod:`~policyspeech.cli.checking` (verify, gc, cache), :mod:`~policyspeech.cli.analysis`
 (stats, kwic, compare, trends) and :mod:`~policyspeech.cli.reference` (countries, themes,
 schema); what they share is in :mod:`~policyspeech.cli.options`.
 """
@@ -52,7 +52,7 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("verify", checking.verify), ("cite", reading.cite), ("export", reading.export),
     ("import", importing.import_), ("stats", analysis.stats), ("kwic", analysis.kwic),
     ("compare", analysis.compare), ("trends", analysis.trends), ("compact", writing.compact),
-    ("cache", checking.cache), ("files", reading.files), ("countries", reference.countries),
+    ("gc", checking.gc), ("cache", checking.cache), ("files", reading.files), ("countries", reference.countries),
     ("themes", reference.themes),
 ]
 """The commands, in the order that ``policyspeech --help`` lists them."""

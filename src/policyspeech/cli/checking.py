@@ -1,4 +1,4 @@
-"""Commands that check and look after a corpus: verify, and the user cache."""
+"""Commands that check and look after a corpus: verify, gc, and the user cache."""
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,17 +17,18 @@ def verify(
     version: Annotated[str | None, typer.Option("--version", help="Only this version "
                        "(default: every version).", show_default=False)] = None,
     repair: Annotated[bool, typer.Option("--repair", help="First rewrite the files derived "
-                      "from the log (card, changelog, CITATION.cff, croissant.json).")] = False,
+                      "from the log (card, version folders, changelog, CITATION.cff, "
+                      "croissant.json), migrating a corpus of an older layout.")] = False,
     deep: Annotated[bool, typer.Option("--deep", help="Also recompute every release's "
                     "fingerprint and check every text against its text_sha256 (slower: "
                     "reads all the records).")] = False,
 ) -> None:
     """Check every file against the log: fragment hashes, the hash chain, a replay of the
     whole log (ids unique and never reused, each release equal to the head it names, no
-    missing entry), release manifests, the dataset card, CHANGELOG.md, CITATION.cff and
-    croissant.json (--deep: also fingerprints, texts and the ids in the fragments). Exits 1
-    naming each file that differs; warns of derived files behind the log and of files
-    that no log entry names.
+    missing entry), release manifests, the version folders (data/ and releases/V/), the
+    dataset card, CHANGELOG.md, CITATION.cff and croissant.json (--deep: also
+    fingerprints, texts and the ids in the fragments). Exits 1 naming each file that
+    differs; warns of derived files behind the log and of the files that gc would remove.
 
     Example: policyspeech verify --version 1.0.0
     """
@@ -55,13 +56,47 @@ def verify(
                    "rewrites it", err=True)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for path in report.unreferenced:
-        typer.echo(f"warning: {path}: no log entry names this file, so readers ignore it "
-                   "(an interrupted write can leave one); it is safe to delete", err=True)
+    for item in report.collectable:
+        typer.echo(f"warning: {item.path}: {item.why}; readers ignore it, and "
+                   "`policyspeech gc` removes it", err=True)
+    for item in report.waiting:
+        typer.echo(f"warning: {item.path}: {item.why}, or a writer's that is about to "
+                   "publish; `policyspeech gc` removes it once it is an hour old", err=True)
     deep_note = "; every text hash, fingerprint and id recomputed" if deep else ""
     typer.echo(f"ok: {report.corpus} ({version or 'every version'}): "
                f"{count(report.entries, 'log entry', 'log entries')}, "
                f"{count(report.releases, 'release')}, every file matches{deep_note}")
+
+
+@user_errors
+def gc(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; "
+                       "remove nothing.")] = False,
+) -> None:
+    """Remove the stored files that no version needs: fragments that neither the head nor
+    any release references (never a released one), and files that no log entry names once
+    they are an hour old. Prints each file with its size; the fragments removed are recorded
+    in the log. Removes nothing from a corpus that does not verify.
+
+    Example: policyspeech gc --dry-run
+    """
+    from policyspeech.output import count
+    from policyspeech.store import Corpus
+
+    done = Corpus(corpus_path(ctx)).gc(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for item in done.files:
+        typer.echo(f"{verb} {item.path} ({item.size:,} bytes): {item.why}")
+    for item in done.waiting:
+        typer.echo(f"kept {item.path} ({item.size:,} bytes): {item.why}, or a writer's that "
+                   "is about to publish; gc removes it once it is an hour old")
+    if not done.files:
+        typer.echo("nothing to remove: every stored file is in a version")
+        return
+    recorded = f", recorded in log entry {done.entry}" if done.entry is not None else ""
+    typer.echo(f"{verb} {count(len(done.files), 'file')}, {done.size:,} bytes{recorded}"
+               + ("; dry run: nothing was removed" if dry_run else ""))
 
 
 @user_errors
