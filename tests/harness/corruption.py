@@ -3,11 +3,15 @@
 Each trial does one kind of damage to a corpus with two releases, corrections and
 unreleased changes:
 
-- flip 1 to 4 random bytes of a fragment (of the head or a release), a log entry, a release
-  manifest, the dataset card, or a cache file (a reader snapshot, a writer's head index,
-  an Arrow file of ``load_dataset``);
+- flip 1 to 4 random bytes of a fragment in the store (of the head or a release: its
+  version folders' hard links see the same bytes), a log entry, a release manifest, the
+  dataset card, or a cache file (a reader snapshot, a writer's head index, an Arrow file of
+  ``load_dataset``);
 - delete a log entry (the newest or one in the middle), swap two log entries, delete a
-  release manifest, swap two manifests;
+  release manifest, swap two manifests, delete a superseded fragment from the store;
+- damage a version folder (``data/`` or ``releases/<V>/``): delete a file, add a fragment of
+  another version, or replace a file by a copy with a byte flipped (no longer the store's
+  file);
 - edit a cache so that it still parses: a reader snapshot pointed at an older release's
   fragments (with a retracted speech), or one Arrow cache file replaced by another.
 
@@ -19,7 +23,8 @@ Then it checks, on the damaged corpus:
   records:
   a **wrong result served** is a read that returns anything else;
 - ``repair`` either refuses, or leaves a corpus that verifies and reads exactly as before,
-  without touching a fragment, log entry or manifest: a **silent repair** is anything else;
+  without touching a fragment of the store, log entry or manifest (the version folders
+  are derived: repairing them is its job): a **silent repair** is anything else;
 - an ``add`` is refused, or leaves every original speech once and the new one once
   (a write over a damaged or missing newest entry must be refused);
 - no error other than a :class:`~policyspeech.errors.CorpusError` escapes from any of these
@@ -49,9 +54,10 @@ from tests.harness.crash import speech
 
 FLIPS = ("fragment", "log entry", "manifest", "card", "cache")
 STRUCTURE = ("delete newest entry", "delete middle entry", "swap entries", "delete manifest",
-             "swap manifests")
+             "swap manifests", "delete superseded fragment")
+VIEWS = ("delete view file", "extra view file", "replace view file")
 EDITS = ("stale snapshot", "swap arrow files")
-KINDS = FLIPS + STRUCTURE + EDITS
+KINDS = FLIPS + STRUCTURE + VIEWS + EDITS
 CORPUS_KINDS = frozenset(KINDS) - {"cache", *EDITS}
 """Damage to the corpus itself, which ``verify`` must name."""
 NEWEST_ENTRY_KINDS = frozenset({"delete newest entry"})
@@ -104,7 +110,10 @@ class Trials:
         return files
 
     def _set(self, files: Files) -> None:
-        """Make every file in ``files`` as given, and remove every other file."""
+        """Make every file in ``files`` as given, and remove every other file. A file of a
+        version folder that is to differ from the store's is written anew (a copy, no
+        longer the store's file); every other file is written in place, so that the store
+        and its hard links see the same bytes, as they do on a damaged disk."""
         for path in set(self._files()) - set(files):
             path.unlink()
         for path, content in files.items():
@@ -114,6 +123,8 @@ class Trials:
             data, mtime = content
             if not path.exists() or path.read_bytes() != data:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                if _in_view(self.path, path) and path.exists():
+                    path.unlink()
                 path.write_bytes(data)
             os.utime(path, ns=(mtime, mtime))
 
@@ -130,7 +141,7 @@ class Trials:
         """The damaged files for ``kind``, and the names of the files of which ``verify``
         must report one."""
         rng, state = self.rng, self.corpus.head()
-        entries = sorted((self.path / "log").glob("*.json"))
+        entries = _entries(self.path)
         manifests = sorted((self.path / "releases").glob("*.json"))
         if kind in FLIPS:
             path = rng.choice(self._targets(kind))
@@ -151,6 +162,11 @@ class Trials:
             return {path: None}, [path.name]
         if kind == "swap manifests":
             return _swapped(*manifests[:2]), [p.name for p in manifests[:2]]
+        if kind == "delete superseded fragment":
+            path = rng.choice(self._superseded())
+            return {path: None}, [path.name]
+        if kind in VIEWS:
+            return self._damage_view(kind)
         if kind == "stale snapshot":
             older = self.corpus.fragments(min(state.releases))
             edited = {p: _edited_snapshot(p, older)
@@ -165,12 +181,32 @@ class Trials:
         if kind == "fragment":
             return sorted({p for v in self.versions for p in self.corpus.fragment_paths(v)})
         if kind == "log entry":
-            return sorted((self.path / "log").glob("*.json"))
+            return _entries(self.path)
         if kind == "manifest":
             return sorted((self.path / "releases").glob("*.json"))
         if kind == "card":
             return [self.path / "README.md"]
         return [p for p in self.pristine if self.cache in p.parents]
+
+    def _superseded(self) -> list[Path]:
+        """Fragments of the store that no version references."""
+        needed = {p.name for v in self.versions for p in self.corpus.fragment_paths(v)}
+        return sorted(p for p in (self.path / "fragments").iterdir() if p.name not in needed)
+
+    def _damage_view(self, kind: str) -> tuple[Files, list[str]]:
+        version = self.rng.choice(self.versions)
+        folder = self.path / ("data" if version == "head" else f"releases/{version}")
+        files = sorted(folder.iterdir())
+        path = self.rng.choice(files)
+        if kind == "delete view file":
+            return {path: None}, [str(folder)]
+        if kind == "extra view file":
+            other = self.rng.choice(self._superseded())
+            return {folder / other.name: (other.read_bytes(), other.stat().st_mtime_ns)}, \
+                [str(folder)]
+        data = bytearray(path.read_bytes())
+        data[self.rng.randrange(len(data))] ^= self.rng.randint(1, 255)
+        return {path: (bytes(data), path.stat().st_mtime_ns)}, [str(folder)]
 
     def _cache_files(self, folder: str, suffix: str = "") -> list[Path]:
         return [p for p in self.pristine
@@ -232,16 +268,14 @@ class Trials:
 
     def _repair(self) -> str:
         """'' when repair refused or really repaired; else what it did wrong."""
-        stored = {p: c for p, c in self._files().items()
-                  if self.path in p.parents and p.parent.name in ("data", "log", "releases")}
+        stored = {p: c for p, c in self._files().items() if _stored(self.path, p)}
         try:
             Corpus(self.path).repair()
         except CorpusError:
             return ""
         except Exception as exc:  # a bug: it may have written half of what it meant to
             self.tracebacks.append(f"repair: {type(exc).__name__}")
-        after = {p: c for p, c in self._files().items() if p in stored or (
-            self.path in p.parents and p.parent.name in ("data", "log", "releases"))}
+        after = {p: c for p, c in self._files().items() if p in stored or _stored(self.path, p)}
         if {p: c and c[0] for p, c in after.items()} != {p: c and c[0] for p, c in stored.items()}:
             return "rewrote a stored file"
         if not Corpus(self.path).verify() and self._wrong_reads():
@@ -266,6 +300,27 @@ class Trials:
         head = Counter(r["title"] for r in self.expected["head"])
         head[fields["title"]] += 1
         return "accepted" if titles == head else "WRONG: the head after the add differs"
+
+
+def _entries(corpus: Path) -> list[Path]:
+    return sorted(corpus.glob("log/*/*.json"), key=lambda p: p.name)
+
+
+def _in_view(corpus: Path, path: Path) -> bool:
+    """Whether ``path`` is in a version folder (``data/`` or ``releases/<V>/``)."""
+    if corpus not in path.parents:
+        return False
+    parts = path.relative_to(corpus).parts
+    return len(parts) >= 2 and (parts[0] == "data" or (parts[0] == "releases" and len(parts) == 3))
+
+
+def _stored(corpus: Path, path: Path) -> bool:
+    """Whether ``path`` is one of the files that nothing may rewrite: a fragment of the
+    store, a log entry, a release manifest."""
+    if corpus not in path.parents:
+        return False
+    parts = path.relative_to(corpus).parts
+    return parts[0] in ("fragments", "log") or (parts[0] == "releases" and len(parts) == 2)
 
 
 def _rows(table: Any) -> list[dict[str, Any]]:

@@ -1,13 +1,17 @@
 """Crash harness: stop writers at every step of the commit protocol, and check what is left.
 
 Each trial runs ``policyspeech add``, ``import`` or ``release`` in a subprocess, or a
-parallel import (several worker processes staging chunks, :func:`parallel_import`), and stops
-it either at a named crash point (:mod:`tests.hooked`: the process exits at once
-right after writing a file, after its fsync, after its link, before the success message)
-or with SIGKILL after a random delay. After every trial it checks that:
+parallel import (several worker processes staging chunks, :func:`parallel_import`), or an
+``add`` to the corpus moved back to the legacy layout (``migrate``: the add migrates it
+first), and stops it either at a named crash point (:mod:`tests.hooked`: the process exits
+at once right after writing a file, after its fsync, after its link, inside the migration
+or the version folders' sync, before the success message) or with SIGKILL after a random
+delay. After every trial it checks that:
 
 - ``verify`` finds no problem (a card one commit behind is allowed: the next commit
-  rewrites it);
+  rewrites it; so are version folders behind, or a migration not finished, after a
+  command that did not report success: they are derived, and the next write brings them
+  current, which the next trial's checks see);
 - an add or import that reported success is present, each speech exactly once;
 - any other add or import is wholly present or wholly absent;
 - every release still has its recorded fingerprint;
@@ -37,6 +41,8 @@ from policyspeech.errors import DuplicateSpeechError
 from policyspeech.releases import fingerprint_paths
 from policyspeech.store import Corpus
 from policyspeech.validate import validate_speech
+from policyspeech.views import is_layout_problem
+from tests.harness.legacy import to_legacy_layout
 from tests.helpers import make_speech
 from tests.hooked import CRASH_EXIT_CODE, REPO, command
 
@@ -48,7 +54,16 @@ RELEASE_POINTS = WRITE_POINTS + [f"{kind}-{step}" for kind in ("manifest",)
                                  for step in ("written", "fsynced", "linked", "published")] + [
     f"{kind}-{step}" for kind in ("changelog", "citation", "croissant")
     for step in ("written", "fsynced", "replaced")]
+VIEW_POINTS = [f"view-{step}" for step in ("linked", "removed", "synced")]
+MIGRATION_POINTS = [*(f"migration-linked:{n}" for n in (1, 2, 5, 9, 14, 20)),
+                    "migration-fsynced:1", "migration-fsynced:2", "migration-unlinked:1",
+                    "migration-unlinked:4", "migration-renamed", *VIEW_POINTS]
+"""Inside the migration: the N-th link (entries first, then fragments), each fsync, an
+unlink of a flat entry, the store's rename, and the version folders' first sync."""
+WRITE_POINTS += VIEW_POINTS
+RELEASE_POINTS += VIEW_POINTS
 POINTS = {"add": [*WRITE_POINTS, "before-success"], "import": [*WRITE_POINTS, "before-success"],
+          "migrate": [*MIGRATION_POINTS, *WRITE_POINTS, "before-success"],
           "parallel import": [*(f"{p}:{n}" for p in WRITE_POINTS if p.startswith("fragment")
                                 for n in (1, 2)),
                               *(p for p in WRITE_POINTS if not p.startswith("fragment")),
@@ -108,6 +123,8 @@ class Outcome:
     reported_success: bool
     committed: bool
     violations: list[str] = field(default_factory=list)
+    behind: bool = False
+    """Version folders (or the migration) left behind by the interrupted command."""
 
 
 class Harness:
@@ -137,7 +154,10 @@ class Harness:
         return {v["version"]: v["fingerprint"] for v in self.corpus.versions()}
 
     def trial(self, number: int) -> Outcome:
-        operation = self.rng.choice(["add", "add", "import", "parallel import", "release"])
+        operation = self.rng.choice(["add", "add", "import", "parallel import", "release",
+                                     "migrate"])
+        if operation == "migrate":
+            to_legacy_layout(self.corpus.path)
         if operation == "release":
             self._add_cleanly()  # a release needs a change
         folder = self.work / "inputs" / f"trial-{number}"
@@ -152,7 +172,8 @@ class Harness:
         else:
             batch = [self._next() for _ in range(3 if operation == "import" else 1)]
             paths = [write_speech_file(folder, f) for f in batch]
-            args = {"add": ["add", str(paths[0])], "import": ["import", str(folder)],
+            args = {"add": ["add", str(paths[0])], "migrate": ["add", str(paths[0])],
+                    "import": ["import", str(folder)],
                     "release": ["release", "-m", f"trial {number}"]}[operation]
             args = ["--corpus", str(self.corpus.path), *args]
         call = "tests.harness.crash:parallel_import" if operation == "parallel import" else None
@@ -185,7 +206,9 @@ class Harness:
         v = outcome.violations
         corpus = Corpus(self.corpus.path)
         problems = corpus.verify()
-        v += [f"verify: {p}" for p in problems]
+        outcome.behind = bool(problems) and all(is_layout_problem(p) for p in problems)
+        if not (outcome.behind and not outcome.reported_success):
+            v += [f"verify: {p}" for p in problems]
         state = corpus.head()
         hashes = [text_hash(f) for f in batch] if outcome.operation != "release" else []
         present = set(state.hash_by_id.values())
@@ -203,11 +226,10 @@ class Harness:
         expected = self.present | {h for h, f in zip(hashes, found, strict=True) if f}
         if set(counts) != expected:
             v.append(f"head has {len(counts)} speeches, the model {len(expected)}")
-        for name in ("data", "log", "releases"):
-            leftovers = [p.name for p in (corpus.path / name).iterdir()
-                         if p.name.startswith(".tmp")]
-            if leftovers:
-                v.append(f"temporary files visible in {name}/: {leftovers}")
+        leftovers = [p.relative_to(corpus.path).as_posix() for p in corpus.path.rglob(".tmp*")
+                     if p.relative_to(corpus.path).parts[0] != ".tmp"]
+        if leftovers:
+            v.append(f"temporary files visible outside .tmp/: {leftovers}")
         now = self._fingerprints()
         for version, fingerprint in self.fingerprints.items():
             if now.get(version) != fingerprint:
@@ -224,7 +246,7 @@ class Harness:
         for h, f in zip(hashes, found, strict=True):
             if f:
                 self.present.add(h)
-        if outcome.operation == "add":
+        if outcome.operation in ("add", "migrate"):
             self._rerun(outcome, batch[0], committed=found[0])
 
     def _rerun(self, outcome: Outcome, fields: dict[str, Any], committed: bool) -> None:
@@ -267,6 +289,7 @@ def run_trials(count: int, work: Path, seed: int = 0) -> dict[str, Any]:
         "reported_success": sum(o.reported_success for o in outcomes),
         "committed_without_success_message": sum(o.committed and not o.reported_success
                                                  for o in outcomes),
+        "left_folders_behind": sum(o.behind for o in outcomes),
         "violations": violations,
         "records_at_end": records,
         "releases_at_end": releases,

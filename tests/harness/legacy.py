@@ -54,16 +54,18 @@ def copy_legacy(target: Path) -> Path:
 
 def to_legacy_layout(folder: Path) -> None:
     """Move a corpus of this version back to the legacy layout: the store's files into
-    ``data/`` (the version folders removed), the log's entries out of their subfolders."""
+    ``data/`` (the version folders removed), the log's entries out of their subfolders. A
+    corpus whose migration was interrupted is moved back as far as it had got."""
     store, data = folder / "fragments", folder / "data"
-    for path in data.iterdir():
-        path.unlink()
-    for path in store.iterdir():
-        os.replace(path, data / path.name)
-    store.rmdir()
-    for path in (folder / "releases").iterdir():
-        if path.is_dir():
-            shutil.rmtree(path)
+    if store.is_dir():
+        for path in data.iterdir():
+            path.unlink()
+        for path in store.iterdir():
+            os.replace(path, data / path.name)
+        store.rmdir()
+        for path in (folder / "releases").iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
     for sub in sorted(p for p in (folder / "log").iterdir() if p.is_dir()):
         for path in sub.iterdir():
             os.replace(path, folder / "log" / path.name)
