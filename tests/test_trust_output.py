@@ -191,10 +191,10 @@ def shared_folder() -> Any:
 
 @pytest.mark.skipif(_unprivileged() is None,
                     reason="running as root (which ignores permissions), no unprivileged user")
-@pytest.mark.parametrize("target", ["", "data", "log", "releases", ".tmp", ".lock"])
+@pytest.mark.parametrize("target", ["", "fragments", "data", "log", "releases", ".tmp", ".lock"])
 def test_finding_11_a_read_only_part_of_the_corpus_is_refused_before_the_commit(
         shared_folder: Path, target: str) -> None:
-    """A read-only corpus folder, data/, log/, releases/, .tmp/ or .lock: `add` and
+    """A read-only corpus folder, fragments/, data/, log/, releases/, .tmp/ or .lock: `add` and
     `release` are one error line naming it, before anything is written."""
     corpus = Corpus.init(shared_folder / "corpus")
     corpus.add(make_speech(1))

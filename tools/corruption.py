@@ -1,7 +1,9 @@
 """Damage trials: break a corpus as disks, users and attackers do, and check the evidence.
 
-Each trial flips bytes in a fragment, log entry, manifest, the card or a cache file;
-deletes or swaps log entries or manifests; or edits a cache so that it still parses. It
+Each trial flips bytes in a fragment of the store, log entry, manifest, the card or a
+cache file; deletes or swaps log entries or manifests; deletes a superseded fragment from
+the store; damages a version folder (a file deleted, added, or replaced by a damaged
+copy); or edits a cache so that it still parses. It
 checks that ``verify`` names the damage, that no read serves a wrong record, that
 ``repair`` never hides a loss, and that no write goes over a damaged newest entry
 (:mod:`tests.harness.corruption`). Every file is restored after each trial.

@@ -1,5 +1,10 @@
 """Run the crash harness at full size and record its figures.
 
+Writers (add, import, parallel import, release, and an add that first migrates a corpus
+moved back to the legacy layout) are stopped at every crash point of the commit protocol,
+the version folders' sync and the migration, or killed at a random instant
+(:mod:`tests.harness.crash`).
+
 Usage::
 
     python tools/crash_trials.py                 # 1,000 trials

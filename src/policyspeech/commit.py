@@ -4,8 +4,9 @@ A commit writes its new fragments (staged in ``.tmp/``, then linked under their 
 the store ``fragments/``), then publishes the next log entry put-if-absent, then
 regenerates the dataset card and brings the version folders current
 (:mod:`policyspeech.viewsync`). The start of every write migrates a corpus of the legacy
-layout (:mod:`policyspeech.migration`). A crash at any instant leaves the corpus at the last published entry: a fragment
-that no entry names is invisible, and the card is only a view of the log. A lock file
+layout (:mod:`policyspeech.migration`). A crash at any instant leaves the corpus at the
+last published entry: a fragment that no entry names is invisible, and the card and the
+version folders are only views of the log. A lock file
 (``filelock``) keeps writers from racing; correctness does not depend on it, because two
 writers can never publish the same entry number: the loser rebuilds its entry on the new
 head (:meth:`Writer.commit`). Release manifests are published put-if-absent as well, and
@@ -130,8 +131,9 @@ class Writer:
         Every place a command writes must be writable: the corpus folder itself (the card,
         the changelog, ``CITATION.cff`` and ``croissant.json`` are replaced there, and
         ``.tmp/`` or ``releases/`` made there), ``fragments/``, ``data/``, ``log/``,
-        ``releases/`` and ``.tmp/``, and the lock file when it exists. The file size limit (``ulimit -f``)
-        must leave room for the derived files, which are rewritten after the commit."""
+        ``releases/`` and ``.tmp/``, and the lock file when it exists. The file size limit
+        (``ulimit -f``) must leave room for the derived files, which are rewritten after the
+        commit."""
         from policyspeech.layout import DATA
 
         if self.reader.bundled:

@@ -31,7 +31,9 @@ _lock_enabled = True
 def crash_point(name: str) -> None:
     """Call the installed crash hook with ``name``: the steps of the commit protocol
     (``fragment-written``, ``fragment-fsynced``, ``fragment-linked``, ``entry-linked``,
-    ``card-replaced``, ``before-success``, ...). A harness's hook exits the process there."""
+    ``card-replaced``, ``view-linked``, ``view-removed``, ``migration-linked``,
+    ``migration-renamed``, ``gc-unlinked``, ``before-success``, ...). A harness's hook
+    exits the process there."""
     if _crash_hook is not None:
         _crash_hook(name)
 

@@ -117,8 +117,9 @@ def write_release_files(writer: Writer) -> None:
 
 
 def repair(writer: Writer) -> None:
-    """Rewrite the files derived from the log (the card, and at a release the changelog,
-    CITATION.cff and croissant.json), as a commit would, from a log that verifies.
+    """Rewrite the files derived from the log (the card, the version folders, and at a
+    release the changelog, CITATION.cff and croissant.json), as a commit would, from a log
+    that verifies; a corpus of the legacy layout is migrated first.
 
     A log entry is never dropped, rewritten or renumbered: unless every problem that
     ``policyspeech verify`` finds is in a derived file (a missing entry, a broken chain, a

@@ -62,7 +62,8 @@ def expected_views(state: HeadState) -> dict[str, dict[str, str]]:
 
 
 def _named(identities: Iterable[str]) -> dict[str, str]:
-    return {PurePosixPath(p).name: PurePosixPath(p).name[:-len(PARQUET)] for p in identities}
+    names = (p.rpartition("/")[2] for p in identities)
+    return {name: name[:-len(PARQUET)] for name in names}
 
 
 @dataclass

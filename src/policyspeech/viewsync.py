@@ -5,10 +5,12 @@ case an interrupted one left them behind); ``verify --repair`` calls it with
 ``thorough=True``. Each missing or wrong file becomes a hard link to the store's fragment
 (a copy, written to the staging folder, fsynced and renamed into place, where a link is
 impossible: another file system, a file system without links, a link count at its
-limit, a permission), then the files that are no fragment of the version are removed, and
-the folder is fsynced. New files go in before old ones go out, so that a glob during the
-change sees the new version's files beside the old ones, never fewer. A view file whose
-fragment the store lacks is left alone (it may be the copy left of a lost store file).
+limit, a permission), then the files that are no fragment of the version are removed.
+New files go in before old ones go out, so that a glob during the change sees the new
+version's files beside the old ones, never fewer. A view file whose fragment the store
+lacks is left alone (it may be the copy left of a lost store file). The folders are not
+fsynced: they are derived, and a folder that a power failure leaves behind is what any
+interrupted write leaves, which the next write brings current.
 
 The folders are derived, so correctness does not need the lock: each pass ends by
 reading the head again, and passes again if another writer committed meanwhile.
@@ -31,7 +33,7 @@ import errno
 import os
 from pathlib import Path
 
-from policyspeech.fsutil import fsync_dir, temporary_file, write_durably
+from policyspeech.fsutil import temporary_file, write_durably
 from policyspeech.hooks import crash_point
 from policyspeech.layout import DATA, STAGING, fragment_name, store_file
 from policyspeech.log import HeadState
@@ -86,9 +88,7 @@ def _names_match(folder: Path, files: dict[str, str]) -> bool:
 def _bring(corpus: Path, found: Difference, files: dict[str, str], state: HeadState) -> int:
     """Place the missing and wrong files of one folder, then remove its extra ones."""
     folder = corpus / found.folder
-    if not folder.is_dir():
-        folder.mkdir(exist_ok=True)
-        fsync_dir(folder.parent)
+    folder.mkdir(exist_ok=True)
     changed = 0
     for name in found.missing + found.different:
         changed += _place(corpus, store_file(corpus, files[name]), folder / name)
@@ -100,7 +100,6 @@ def _bring(corpus: Path, found: Difference, files: dict[str, str], state: HeadSt
             (folder / name).unlink(missing_ok=True)
             changed += 1
             crash_point("view-removed")
-    fsync_dir(folder)
     crash_point("view-synced")
     return changed
 

@@ -47,7 +47,8 @@ def run(processes: int, adds: int, work: Path, *, without_lock: bool = False) ->
     ids = [i for r in reported for i in r["ids"]]
     frame = ps.read(corpus.path, columns=["id", "text_sha256"])
     counts = Counter(frame["text_sha256"].to_list())
-    entries = sorted(p.name for p in (corpus.path / "log").glob("*.json"))
+    files = {p.name: p for p in corpus.path.glob("log/*/*.json")}
+    entries = sorted(files)
     return {
         "processes": processes,
         "adds_each": adds,
@@ -61,8 +62,8 @@ def run(processes: int, adds: int, work: Path, *, without_lock: bool = False) ->
         "retries": sum(r["retries"] for r in reported),
         "log_contiguous": entries == [f"{n:08d}.json" for n in range(len(entries))],
         "log_entries": len(entries),
-        "add_entries": sum(json.loads((corpus.path / "log" / e).read_bytes())["operation"]
-                           == "add" for e in entries),
+        "add_entries": sum(json.loads(files[e].read_bytes())["operation"] == "add"
+                           for e in entries),
         "verify_problems": Corpus(corpus.path).verify(),
     }
 

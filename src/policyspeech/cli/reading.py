@@ -176,7 +176,8 @@ def files(
     fmt: Annotated[str, typer.Option("--format", help="lines or json.")] = "lines",
 ) -> None:
     """Print the Parquet files of a version, so that any Parquet reader (DuckDB, Spark,
-    Dask, datasets) reads exactly that version.
+    Dask, datasets) reads exactly that version: its files in the store, which no commit
+    changes (the version's folder, data/ or releases/V/, holds the same files).
 
     Example: policyspeech files --version 1.0.0
     """
