@@ -5,7 +5,7 @@ from :mod:`benchmarks.synthetic`), it measures, each the median of ``--repeat`` 
 
 - ``export_version`` to ``.csv``, ``.jsonl``, ``.parquet`` and a folder of ``.txt`` files;
 - the baseline in the same run: a hand-written polars query over the same files
-  (``pl.scan_parquet(files).sort("id")``, lists joined, ``sink_csv``), which is what a
+  (``pl.scan_parquet(files)``, lists joined, ``sink_csv``), which is what a
   careful user would write;
 - the old path (until issue 13): ``read_arrow`` then Python rows through
   :func:`policyspeech.output.render_rows`;
@@ -52,7 +52,7 @@ if how == "ours":
 else:
     from policyspeech.loaders import read_arrow
     from policyspeech.output import dates_at_precision, render_rows
-    table = read_arrow(corpus, version="head").sort_by("id")
+    table = read_arrow(corpus, version="head")
     out.write_text(render_rows(dates_at_precision(table.to_pylist()), "csv") + "\\n")
 status = Path("/proc/self/status").read_text().splitlines()
 print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
@@ -73,7 +73,7 @@ def old_csv(corpus: Path, out: Path) -> None:
     from policyspeech.loaders import read_arrow
     from policyspeech.output import dates_at_precision, render_rows
 
-    table = read_arrow(corpus, version="head").sort_by("id")
+    table = read_arrow(corpus, version="head")
     out.write_text(render_rows(dates_at_precision(table.to_pylist()), "csv") + "\n",
                    encoding="utf-8")
 
@@ -81,7 +81,7 @@ def old_csv(corpus: Path, out: Path) -> None:
 def hand_written_csv(files: list[str], out: Path) -> None:
     import polars as pl
 
-    frame = pl.scan_parquet(files).sort("id")
+    frame = pl.scan_parquet(files)
     frame.with_columns(pl.col("themes", "keywords").list.join("; ")).sink_csv(out)
 
 

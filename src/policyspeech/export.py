@@ -99,12 +99,10 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
     """
     import polars as pl
 
-    from policyspeech.loaders import scan
-
     fmt = export_format(out, fmt)
     if fmt == "txt":
         _check_folder(out)
-    frame = scan(corpus, version=version, verify=verify)
+    frame = version_frame(corpus, version, verify)
     rows = int(frame.select(pl.len()).collect().item())
     if fmt == "txt":
         _write_folder(frame, out, raw)
@@ -120,6 +118,25 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
             _sink(frame, temp, fmt, raw)
             os.replace(temp, out)
     return rows
+
+
+def version_frame(corpus: str | os.PathLike[str] | None, version: str,
+                  verify: bool) -> pl.LazyFrame:
+    """A lazy frame of every record of ``version`` that polars streams from the files
+    (``ps.scan`` goes through an Arrow dataset, which polars reads whole). The files are
+    checked first: against the log's SHA-256 with ``verify``, else their footers."""
+    import polars as pl
+
+    from policyspeech.scanning import checked_dataset, version_files
+    from policyspeech.schema import arrow_schema
+
+    files = version_files(corpus, version, verify)
+    if not verify:
+        checked_dataset(files)  # each footer agrees with the log (rows, schema)
+    if not files:
+        return pl.from_arrow(arrow_schema().empty_table()).lazy()  # type: ignore[union-attr]
+    return pl.scan_parquet([path for path, _ in files], glob=False, use_statistics=False,
+                           hive_partitioning=False, missing_columns="insert")
 
 
 def _sink(frame: pl.LazyFrame, path: Path, fmt: str, raw: bool) -> None:
