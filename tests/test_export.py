@@ -199,3 +199,18 @@ def test_real_corpus_exports_whole(realdata: Path, tmp_path: Path) -> None:
     assert pl.read_parquet(tmp_path / "s.parquet").height == 233
     assert all((tmp_path / "texts" / f"{i}.txt").read_text(encoding="utf-8") == text
                for i, text in head.items())
+
+
+@pytest.mark.parametrize("name", ["r.csv", "r.jsonl", "r.parquet", "texts"])
+def test_a_release_in_an_older_schema_exports(tmp_path: Path, name: str) -> None:
+    """Release 1.0.0 of the bundled corpus has schema 1.0.0 (no ``source_id``): each format
+    holds the records as ``ps.read`` gives them (``source_id`` empty), in canonical types."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / name
+    result = run("export", str(out), "--version", "1.0.0")
+    assert result.exit_code == 0, result.stderr
+    if name.endswith(".parquet"):
+        schema = pq.read_schema(out)
+        assert str(schema.field("title").type) == "string"
+        assert pl.read_parquet(out).equals(ps.read(version="1.0.0"))

@@ -2,10 +2,10 @@
 ``.txt`` files with a metadata CSV (for R's readtext and quanteda).
 
 The format follows the name: ``.parquet``, ``.csv``, ``.jsonl`` (or ``.ndjson``), and a
-name without an extension is a folder. polars writes every format from a lazy scan of the
-version's files, streaming, so memory is bounded by a chunk, not by the corpus. Each output
-appears whole or not at all: it is written under a temporary name beside its place and
-renamed into it.
+name without an extension is a folder. The version's files are read one row group at a
+time (:func:`chunks`) and polars writes each chunk, so memory is bounded by a chunk, not by
+the corpus. Each output appears whole or not at all: it is written under a temporary name
+beside its place and renamed into it.
 
 Examples
 --------
@@ -26,13 +26,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from policyspeech.errors import CorpusError
 from policyspeech.output import LIST_SEPARATOR
 
 if TYPE_CHECKING:
     import polars as pl
+    import pyarrow as pa
 
 EXPORT_FORMATS = ("parquet", "csv", "jsonl", "txt")
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -97,55 +98,86 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
     first checked against the log (SHA-256, rows, the release manifest), and a file that
     differs is an :class:`~policyspeech.errors.IntegrityError` naming it.
     """
-    import polars as pl
-
     fmt = export_format(out, fmt)
     if fmt == "txt":
         _check_folder(out)
-    frame = version_frame(corpus, version, verify)
-    rows = int(frame.select(pl.len()).collect().item())
+    files = _version_files(corpus, version, verify)
     if fmt == "txt":
-        _write_folder(frame, out, raw)
-    elif str(out) == STDOUT:
-        with tempfile.TemporaryDirectory(prefix="policyspeech-export-") as folder:
-            temp = Path(folder) / f"out.{fmt}"
-            _sink(frame, temp, fmt, raw)
-            with temp.open("rb") as source:
-                shutil.copyfileobj(source, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
-    else:
-        with _temporary_beside(out) as temp:
-            _sink(frame, temp, fmt, raw)
-            os.replace(temp, out)
+        return _write_folder(files, out, raw)
+    if str(out) == STDOUT:
+        return _write_file(files, sys.stdout.buffer, fmt, raw)
+    with _temporary_beside(out) as temp:
+        with temp.open("wb") as handle:
+            rows = _write_file(files, handle, fmt, raw)
+        os.replace(temp, out)
     return rows
 
 
-def version_frame(corpus: str | os.PathLike[str] | None, version: str,
-                  verify: bool) -> pl.LazyFrame:
-    """A lazy frame of every record of ``version`` that polars streams from the files
-    (``ps.scan`` goes through an Arrow dataset, which polars reads whole). The files are
-    checked first: against the log's SHA-256 with ``verify``, else their footers."""
-    import polars as pl
-
+def _version_files(corpus: str | os.PathLike[str] | None, version: str,
+                   verify: bool) -> list[Path]:
+    """The files of ``version``, checked first: against the log's SHA-256 with
+    ``verify``, else their footers (rows, schema)."""
     from policyspeech.scanning import checked_dataset, version_files
-    from policyspeech.schema import arrow_schema
 
     files = version_files(corpus, version, verify)
     if not verify:
-        checked_dataset(files)  # each footer agrees with the log (rows, schema)
+        checked_dataset(files)
+    return [path for path, _ in files]
+
+
+def chunks(files: list[Path]) -> Iterator[pa.Table]:
+    """The records of ``files`` as Arrow tables of at most :data:`CHUNK_ROWS` rows in the
+    canonical schema (a field that an older schema lacks is empty, as ``ps.read`` gives
+    it), in file order, each Parquet page's checksum verified as it is read: memory holds
+    one chunk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from policyspeech.schema import arrow_schema
+
+    schema = arrow_schema()
+    for path in files:
+        parquet = pq.ParquetFile(path, page_checksum_verification=True)
+        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+            yield _canonical(pa.Table.from_batches([batch]))
     if not files:
-        return pl.from_arrow(arrow_schema().empty_table()).lazy()  # type: ignore[union-attr]
-    return pl.scan_parquet([path for path, _ in files], glob=False, use_statistics=False,
-                           hive_partitioning=False, missing_columns="insert")
+        yield schema.empty_table()
 
 
-def _sink(frame: pl.LazyFrame, path: Path, fmt: str, raw: bool) -> None:
-    if fmt == "parquet":
-        frame.sink_parquet(path, compression="zstd", row_group_size=CHUNK_ROWS)
-    elif fmt == "csv":
-        text_cells(frame, raw).sink_csv(path)
-    else:
-        frame.with_columns(_date_at_precision()).sink_ndjson(path)
+def _canonical(table: pa.Table) -> pa.Table:
+    """``table`` with every field of the schema, in order; absent ones empty."""
+    import pyarrow as pa
+
+    from policyspeech.schema import arrow_schema
+
+    schema = arrow_schema()
+    columns = [table.column(field.name).cast(field.type) if field.name in table.column_names
+               else pa.nulls(table.num_rows, field.type) for field in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _write_file(files: list[Path], handle: BinaryIO, fmt: str, raw: bool) -> int:
+    """Write the records chunk by chunk to ``handle`` in ``fmt``; return their number."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    for n, table in enumerate(chunks(files)):
+        rows += table.num_rows
+        if fmt == "parquet":
+            writer = writer or pq.ParquetWriter(handle, table.schema, compression="zstd")
+            writer.write_table(table, row_group_size=CHUNK_ROWS)
+            continue
+        chunk = pl.from_arrow(table)
+        assert isinstance(chunk, pl.DataFrame)
+        if fmt == "csv":
+            text_cells(chunk.lazy(), raw).collect().write_csv(handle, include_header=n == 0)
+        else:
+            chunk.with_columns(_date_at_precision()).write_ndjson(handle)
+    if writer is not None:
+        writer.close()
+    return rows
 
 
 def text_cells(frame: pl.LazyFrame, raw: bool = False) -> pl.LazyFrame:
@@ -196,29 +228,34 @@ def _check_folder(out: Path) -> None:
             "a new folder's name (or a file name ending .parquet, .csv or .jsonl)")
 
 
-def _write_folder(frame: pl.LazyFrame, out: Path, raw: bool) -> None:
-    """``<id>.txt`` per record, written chunk by chunk, and ``metadata.csv``; the folder
-    is built under a temporary name and renamed into place."""
+def _write_folder(files: list[Path], out: Path, raw: bool) -> int:
+    """``<id>.txt`` per record and ``metadata.csv``, chunk by chunk; the folder is built
+    under a temporary name and renamed into place. Returns the number of records."""
     import polars as pl
 
     try:
         temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     except OSError as exc:  # name the folder asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(out)) from None
+    rows = 0
     try:
-        metadata = frame.drop("text").with_columns(
-            (pl.col("id") + ".txt").alias("doc_id")).select(
-            "doc_id", pl.exclude("doc_id"))
-        text_cells(metadata, raw).sink_csv(temp / METADATA_CSV)
-        for batch in frame.select("id", "text").collect_batches(chunk_size=CHUNK_ROWS):
-            for record_id, text in batch.iter_rows():
-                (temp / f"{record_id}.txt").write_text(text, encoding="utf-8", newline="")
+        with (temp / METADATA_CSV).open("wb") as metadata:
+            for n, table in enumerate(chunks(files)):
+                chunk = pl.from_arrow(table)
+                assert isinstance(chunk, pl.DataFrame)
+                rows += chunk.height
+                for record_id, text in chunk.select("id", "text").iter_rows():
+                    (temp / f"{record_id}.txt").write_text(text, encoding="utf-8", newline="")
+                cells = text_cells(chunk.drop("text").lazy(), raw).collect()
+                cells.insert_column(0, (chunk["id"] + ".txt").alias("doc_id")).write_csv(
+                    metadata, include_header=n == 0)
         if out.exists():
             out.rmdir()  # empty (checked first); rename cannot replace a folder
         os.replace(temp, out)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+    return rows
 
 
 @contextmanager
