@@ -1,6 +1,7 @@
 """Benchmark: ``export`` to each format, against hand-written polars and the old row path.
 
-For a synthetic corpus of ``--size`` speeches (20,000 by default, built with ``add_all``
+For synthetic corpora of ``--sizes`` speeches (5,000 and 20,000 by default, so that the
+peak memory of the two shows whether it grows with the corpus; built with ``add_all``
 from :mod:`benchmarks.synthetic`), it measures, each the median of ``--repeat`` runs:
 
 - ``export_version`` to ``.csv``, ``.jsonl``, ``.parquet`` and a folder of ``.txt`` files;
@@ -16,8 +17,8 @@ Results go to ``benchmarks/RESULTS.md`` (between the ``export`` markers) and
 
 Usage::
 
-    python benchmarks/export.py                       # 20,000 speeches, 5 runs
-    python benchmarks/export.py --size 2000 --repeat 3 --no-write   # a quick look
+    python benchmarks/export.py                       # 5,000 and 20,000 speeches, 5 runs
+    python benchmarks/export.py --sizes 2000 --repeat 3 --no-write  # a quick look
 """
 
 from __future__ import annotations
@@ -149,17 +150,19 @@ def render(figures: dict[str, Any], repeat: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 20_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        figures = run(args.size, args.repeat, Path(work))
-    table = render(figures, args.repeat)
+    results = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as work:
+            results.append(run(size, args.repeat, Path(work)))
+    table = "\n\n".join(render(figures, args.repeat) for figures in results)
     print(table)
     if not args.no_write:
         RAW.write_text(json.dumps({"machine": machine(), "repeat": args.repeat,
-                                   "figures": figures}, indent=2) + "\n")
+                                   "results": results}, indent=2) + "\n")
         write_results(f"{START}\n## Export (`benchmarks/export.py`)\n\n{machine()}\n\n"
                       f"{table}\n{END}", START, END)
 
