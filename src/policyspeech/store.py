@@ -26,10 +26,10 @@ from typing import Any
 
 from policyspeech import (
     adding,
+    citing,
     compaction,
     corrections,
     history,
-    publishing,
     releasing,
     verify,
 )
@@ -93,7 +93,7 @@ class Corpus(Reader):
             corpus.set_identity(**given)
         return corpus
 
-    # -- identity and DOIs (see policyspeech.publishing) ------------------------------------
+    # -- identity and DOIs (see policyspeech.citing) ---------------------------------------
 
     def identity(self) -> dict[str, Any]:
         """The corpus's identity as its ``CITATION.cff`` gives it: title, authors (as
@@ -109,7 +109,7 @@ class Corpus(Reader):
         ``"Family, Given"`` (optionally ``<ORCID>`` and ``(Affiliation)`` after it) or an
         organisation's name; ``license`` is an SPDX id. A release snapshots the identity:
         releases made before keep theirs."""
-        return publishing.set_identity(self.writer, title=title, authors=authors,
+        return citing.set_identity(self.writer, title=title, authors=authors,
                                        license=license, description=description,
                                        keywords=keywords, url=url)
 
@@ -117,12 +117,12 @@ class Corpus(Reader):
         """Record ``doi`` (``10.NNNN/suffix`` or ``https://doi.org/...``) as the DOI of
         release ``version``, in a log entry that changes no data; return it as recorded,
         or None when the release had it already. A different DOI is replaced only with
-        ``replace``. See :mod:`policyspeech.publishing`."""
-        return publishing.set_doi(self.writer, version, doi, replace=replace)
+        ``replace``. See :mod:`policyspeech.citing`."""
+        return citing.set_doi(self.writer, version, doi, replace=replace)
 
     def set_concept_doi(self, doi: str, *, replace: bool = False) -> str | None:
         """Record ``doi`` as the concept DOI, which names every version of the corpus."""
-        return publishing.set_doi(self.writer, None, doi, replace=replace)
+        return citing.set_doi(self.writer, None, doi, replace=replace)
 
     # -- adding -----------------------------------------------------------------------------
 
