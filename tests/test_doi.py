@@ -204,3 +204,14 @@ def test_a_release_and_a_doi_of_a_corpus_in_an_older_schema_keep_its_schema(
     copy.set_doi("1.0.0", V1)
     assert copy.head().schema_version == schema and copy.verify() == []
     assert f"https://doi.org/{V1}" in copy.cite("1.0.0", "apa")
+
+
+def test_a_bag_of_a_release_carries_its_doi_and_its_zenodo_metadata(
+        two_releases: str, tmp_path: Path) -> None:
+    Corpus(two_releases).set_doi("0.1.0", V1)
+    assert run("--corpus", two_releases, "bundle", "0.1.0", str(tmp_path / "bag")).exit_code == 0
+    info = (tmp_path / "bag" / "bag-info.txt").read_text()
+    assert f"External-Identifier: https://doi.org/{V1}" in info
+    zenodo = json.loads((tmp_path / "bag" / "data" / ".zenodo.json").read_text())
+    assert zenodo["version"] == "0.1.0" and zenodo["doi"] == V1
+    assert yaml.safe_load((tmp_path / "bag" / "data" / "CITATION.cff").read_text())["doi"] == V1
