@@ -15,7 +15,7 @@ import pytest
 from policyspeech import hooks
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, run, tree_digest
+from tests.helpers import IDENTITY, make_speech, run, tree_digest
 from tests.hooked import REPO, command
 
 
@@ -292,7 +292,7 @@ def test_finding_01_release_refuses_a_damaged_fragment(tmp_path: Path) -> None:
     from policyspeech.tuning import Tuning
 
     tuning = Tuning(small_fragment_bytes=1)  # no compaction: the fragment is read as it is
-    corpus = Corpus.init(tmp_path / "corpus", tuning=tuning)
+    corpus = Corpus.init(tmp_path / "corpus", tuning=tuning, **IDENTITY)
     _ids, fragment = _two_in_one(corpus)
     _silent_flip(fragment)
     before = tree_digest(corpus.path)

@@ -2,7 +2,8 @@
 
 The bag's payload (``data/``) holds the release's Parquet files (``releases/VERSION/``),
 its manifest, and the files that describe and cite it, each made for that release:
-``README.md`` (the card), ``CITATION.cff``, ``CHANGELOG.md`` up to it and ``croissant.json``.
+``README.md`` (the card), ``CITATION.cff``, ``CHANGELOG.md`` up to it, ``croissant.json``
+and ``.zenodo.json`` (Zenodo's deposit metadata), with the DOIs that the log records.
 ``bag-info.txt`` names the corpus, the version, its fingerprint and its DOI when it has one;
 the tag manifests hold the SHA-256 and SHA-512 of every file. The release is verified
 against the log first, the bag is built beside its place and validated with the ``bagit``
@@ -14,7 +15,7 @@ Examples
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "policyspeech-1.0.0"
 >>> bag = bundle_release(None, "1.0.0", out)
 >>> bagit.Bag(str(bag.path)).is_valid(), bag.files
-(True, 5)
+(True, 6)
 """
 
 from __future__ import annotations
@@ -45,14 +46,23 @@ class Bag:
     bytes: int
 
 
-def release_payload(reader: Reader, version: str) -> dict[str, bytes | Path]:
+def release_payload(reader: Reader, version: str, *, deposit: bool = False
+                    ) -> dict[str, bytes | Path]:
     """The files that make up release ``version`` for a deposit, by their path in the
     payload: the Parquet files (as paths in the corpus) and the descriptive files (as
-    bytes, generated for this release)."""
-    from policyspeech.citation import render_cff
+    bytes, generated for this release; ``deposit``: ``.zenodo.json`` too)."""
+    from policyspeech.citation import dois_for, render_cff
     from policyspeech.croissant import render_croissant
-    from policyspeech.layout import CHANGELOG, CITATION, CROISSANT, manifest_name, release_folder
+    from policyspeech.layout import (
+        CHANGELOG,
+        CITATION,
+        CROISSANT,
+        ZENODO,
+        manifest_name,
+        release_folder,
+    )
     from policyspeech.releases import changelog_markdown, parse_version
+    from policyspeech.zenodo import zenodo_for
 
     manifest = reader.manifest(version)
     state = reader.head()
@@ -64,9 +74,12 @@ def release_payload(reader: Reader, version: str) -> dict[str, bytes | Path]:
         for path in reader.fragment_paths(version)}
     manifest_path = reader.path / state.releases[version]["manifest"]
     payload[manifest_name(version)] = manifest_path.read_bytes()
-    payload[CITATION] = render_cff(manifest).encode()
+    dois = dois_for(state, manifest)  # the DOIs the log records (`policyspeech doi`)
+    payload[CITATION] = render_cff(manifest, None, dois).encode()
     payload[CHANGELOG] = changelog_markdown(earlier).encode()
-    payload[CROISSANT] = render_croissant(manifest, fragments).encode()
+    payload[CROISSANT] = render_croissant(manifest, fragments, dois).encode()
+    if deposit:
+        payload[ZENODO] = zenodo_for(earlier, lambda m: dois_for(state, m)).encode()
     return payload
 
 
@@ -89,8 +102,11 @@ def bag_info(reader: Reader, version: str) -> dict[str, str]:
         "Corpus-Records": str(manifest["records"]),
         "Corpus-Fingerprint": f"sha256:{manifest['fingerprint']}",
     }
-    if citation.get("doi"):
-        info["External-Identifier"] = f"https://doi.org/{citation['doi']}"
+    from policyspeech.citation import dois_for
+
+    doi = dois_for(reader.view(), manifest).release
+    if doi:
+        info["External-Identifier"] = f"https://doi.org/{doi}"
     return info
 
 
@@ -110,7 +126,7 @@ def bundle_release(corpus: str | os.PathLike[str] | None, version: str, out: Pat
     from policyspeech.scanning import version_files
 
     version_files(reader.path, version, True)  # the release checks against the log first
-    payload = release_payload(reader, version)
+    payload = release_payload(reader, version, deposit=True)
     try:
         temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     except OSError as exc:  # name the folder asked for, not the temporary one

@@ -99,6 +99,10 @@ def _check_entry(corpus: Path, entry: Entry, state: HeadState, found: Replay) ->
             found.problems += _check_ids(path, entry, state)
             if entry.get("operation") == "release":
                 found.problems += _check_release_entry(path, entry, state, found)
+            if entry.get("operation") == "doi" and any(
+                    entry.get(key) for key in ("added", "removed", "ids", "removed_ids")):
+                found.problems.append(f"{path}: a doi entry that changes records or "
+                                      "fragments; the log was edited")
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # malformed: _apply names it
 

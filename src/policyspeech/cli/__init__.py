@@ -10,8 +10,9 @@ is fast.
 The commands live in one module per group: :mod:`~policyspeech.cli.writing` (init, add,
 amend, retract, release, compact), :mod:`~policyspeech.cli.importing` (import),
 :mod:`~policyspeech.cli.reading` (list, show, export, files, versions, diff, cite),
-:mod:`~policyspeech.cli.checking` (verify, cache),
-:mod:`~policyspeech.cli.publishing` (bundle, publish), :mod:`~policyspeech.cli.analysis`
+:mod:`~policyspeech.cli.checking` (verify, cache), :mod:`~policyspeech.cli.citing`
+(identity, doi), :mod:`~policyspeech.cli.publishing` (bundle, publish),
+:mod:`~policyspeech.cli.analysis`
 (stats, kwic, compare, trends) and :mod:`~policyspeech.cli.reference` (countries, themes,
 schema); what they share is in :mod:`~policyspeech.cli.options`.
 """
@@ -24,6 +25,7 @@ import typer
 from policyspeech.cli import (
     analysis,
     checking,
+    citing,
     importing,
     publishing,
     reading,
@@ -58,7 +60,8 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("init", writing.init), ("add", writing.add), ("list", reading.list_),
     ("show", reading.show), ("release", writing.release), ("amend", writing.amend),
     ("retract", writing.retract), ("versions", reading.versions), ("diff", reading.diff),
-    ("verify", checking.verify), ("cite", reading.cite), ("export", reading.export), ("bundle", publishing.bundle),
+    ("verify", checking.verify), ("cite", reading.cite), ("identity", citing.identity),
+    ("doi", citing.doi), ("export", reading.export), ("bundle", publishing.bundle),
     ("publish", publishing.publish),
     ("import", importing.import_), ("stats", analysis.stats), ("kwic", analysis.kwic),
     ("compare", analysis.compare), ("trends", analysis.trends), ("compact", writing.compact),

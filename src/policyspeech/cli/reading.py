@@ -133,7 +133,7 @@ def cite(
     ctx: typer.Context,
     version: Annotated[str, typer.Option("--version", help="A release or latest.")] = "latest",
     fmt: Annotated[str, typer.Option("--format", help="bibtex, apa, ris, cff or "
-                   "json.")] = "bibtex",
+                   "json (CSL JSON).")] = "bibtex",
 ) -> None:
     """Print a citation of a release, with its fingerprint and how to load it.
 
