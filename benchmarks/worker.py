@@ -75,7 +75,8 @@ def repeat(action: Callable[[], Any], times: int, *, warm_up: bool = False
 
 
 def op_import(args: dict[str, Any]) -> dict[str, Any]:
-    corpus = Corpus.init(args["corpus"])
+    corpus = Corpus.init(args["corpus"], title="Benchmark speeches", authors=["Benchmark"],
+                         license="CC0-1.0", description="Synthetic speeches.")
     seconds, batch = repeat(lambda: corpus.import_path(args["source"]), 1)
     return {"seconds": seconds, "records": batch.records, "text_bytes": batch.text_bytes,
             "fragments": batch.fragments, "rows": corpus.head().rows}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from policyspeech.store import Corpus
-from tests.helpers import REALDATA
+from tests.helpers import IDENTITY, REALDATA
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,5 +64,6 @@ def realdata() -> Path:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Corpus:
-    """A new, empty corpus in a temporary folder."""
-    return Corpus.init(tmp_path / "corpus")
+    """A new, empty corpus in a temporary folder, with an identity (so that it can be
+    released)."""
+    return Corpus.init(tmp_path / "corpus", **IDENTITY)

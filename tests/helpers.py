@@ -18,6 +18,13 @@ REALDATA = REPO.parent / "shared" / "realdata"
 """Real corpora this project did not write (``../shared/realdata`` beside the project);
 tests that read them are skipped when the folder is absent."""
 
+IDENTITY = {"title": "Test speeches", "authors": ["Lovelace, Ada"], "license": "CC-BY-4.0",
+            "description": "Speeches made up for the tests."}
+"""An identity for ``Corpus.init(..., **IDENTITY)``: a corpus needs one to be released."""
+IDENTITY_OPTIONS = ["--title", "Test speeches", "--author", "Lovelace, Ada", "--license",
+                    "CC-BY-4.0", "--description", "Speeches made up for the tests."]
+"""The same identity as options of ``policyspeech init`` and ``policyspeech identity``."""
+
 META = ["--title", "A title", "--speaker", "Ada Lovelace", "--country", "GB",
         "--date", "2019-10-30", "--language", "en"]
 """The metadata options of ``add`` for a valid speech."""

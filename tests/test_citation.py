@@ -1,4 +1,5 @@
-"""Citations: cite in five formats, CITATION.cff against the official schema, Croissant."""
+"""Citations: cite in five formats, CITATION.cff against the official schema, Croissant.
+(Formats in depth: test_citation_formats.py; DOIs: test_doi.py; identity: test_identity_cli.py.)"""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ def released(corpus: Corpus) -> Corpus:
     (corpus.path / "CITATION.cff").write_text(
         "cff-version: 1.2.0\nmessage: Cite us.\ntype: dataset\ntitle: Speeches of Europe\n"
         "authors:\n  - family-names: Lovelace\n    given-names: Ada Augusta\n"
-        "  - name: Analytical Engine Society\nlicense: CC0-1.0\ndoi: 10.5281/zenodo.1234\n")
+        "  - name: Analytical Engine Society\nlicense: CC0-1.0\nabstract: Speeches.\n")
     corpus.add(make_speech(1))
     corpus.release(notes="First")
+    corpus.set_doi("0.1.0", "10.5281/zenodo.1234")
     return corpus
 
 
@@ -43,15 +45,15 @@ def test_every_format(released: Corpus) -> None:
     assert "author = {Lovelace, Ada Augusta and {Analytical Engine Society}}" in bibtex
     assert "doi = {10.5281/zenodo.1234}" in bibtex and fingerprint in bibtex
     apa = released.cite("latest", "apa")
-    assert apa.startswith("Lovelace, A. A., & Analytical Engine Society (2") and (
-        "Speeches of Europe (Version 0.1.0) [Data set]. https://doi.org/10.5281/zenodo.1234") \
-        in apa
+    assert apa.startswith("Lovelace, A. A., & Analytical Engine Society. (2") and (
+        "Speeches of Europe (Version 0.1.0) [Data set]. Zenodo. "
+        "https://doi.org/10.5281/zenodo.1234") in apa
     ris = released.cite("0.1.0", "ris").splitlines()
     assert ris[0] == "TY  - DATA" and "ET  - 0.1.0" in ris and ris[-1] == "ER  - "
     assert "DO  - 10.5281/zenodo.1234" in ris
-    as_json = json.loads(released.cite("0.1.0", "json"))
-    assert as_json["version"] == "0.1.0" and as_json["fingerprint"] == fingerprint
-    assert as_json["load"] == 'ps.read(version="0.1.0")'
+    [as_json] = json.loads(released.cite("0.1.0", "json"))
+    assert as_json["version"] == "0.1.0" and fingerprint in as_json["note"]
+    assert 'ps.read(version="0.1.0", corpus="corpus")' in as_json["note"]
     cff = validate_cff(released.cite("0.1.0", "cff"))
     assert cff["version"] == "0.1.0" and cff["doi"] == "10.5281/zenodo.1234"
     with pytest.raises(CorpusError, match="citation format 'mla' is not known"):
@@ -104,6 +106,11 @@ def test_croissant_is_valid_and_reads_back(released: Corpus) -> None:
     fields = document["recordSet"][0]["field"]
     assert [f["name"] for f in fields][:3] == ["id", "title", "speaker"]
     released.add(make_speech(3))  # unreleased: not part of the release's file set
+    released.set_doi("0.2.0", "10.5281/zenodo.1235")
+    released.set_concept_doi("10.5281/zenodo.1233")
+    document = json.loads(path.read_text())
+    assert document["identifier"] == "https://doi.org/10.5281/zenodo.1235"
+    assert document["isPartOf"]["identifier"] == "https://doi.org/10.5281/zenodo.1233"
     dataset = mlc.Dataset(jsonld=str(path))  # validates on load
     assert not dataset.metadata.ctx.issues.errors
     assert not dataset.metadata.ctx.issues.warnings

@@ -9,14 +9,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from policyspeech.store import Corpus
-from tests.helpers import META, SEED, run, tree_digest
+from tests.helpers import IDENTITY, IDENTITY_OPTIONS, META, SEED, run, tree_digest
 
 SEED_ID = "gb-2019-10-30-brandon-lewis-security-minister-s-speech-on-security-and-crime-after-brexit"
 
 
 def test_a_researchers_whole_round(tmp_path: Path) -> None:
     c = str(tmp_path / "c")
-    assert run("init", c).exit_code == 0
+    assert run("init", c, *IDENTITY_OPTIONS).exit_code == 0
     assert run("--corpus", c, "add", str(SEED)).stdout.strip() == SEED_ID
     first = run("--corpus", c, "release", "major", "-m", "First")
     assert first.exit_code == 0 and first.stdout.startswith("released 1.0.0: 1 record, ")
@@ -59,7 +59,7 @@ def test_a_researchers_whole_round(tmp_path: Path) -> None:
 
 def test_errors_exit_1_with_one_line_and_change_nothing(tmp_path: Path) -> None:
     c = tmp_path / "c"
-    Corpus.init(c)
+    Corpus.init(c, **IDENTITY)
     run("--corpus", str(c), "add", str(SEED))
     run("--corpus", str(c), "release")
     before = tree_digest(c)
@@ -87,7 +87,7 @@ def test_errors_exit_1_with_one_line_and_change_nothing(tmp_path: Path) -> None:
 
 def test_verify_exits_1_naming_the_damaged_file(tmp_path: Path) -> None:
     c = tmp_path / "c"
-    Corpus.init(c)
+    Corpus.init(c, **IDENTITY)
     run("--corpus", str(c), "add", str(SEED))
     run("--corpus", str(c), "release")
     [fragment] = (c / "data").iterdir()

@@ -16,7 +16,7 @@ from policyspeech import hooks
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
 from policyspeech.tuning import Tuning
-from tests.helpers import SEED, make_speech
+from tests.helpers import IDENTITY, SEED, make_speech
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_a_symbolic_link_where_the_manifest_goes_is_never_followed(corpus: Corpu
     elsewhere = corpus.path.parent / "elsewhere.json"
     link.symlink_to(elsewhere if target == "same" else corpus.path.parent / target)
     if target == "same":  # a manifest of the same release of the same speech, elsewhere
-        twin = Corpus.init(corpus.path.parent / "twin")
+        twin = Corpus.init(corpus.path.parent / "twin", **IDENTITY)
         twin.add(make_speech(1))
         twin.release(notes="first")
         elsewhere.write_bytes((twin.path / "releases" / "0.1.0.json").read_bytes())
@@ -116,7 +116,7 @@ def test_a_release_of_a_corpus_named_by_a_relative_path_writes_its_files(
     """The derived files (CITATION.cff among them, which may live beside the corpus) are
     written where the corpus is, whether its path is absolute or relative."""
     monkeypatch.chdir(tmp_path)
-    corpus = Corpus.init("my")
+    corpus = Corpus.init("my", **IDENTITY)
     corpus.add(make_speech(1))
     corpus.release(notes="first")
     assert "version: 0.1.0" in (tmp_path / "my" / "CITATION.cff").read_text(encoding="utf-8")

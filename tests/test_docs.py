@@ -25,7 +25,8 @@ WITHOUT_EXAMPLES = {
     "policyspeech.charts": "writes image files (tests/test_analysis.py)",
     "policyspeech.cli": "the commands (tests/test_cli.py, the README's transcripts below)",
     **{f"policyspeech.cli.{group}": "commands (tests/test_cli*.py, the README's transcripts)"
-       for group in ("analysis", "checking", "importing", "reading", "reference", "writing")},
+       for group in ("analysis", "checking", "importing", "publishing", "reading", "reference",
+                     "writing")},
 }
 MODULES = sorted(m.name for m in pkgutil.walk_packages(policyspeech.__path__, "policyspeech.")
                  if m.name not in WITHOUT_EXAMPLES)

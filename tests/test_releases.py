@@ -250,7 +250,7 @@ def test_card_has_one_config_per_release_and_the_citation(released: Corpus) -> N
     text = (released.path / "README.md").read_text()
     header = yaml.safe_load(text.split("---\n")[1])
     assert [c["config_name"] for c in header["configs"]] == ["default", "1.1.0", "1.0.0"]
-    assert "@misc{policyspeech_corpus_1_1_0" in text
+    assert "@misc{test_speeches_1_1_0" in text
     assert 'ps.read("corpus", version="1.1.0")' in text
     assert "| 12 | `law_and_crime` | Law and Crime |" in text
     assert "compilation" in text and "licensed under CC-BY-4.0" in text

@@ -14,7 +14,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION, arrow_schema, fields_of
 from policyspeech.store import Corpus
-from tests.helpers import log_files, make_speech, tree_digest
+from tests.helpers import IDENTITY, log_files, make_speech, tree_digest
 
 
 def test_each_version_of_the_schema_is_known() -> None:
@@ -27,7 +27,7 @@ def test_each_version_of_the_schema_is_known() -> None:
 @pytest.fixture
 def old(tmp_path: Path) -> Corpus:
     """A writable copy of the bundled corpus, whose release 1.0.0 is in schema 1.0.0."""
-    return Corpus.init(tmp_path / "old", from_bundled=True)
+    return Corpus.init(tmp_path / "old", from_bundled=True, **IDENTITY)
 
 
 def test_an_old_release_loads_the_same_records_and_keeps_its_fingerprint(old: Corpus) -> None:

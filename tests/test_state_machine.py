@@ -16,7 +16,7 @@ import policyspeech as ps
 from policyspeech.releases import fingerprint_paths
 from policyspeech.schema import SCHEMA_VERSION
 from policyspeech.store import Corpus
-from tests.helpers import make_speech
+from tests.helpers import IDENTITY, make_speech
 
 Model = dict[str, tuple[str, str | None]]  # id -> (text, party)
 
@@ -25,7 +25,7 @@ class CorpusMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
-        self.corpus = Corpus.init(self.folder / "c")
+        self.corpus = Corpus.init(self.folder / "c", **IDENTITY)
         self.model: Model = {}
         self.releases: dict[str, tuple[str, Model]] = {}
         self.counter = 0

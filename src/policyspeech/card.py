@@ -172,7 +172,7 @@ corpus) is licensed under {_compilation_licence(latest)}.
 
 ## Citation
 
-{_citation_section(latest)}
+{_citation_section(state, latest)}
 
 ## Fields
 
@@ -218,23 +218,26 @@ def _compilation_licence(latest: Manifest | None) -> str:
     return markdown_text(str(latest["citation"]["license"]))
 
 
-def _citation_section(latest: Manifest | None) -> str:
+def _citation_section(state: HeadState, latest: Manifest | None) -> str:
     """The APA citation (its title, authors, DOI and URL, from CITATION.cff, escaped as
     Markdown) and the BibTeX one in a code block that no backticks of theirs can close."""
     if not latest:
         return "No release yet: cite a release, made with `policyspeech release`."
     import re
 
-    from policyspeech.citation import cite
+    from policyspeech.citation import Dois, cite, dois_for
     from policyspeech.releases import markdown_text
 
+    dois = dois_for(state, latest)  # the newest release's own DOI, and every version's
     meta = latest["citation"]
-    escaped = {**meta, **{key: markdown_text(str(meta[key])) for key in ("title", "doi", "url")
+    escaped = {**meta, **{key: markdown_text(str(meta[key]))
+                          for key in ("title", "doi", "url", "corpus")
                           if meta.get(key)},
                "authors": [{key: markdown_text(str(value)) for key, value in author.items()}
                            for author in meta["authors"]]}
-    apa = cite({**latest, "citation": escaped}, "apa")
-    bibtex = cite(latest, "bibtex")
+    apa = cite({**latest, "citation": escaped}, "apa", Dois(*(
+        markdown_text(d) if d else None for d in (dois.release, dois.concept))))
+    bibtex = cite(latest, "bibtex", dois)
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", bibtex)), default=0))
     return (f"{apa}\n\n{fence}bibtex\n{bibtex}\n{fence}\n\n"
             "Other formats: `policyspeech cite --format ris|cff|json`.")

@@ -1,62 +1,239 @@
-"""Citations of releases: ``CITATION.cff`` and ``cite`` in BibTeX, APA, RIS, CFF and JSON.
+"""The corpus's own identity and its citations: ``CITATION.cff`` and ``cite``.
 
-The citation's title, authors, licence of the compilation and DOI come from the corpus's
-``CITATION.cff`` (:func:`citation_source`): ``corpus/CITATION.cff`` if there is one, else
-the ``CITATION.cff`` of the folder holding the corpus, but only when that file describes
-*this* corpus: a dataset (``type: dataset``) whose notes cite the fingerprint of one of
-this corpus's releases, as ``policyspeech`` writes it. So the policyspeech repository's
-own file, written for its bundled corpus with ``policyspeech --corpus corpus cite --format
-cff > CITATION.cff``, is read; a ``CITATION.cff`` of another dataset that happens to sit
-beside a corpus is not, and its DOI and identifiers are never attached to these speeches.
+A corpus's identity (title, authors with their ORCID iDs, licence of the compilation,
+description, keywords, URL) lives in its own ``CITATION.cff`` (:func:`citation_file`):
+``policyspeech init`` and ``policyspeech identity`` write it (:func:`make_identity` checks
+each value), and a user may edit it by hand. ``release`` refuses a corpus without a
+complete identity (:func:`release_identity`), then snapshots it in the release manifest,
+so that a release is always cited as it was released. A ``CITATION.cff`` in the folder
+that holds the corpus is read only when it describes *this* corpus: a dataset whose notes
+cite the fingerprint of one of its releases (:func:`citation_source`; the policyspeech
+repository's own file is such a copy). It is never written.
 
-``release`` writes ``corpus/CITATION.cff`` (:func:`citation_file`) with the new version and
-date, never a file outside the corpus folder, and snapshots the citation in the release
-manifest, so that an old release is always cited as it was released.
+DOIs are not part of the identity: a DOI is minted after a release is deposited, so
+``policyspeech doi`` records it in the log (:class:`Dois`, :func:`dois_for`), and every
+citation of a release shows that release's DOI only, and the concept DOI (all versions)
+where all versions are meant. The formats themselves are in :mod:`policyspeech.citeformats`.
 
 Examples
 --------
+>>> identity = make_identity(title="Speeches", authors=["Doe, Jane <0000-0002-1825-0097>"],
+...                          license="cc-by-4.0", description="Policy speeches.")
+>>> identity["authors"], identity["license"]
+([{'family-names': 'Doe', 'given-names': 'Jane', 'orcid': 'https://orcid.org/0000-0002-1825-0097'}], 'CC-BY-4.0')
 >>> manifest = {"version": "1.0.0", "date": "2026-11-28", "fingerprint": "ab" * 32,
-...             "records": 1, "citation": DEFAULT_CITATION}
->>> print(cite(manifest, "bibtex").splitlines()[0])
-@misc{policyspeech_corpus_1_0_0,
->>> "Version 1.0.0" in cite(manifest, "apa")
-True
+...             "records": 1, "citation": identity}
+>>> print(cite(manifest, "bibtex", Dois("10.5281/zenodo.2")).splitlines()[0])
+@misc{speeches_1_0_0,
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
+from policyspeech.citeformats import (
+    display_name,
+    load_hint,
+    one_line,
+    render_apa,
+    render_bibtex,
+    render_csl,
+    render_ris,
+    work_of,
+)
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
 from policyspeech.layout import CITATION, RELEASES
+from policyspeech.log import HeadState
+from policyspeech.pids import ORCID_URL, normalise_license, normalise_orcid
 
 FORMATS = ("bibtex", "apa", "ris", "cff", "json")
-DEFAULT_CITATION: dict[str, Any] = {
-    "title": "policyspeech corpus",
-    "authors": [{"name": "The policyspeech developers"}],
-    "license": "CC-BY-4.0",
-    "doi": None,
-    "url": None,
-    "abstract": "A versioned, citable corpus of political and policy speeches, one record "
-    "per speech with its full text and metadata (speaker, office, party, organisation, "
-    "country, date, language, themes from the Comparative Agendas Project codebook).",
-    "keywords": ["political science", "speeches", "public policy", "comparative politics"],
-}
+IDENTITY_FIELDS = ("title", "authors", "license", "abstract", "keywords", "url")
+REQUIRED = {"title": "a title (--title)", "authors": "authors (--author)",
+            "license": "a licence (--license)", "abstract": "a description (--description)"}
+PLACEHOLDER = {"title": "policyspeech corpus",
+               "authors": [{"name": "The policyspeech developers"}]}
+"""What releases credited before a corpus had an identity of its own: not an identity."""
+SET_IDENTITY = ('`policyspeech identity --title TEXT --author "Family, Given <ORCID>" '
+                '--license SPDX-ID --description TEXT`')
 CFF_MESSAGE = ("If you use this corpus, please cite the release you analysed, as below; "
                "the fingerprint identifies its exact records.")
-
-
+CFF_HEADER = ("# Written by policyspeech. Set the title, authors, licence and description with "
+              "`policyspeech identity`\n# (or here); record DOIs with `policyspeech doi`.\n")
+MAX_TEXT = {"title": 1_000, "abstract": 10_000, "url": 2_000}
+MAX_CITATION_BYTES = 1_000_000
+"""The largest ``CITATION.cff`` read (a real one is a few kilobytes)."""
 _FINGERPRINT = re.compile(r"sha256:([0-9a-f]{64})")
+_AUTHOR = re.compile(r"(?P<name>[^<>()]*?)\s*(?:<(?P<orcid>[^<>]*)>)?\s*"
+                     r"(?:\((?P<affiliation>[^()]*)\))?")
+
+
+@dataclass(frozen=True)
+class Dois:
+    """The DOIs of one release: its own, and the concept DOI of every version."""
+
+    release: str | None = None
+    concept: str | None = None
+
+
+NO_DOIS = Dois()
+"""A release without DOIs."""
+
+
+def dois_for(state: HeadState, manifest: Manifest) -> Dois:
+    """The DOIs of the release ``manifest`` describes, as the log records them (a DOI that
+    an older policyspeech snapshotted in the manifest counts until the log records one)."""
+    version = manifest["version"]
+    legacy = manifest["citation"].get("doi") or None
+    return Dois(state.dois.get(version) or legacy, state.concept_doi)
+
+
+# -- the identity ------------------------------------------------------------------------
+
+
+def parse_author(spec: str) -> dict[str, Any]:
+    """An author given as ``Family, Given [<ORCID>] [(Affiliation)]`` (a person) or
+    ``Name`` (an organisation, a group author), as a ``CITATION.cff`` author.
+
+    >>> parse_author("Lovelace, Ada (Analytical Society)")
+    {'family-names': 'Lovelace', 'given-names': 'Ada', 'affiliation': 'Analytical Society'}
+    >>> parse_author("Policy Lab")
+    {'name': 'Policy Lab'}
+    """
+    match = _AUTHOR.fullmatch(" ".join(spec.split()))
+    name = match.group("name").strip() if match else ""
+    fix = ('write a person as "Family, Given", optionally followed by <ORCID> and '
+           '(Affiliation), or an organisation as its name')
+    if not match or not name or name.count(",") > 1:
+        raise CorpusError(f"author '{spec}' cannot be read; {fix}")
+    author: dict[str, Any]
+    if "," in name:
+        family, given = (part.strip() for part in name.split(",", 1))
+        if not family or not given:
+            raise CorpusError(f"author '{spec}' lacks a family or a given name; {fix}")
+        author = {"family-names": family, "given-names": given}
+    else:
+        author = {"name": name}
+    if match.group("orcid") is not None:
+        if "name" in author:
+            raise CorpusError(f"author '{spec}': an ORCID iD identifies a person; write the "
+                              'person as "Family, Given <ORCID>"')
+        author["orcid"] = ORCID_URL + normalise_orcid(match.group("orcid"))
+    if match.group("affiliation"):
+        if "name" in author:
+            raise CorpusError(f"author '{spec}': an organisation has no affiliation in "
+                              'CITATION.cff; give a person as "Family, Given (Affiliation)"')
+        author["affiliation"] = match.group("affiliation").strip()
+    return author
+
+
+def author_spec(author: Mapping[str, Any]) -> str:
+    """How ``author`` is written on the command line (the inverse of :func:`parse_author`).
+
+    >>> author_spec({"family-names": "Doe", "given-names": "Jane",
+    ...              "orcid": "https://orcid.org/0000-0002-1825-0097"})
+    'Doe, Jane <0000-0002-1825-0097>'
+    """
+    text = display_name(author)
+    if author.get("orcid"):
+        text += f" <{str(author['orcid']).removeprefix(ORCID_URL)}>"
+    if author.get("affiliation"):
+        text += f" ({author['affiliation']})"
+    return text
+
+
+def _text(name: str, value: str, option: str) -> str:
+    text = value.strip() if name == "abstract" else " ".join(value.split())
+    if not text:
+        raise CorpusError(f"{option} is empty; give it a value")
+    if len(text) > MAX_TEXT[name]:
+        raise CorpusError(f"{option} has {len(text):,} characters; at most "
+                          f"{MAX_TEXT[name]:,} are allowed")
+    return text
+
+
+def _url(value: str) -> str:
+    text = _text("url", value, "--url")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r'[\s"{}\\]', text):
+        raise CorpusError(f"--url '{value}' is not an http(s) URL; give the address of the "
+                          "corpus's page, starting with https://")
+    return text
+
+
+def make_identity(*, title: str | None = None, authors: Sequence[str] | None = None,
+                  license: str | None = None, description: str | None = None,
+                  keywords: Iterable[str] | None = None, url: str | None = None,
+                  base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The identity ``base`` with the values given replaced, each checked (an ORCID's check
+    digit, the SPDX licence list, an http(s) URL); ``authors`` as :func:`parse_author` reads
+    them replace all the authors. Raises :class:`CorpusError` naming a bad value."""
+    identity = {key: value for key, value in (base or {}).items() if key in IDENTITY_FIELDS}
+    if title is not None:
+        identity["title"] = _text("title", title, "--title")
+    if authors is not None:
+        if not authors:
+            raise CorpusError("give at least one --author")
+        identity["authors"] = [parse_author(spec) for spec in authors]
+    if license is not None:
+        identity["license"] = normalise_license(license)
+    if description is not None:
+        identity["abstract"] = _text("abstract", description, "--description")
+    if keywords is not None:
+        found = [" ".join(k.split()) for k in keywords]
+        identity["keywords"] = list(dict.fromkeys(k for k in found if k))
+    if url is not None:
+        identity["url"] = _url(url)
+    return {key: identity[key] for key in IDENTITY_FIELDS if identity.get(key)}
+
+
+def missing_fields(identity: Mapping[str, Any]) -> list[str]:
+    """What :data:`REQUIRED` part of an identity ``identity`` lacks (all of it for the
+    placeholder that releases credited before corpora had identities)."""
+    if all(identity.get(k) == v for k, v in PLACEHOLDER.items()):
+        return list(REQUIRED)
+    return [key for key in REQUIRED if not identity.get(key)]
+
+
+def release_identity(corpus: Path) -> dict[str, Any]:
+    """The identity a release of ``corpus`` snapshots, checked complete (else one
+    :class:`CorpusError` naming what is missing and the command that sets it), with the
+    corpus folder's name for the load hint."""
+    path = citation_source(corpus)
+    identity = read_citation(corpus)
+    missing = missing_fields(identity)
+    if missing:
+        what = "no identity of its own" if len(missing) == len(REQUIRED) else \
+            "an incomplete identity: it lacks " + ", ".join(REQUIRED[m] for m in missing)
+        raise CorpusError(f"this corpus has {what} ({path or citation_file(corpus)}); set it "
+                          f"with {SET_IDENTITY}; nothing was released")
+    where = f"{path}: "
+    try:
+        identity["license"] = normalise_license(str(identity["license"]))
+        authors = identity["authors"]
+        if not isinstance(authors, list) or not all(isinstance(a, dict) for a in authors):
+            raise CorpusError("authors must be a list of persons and organisations")
+        for author in authors:
+            if author.get("orcid"):
+                author["orcid"] = ORCID_URL + normalise_orcid(str(author["orcid"]))
+    except CorpusError as exc:
+        raise CorpusError(f"{where}{exc}; correct it with {SET_IDENTITY}") from None
+    return {**identity, "corpus": corpus.resolve().name}
+
+
+# -- CITATION.cff ------------------------------------------------------------------------
 
 
 def citation_file(corpus: Path) -> Path:
-    """The ``CITATION.cff`` that ``release`` writes: the corpus's own, inside its folder."""
+    """The corpus's own ``CITATION.cff``, inside its folder: the one policyspeech writes."""
     return corpus / CITATION
 
 
@@ -93,19 +270,13 @@ def _release_fingerprints(corpus: Path) -> set[str]:
 
 
 def read_citation(corpus: Path) -> dict[str, Any]:
-    """Title, authors, licence, DOI, URL, abstract and keywords of the corpus."""
+    """The identity fields that the ``CITATION.cff`` describing ``corpus`` gives (an empty
+    dict when there is none)."""
     path = citation_source(corpus)
-    meta = dict(DEFAULT_CITATION)
-    if path is not None:
-        data = _load(path)
-        for key in ("title", "authors", "license", "doi", "url", "abstract", "keywords"):
-            if data.get(key):
-                meta[key] = data[key]
-    return meta
-
-
-MAX_CITATION_BYTES = 1_000_000
-"""The largest ``CITATION.cff`` read (a real one is a few kilobytes)."""
+    if path is None:
+        return {}
+    data = _load(path)
+    return {key: data[key] for key in IDENTITY_FIELDS if data.get(key)}
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -153,31 +324,52 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def render_cff(manifest: Manifest) -> str:
-    """The ``CITATION.cff`` (CFF 1.2.0, ``type: dataset``) of a release."""
-    meta = manifest["citation"]
-    common: dict[str, Any] = {
-        "title": meta["title"],
-        "authors": meta["authors"],
-        "version": manifest["version"],
-        "date-released": manifest["date"],
-        "license": meta["license"],
-    }
-    if meta.get("doi"):
-        common["doi"] = meta["doi"]
-    if meta.get("url"):
-        common["url"] = meta["url"]
+def render_cff(manifest: Manifest | None, identity: Mapping[str, Any] | None = None,
+               dois: Dois = NO_DOIS) -> str:
+    """The ``CITATION.cff`` (CFF 1.2.0, ``type: dataset``): ``identity`` (default: the
+    release's) at the top, and the release ``manifest`` describes (None before the first
+    release) with its DOIs, its fingerprint and how to load it as the preferred citation."""
+    meta = dict(identity if identity is not None else manifest["citation"] if manifest else {})
     cff: dict[str, Any] = {"cff-version": "1.2.0", "message": CFF_MESSAGE, "type": "dataset",
-                           **common, "abstract": meta["abstract"], "keywords": meta["keywords"]}
-    cff["preferred-citation"] = {
-        "type": "data",
-        **common,
-        "notes": f"Corpus fingerprint sha256:{manifest['fingerprint']} "
-        f"({manifest['records']} record{'' if manifest['records'] == 1 else 's'}). "
-        f"Load it with {load_hint(manifest['version'])}.",
-    }
-    text = yaml.dump(cff, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
-    return "# Written by `policyspeech release`; edit authors, title, licence or DOI here.\n" + text
+                           "title": meta.get("title"), "authors": meta.get("authors")}
+    if manifest is not None:
+        cff.update({"version": manifest["version"], "date-released": manifest["date"]})
+        if dois.release:
+            cff["doi"] = dois.release
+        described = [(dois.concept, "Concept DOI: every version of the corpus"),
+                     (dois.release, f"DOI of release {manifest['version']}")]
+        identifiers = [{"type": "doi", "value": doi, "description": text}
+                       for doi, text in described if doi]
+        if identifiers:
+            cff["identifiers"] = identifiers
+    cff.update({key: meta[key] for key in ("license", "url", "abstract", "keywords")
+                if meta.get(key)})
+    if manifest is not None:
+        cff["preferred-citation"] = _preferred(manifest, dois)
+    text = yaml.dump({k: v for k, v in cff.items() if v is not None}, Dumper=_NoAliasDumper,
+                     sort_keys=False, allow_unicode=True, width=100)
+    return CFF_HEADER + text
+
+
+def _preferred(manifest: Manifest, dois: Dois) -> dict[str, Any]:
+    """The release as CFF's preferred citation (the identity it was released with)."""
+    from policyspeech.pids import doi_publisher
+
+    meta, records = manifest["citation"], manifest["records"]
+    cited: dict[str, Any] = {"type": "data", "title": meta["title"], "authors": meta["authors"],
+                             "version": manifest["version"],
+                             "date-released": manifest["date"], "license": meta["license"]}
+    if dois.release:
+        cited["doi"] = dois.release
+    publisher = doi_publisher(dois.release)
+    if publisher:
+        cited["publisher"] = {"name": publisher}
+    if meta.get("url"):
+        cited["url"] = meta["url"]
+    cited["notes"] = (f"Corpus fingerprint sha256:{manifest['fingerprint']} ({records} "
+                      f"record{'' if records == 1 else 's'}). Load it with "
+                      f"{load_hint(manifest['version'], meta.get('corpus'))}.")
+    return cited
 
 
 class _NoAliasDumper(yaml.SafeDumper):
@@ -187,102 +379,21 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
-def load_hint(version: str) -> str:
-    """How to load a release in one line."""
-    return f'ps.read(version="{version}")'
-
-
-def cite(manifest: Manifest, fmt: str) -> str:
-    """A citation of the release described by ``manifest`` in ``fmt`` (see :data:`FORMATS`)."""
+def cite(manifest: Manifest, fmt: str, dois: Dois = NO_DOIS, *,
+         identity: Mapping[str, Any] | None = None, credits: Sequence[str] = ()) -> str:
+    """A citation of the release ``manifest`` describes, in ``fmt`` (see :data:`FORMATS`;
+    ``json`` is CSL JSON), with its ``dois``. ``credits`` (the sources that must be
+    credited beside the corpus, such as the publishers of CC-BY records) follow the
+    citation ("Credit also: ..."); ``identity`` heads a ``cff`` citation (default: the
+    release's own)."""
     if fmt not in FORMATS:
         raise CorpusError(f"citation format '{fmt}' is not known; use one of {', '.join(FORMATS)}")
-    meta, version, date = _one_line(manifest["citation"]), manifest["version"], manifest["date"]
-    records = manifest["records"]
-    note = (f"Corpus fingerprint sha256:{manifest['fingerprint']}; {records} "
-            f"record{'' if records == 1 else 's'}; load with {load_hint(version)}")
-    doi = meta.get("doi")
     if fmt == "cff":
-        return render_cff(manifest)
-    if fmt == "json":
-        return json.dumps({
-            "type": "dataset", "title": meta["title"],
-            "author": [_csl_name(a) for a in meta["authors"]],
-            "issued": {"date-parts": [[int(part) for part in date.split("-")]]},
-            "version": version, "DOI": doi, "URL": meta.get("url"),
-            "license": meta["license"], "fingerprint": manifest["fingerprint"],
-            "records": manifest["records"], "load": load_hint(version), "note": note,
-        }, indent=2, ensure_ascii=False)
-    names = [_display_name(a) for a in meta["authors"]]
-    if fmt == "apa":
-        link = f" https://doi.org/{doi}" if doi else (f" {meta['url']}" if meta.get("url") else "")
-        return (f"{_apa_authors(meta['authors'])} ({date[:4]}). {meta['title']} "
-                f"(Version {version}) [Data set].{link}\n{note}.")
-    if fmt == "ris":
-        lines = ["TY  - DATA", f"TI  - {meta['title']}"]
-        lines += [f"AU  - {name}" for name in names]
-        lines += [f"PY  - {date[:4]}", f"DA  - {date.replace('-', '/')}", f"ET  - {version}",
-                  f"N1  - {note}"]
-        if doi:
-            lines.append(f"DO  - {doi}")
-        if meta.get("url"):
-            lines.append(f"UR  - {meta['url']}")
-        return "\n".join([*lines, "ER  - "])
-    key = re.sub(r"[^a-z0-9]+", "_", f"{meta['title']} {version}".lower()).strip("_")
-    fields = {
-        "title": f"{{{meta['title']}}}",
-        "author": " and ".join(_bibtex_name(a) for a in meta["authors"]),
-        "year": date[:4],
-        "month": str(int(date[5:7])),
-        "version": version,
-        "note": note.replace("_", r"\_"),
-    }
-    if doi:
-        fields["doi"] = doi
-    if meta.get("url"):
-        fields["url"] = meta["url"]
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
-    return f"@misc{{{key},\n{body}\n}}"
-
-
-def _one_line(value: Any) -> Any:
-    """``value`` with the white space of every string in it (line breaks included)
-    collapsed, so that no field of a citation can add a line (an RIS tag, say) of its own.
-
-    >>> _one_line({"title": "Two\\nlines", "authors": [{"name": " A\\r\\nB "}]})
-    {'title': 'Two lines', 'authors': [{'name': 'A B'}]}
-    """
-    if isinstance(value, str):
-        return " ".join(value.split())
-    if isinstance(value, dict):
-        return {key: _one_line(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_one_line(item) for item in value]
-    return value
-
-
-def _display_name(author: dict[str, Any]) -> str:
-    if "name" in author:
-        return str(author["name"])
-    return f"{author.get('family-names', '')}, {author.get('given-names', '')}".strip(", ")
-
-
-def _bibtex_name(author: dict[str, Any]) -> str:
-    return f"{{{author['name']}}}" if "name" in author else _display_name(author)
-
-
-def _apa_authors(authors: list[dict[str, Any]]) -> str:
-    def one(author: dict[str, Any]) -> str:
-        if "name" in author:
-            return str(author["name"])
-        initials = " ".join(f"{part[0]}." for part in str(author.get("given-names", "")).split())
-        return f"{author.get('family-names', '')}, {initials}".strip(", ")
-
-    names = [one(a) for a in authors]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
-
-
-def _csl_name(author: dict[str, Any]) -> dict[str, str]:
-    if "name" in author:
-        return {"literal": str(author["name"])}
-    return {"family": str(author.get("family-names", "")),
-            "given": str(author.get("given-names", ""))}
+        text = render_cff(manifest, identity, dois)
+        if credits:
+            text += "# Credit also: " + "; ".join(one_line(list(credits))) + "\n"
+        return text
+    work = work_of(manifest, doi=dois.release, concept_doi=dois.concept, credits=credits)
+    render = {"bibtex": render_bibtex, "apa": render_apa, "ris": render_ris,
+              "json": render_csl}[fmt]
+    return render(work)

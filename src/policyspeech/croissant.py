@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from policyspeech.citation import NO_DOIS, Dois
 from policyspeech.documents import FragmentInfo, Manifest
+from policyspeech.pids import doi_url
 from policyspeech.schema import fields_of
 
 CONTEXT: dict[str, Any] = {
@@ -68,8 +70,11 @@ RECORD_SET = "speeches"
 FILE_SET = "fragments"
 
 
-def render_croissant(manifest: Manifest, fragments: list[FragmentInfo]) -> str:
-    """The Croissant JSON-LD of the release described by ``manifest``."""
+def render_croissant(manifest: Manifest, fragments: list[FragmentInfo],
+                     dois: Dois = NO_DOIS) -> str:
+    """The Croissant JSON-LD of the release described by ``manifest``, with its DOI
+    (``identifier``) and the concept DOI of every version (``isPartOf``) when the log has
+    them."""
     from policyspeech.citation import cite
 
     meta = manifest["citation"]
@@ -103,11 +108,11 @@ def render_croissant(manifest: Manifest, fragments: list[FragmentInfo]) -> str:
         "license": f"https://spdx.org/licenses/{meta['license']}.html",
         "version": manifest["version"],
         "datePublished": manifest["date"],
-        "citeAs": cite(manifest, "bibtex"),
+        "citeAs": cite(manifest, "bibtex", dois),
         "creator": [{"@type": "sc:Organization" if "name" in a else "sc:Person",
                      "name": a.get("name") or f"{a.get('given-names', '')} "
                      f"{a.get('family-names', '')}".strip()} for a in meta["authors"]],
-        "keywords": meta["keywords"],
+        "keywords": meta.get("keywords") or [],
         "distribution": files,
         "recordSet": [
             {
@@ -124,6 +129,11 @@ def render_croissant(manifest: Manifest, fragments: list[FragmentInfo]) -> str:
     }
     if meta.get("url"):
         document["url"] = meta["url"]
+    if dois.release:
+        document["identifier"] = doi_url(dois.release)
+    if dois.concept:
+        document["isPartOf"] = {"@type": "sc:CreativeWork", "name": f"{meta['title']}, every "
+                                "version", "identifier": doi_url(dois.concept)}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -6,15 +6,17 @@ interrupted write), and :func:`check_newest_entry` compares the newest entry wit
 one the card recorded (its number and SHA-256): a changed newest entry, or a missing one
 (deleted: the card records a newer entry than the log has), is named.
 
-``CHANGELOG.md``, ``CITATION.cff`` and ``croissant.json`` are written after each release
-from the release manifests (:func:`policyspeech.releasing.write_release_files`).
-:func:`check_derived` generates them again and compares. A file that is what an
-earlier release generated, or missing (a release interrupted before it wrote them), is
-a warning: ``verify --repair`` rewrites it. Anything else contradicts the log (a
-changed fragment SHA-256 in the Croissant file, a forged changelog section, another
-version or fingerprint in the citation) and is an error. What legitimately varies: in
-``CITATION.cff``, the fields its users edit for the next release (title, authors,
-licence, DOI, URL, abstract, keywords); only the fields taken from the release are
+``CHANGELOG.md``, ``CITATION.cff``, ``croissant.json`` and ``.zenodo.json`` are written
+after each release and each ``doi`` entry from the release manifests and the DOIs the log
+records (:func:`policyspeech.releasing.write_release_files`). :func:`check_derived`
+generates them again and compares. A file that is what an earlier release generated, or
+that lacks a DOI the log records (a ``doi`` interrupted before it rewrote the files), or
+missing, is a warning: ``verify --repair`` rewrites it. Anything else contradicts the log
+(a changed fragment SHA-256 in the Croissant file, a forged changelog section, another
+version, fingerprint or DOI in the citation) and is an error; a DOI that the log does not
+record is named, with the command that records it. What legitimately varies: in
+``CITATION.cff``, the identity its users edit for the next release (title, authors,
+licence, URL, abstract, keywords); only the fields taken from the release and the log are
 compared. A ``CITATION.cff`` in the corpus's parent folder is compared only when it
 cites one of this corpus's releases (else it describes something else).
 
@@ -40,20 +42,29 @@ from typing import Any
 
 import yaml
 
-from policyspeech.citation import citation_file, parse_citation, render_cff
+from policyspeech.citation import Dois, citation_file, parse_citation, render_cff
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
-from policyspeech.layout import CARD, CHANGELOG, CITATION, CROISSANT, entry_name, entry_path
+from policyspeech.layout import (
+    CARD,
+    CHANGELOG,
+    CITATION,
+    CROISSANT,
+    ZENODO,
+    entry_name,
+    entry_path,
+)
 from policyspeech.log import HeadState, advance, read_recorded_head
 from policyspeech.reader import Reader
 from policyspeech.releases import changelog_markdown, parse_version
 from policyspeech.replay import LOST, gap
+from policyspeech.zenodo import zenodo_for
 
 LIMIT = 16 << 20
 """Derived files larger than this are not read (they are named as changed)."""
-CFF_FIELDS = ("cff-version", "type", "version", "date-released")
-CFF_CITED = ("type", "version", "date-released", "notes")
+CFF_FIELDS = ("cff-version", "type", "version", "date-released", "doi", "identifiers")
+CFF_CITED = ("type", "version", "date-released", "notes", "doi")
 REPAIR = "`policyspeech verify --repair` rewrites it"
 
 
@@ -65,30 +76,56 @@ class Derived:
     warnings: list[str] = field(default_factory=list)
 
 
+DoiLookup = Callable[[Manifest], Dois]
+Generate = Callable[[list[Manifest], DoiLookup], Any]
+
+
 def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]) -> Derived:
-    """Compare the changelog, citation and Croissant files of ``corpus`` with what the
-    manifests of ``state``'s releases (checked against the log) generate."""
+    """Compare the changelog, citation, Croissant and Zenodo files of ``corpus`` with what
+    the manifests of ``state``'s releases (checked against the log) and its DOIs generate."""
     found = Derived()
-    if not state.releases:  # only a release writes these two: one is evidence of a lost one
+    if not state.releases:  # only a release writes these: one is evidence of a lost one
         found.problems += [f"{path}: exists, but the log has no release: {LOST} (those of "
                            "the releases it describes); restore them from a backup, or "
                            "delete it if no release was ever made"
-                           for path in (corpus / CHANGELOG, corpus / CROISSANT)
+                           for path in (corpus / CHANGELOG, corpus / CROISSANT, corpus / ZENODO)
                            if path.exists() or path.is_symlink()]
         return found
     ordered = [manifests[v] for v in sorted(state.releases, key=parse_version)]
-    files: list[tuple[Path, Callable[[list[Manifest]], Any], Callable[[str], Any]]] = [
-        (corpus / CHANGELOG, lambda ms: changelog_markdown(ms), lambda text: text),
-        (corpus / CROISSANT, lambda ms: json.loads(render_croissant(ms[-1], ms[-1]["fragments"])),
-         json.loads),
+    files: list[tuple[Path, Generate, Callable[[str], Any]]] = [
+        (corpus / CHANGELOG, lambda ms, dois: changelog_markdown(ms), lambda text: text),
+        (corpus / CROISSANT, lambda ms, dois: json.loads(render_croissant(
+            ms[-1], ms[-1]["fragments"], dois(ms[-1]))), json.loads),
+        (corpus / ZENODO, lambda ms, dois: json.loads(zenodo_for(ms, dois)), json.loads),
     ]
     citation = citation_file(corpus)
     if citation == corpus / CITATION or _cites(citation, ordered):
-        files.append((citation, lambda ms: _cff_fields(yaml.safe_load(render_cff(ms[-1]))),
-                      lambda text: _cff_fields(parse_citation(text))))
+        files.append((citation, lambda ms, dois: _cff_fields(yaml.safe_load(
+            render_cff(ms[-1], None, dois(ms[-1])))), lambda text: _cff_fields(
+            parse_citation(text))))
     for path, generate, parse in files:
-        _compare(found, path, ordered, generate, parse)
+        _compare(found, path, ordered, generate, parse, _doi_states(state, ordered))
     return found
+
+
+def _doi_states(state: HeadState, manifests: list[Manifest]) -> list[DoiLookup]:
+    """The DOIs of ``state`` (first), then the same without one or more of those that the
+    newest files show (the newest release's, the one before's, the concept DOI): what the
+    files were before a ``doi`` entry whose rewrite of them was interrupted."""
+    shown = [m["version"] for m in manifests[-2:]]
+    lookups: list[DoiLookup] = []
+    for dropped in range(8):
+        gone = {version for n, version in enumerate(reversed(shown)) if dropped >> n & 1}
+        dois = {v: d for v, d in state.dois.items() if v not in gone}
+        concept = None if dropped & 4 else state.concept_doi
+
+        def lookup(manifest: Manifest, dois: dict[str, str] = dois,
+                   concept: str | None = concept) -> Dois:
+            return Dois(dois.get(manifest["version"]) or manifest["citation"].get("doi")
+                        or None, concept)
+
+        lookups.append(lookup)
+    return lookups
 
 
 def _lost_versions(text: str, actual: Any, manifests: list[Manifest], expected: Any) -> str:
@@ -120,11 +157,11 @@ def _lost_versions(text: str, actual: Any, manifests: list[Manifest], expected: 
     return "" if manifests[-1]["fingerprint"] in text else ", ".join(unknown)
 
 
-def _compare(found: Derived, path: Path, manifests: list[Manifest],
-             generate: Callable[[list[Manifest]], Any], parse: Callable[[str], Any]) -> None:
+def _compare(found: Derived, path: Path, manifests: list[Manifest], generate: Generate,
+             parse: Callable[[str], Any], dois: list[DoiLookup]) -> None:
     if not path.exists() and not path.is_symlink():
         found.warnings.append(f"{path}: missing (a release was interrupted before it wrote "
-                              f"it); {REPAIR}")
+                              f"it, or an older policyspeech made the release); {REPAIR}")
         return
     try:
         if path.is_symlink() or path.stat().st_size > LIMIT:
@@ -134,24 +171,56 @@ def _compare(found: Derived, path: Path, manifests: list[Manifest],
     except (OSError, ValueError, yaml.YAMLError) as exc:
         found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
         return
-    if actual == generate(manifests):
+    expected = generate(manifests, dois[0])
+    if actual == expected:
+        return
+    if any(actual == generate(manifests, lookup) for lookup in dois[1:]):
+        found.warnings.append(f"{path}: lacks a DOI that the log records (`policyspeech doi` "
+                              f"was interrupted before it rewrote it); {REPAIR}")
         return
     for n in range(len(manifests) - 1, 0, -1):  # newest first: usually one release behind
-        if actual == generate(manifests[:n]):
+        if any(actual == generate(manifests[:n], lookup) for lookup in dois):
             found.warnings.append(
                 f"{path}: behind the log, as release {manifests[n - 1]['version']} wrote it "
                 f"(a later release was interrupted before it rewrote it); {REPAIR}")
             return
-    unknown = _lost_versions(text, actual, manifests, generate(manifests))
+    unknown = _lost_versions(text, actual, manifests, expected)
     if unknown:
         found.problems.append(
             f"{path}: names release {unknown}, which the log does not have: "
             f"{LOST} (those of that release); restore them from a backup "
             "(`verify --repair` cannot bring them back, and would erase this evidence)")
         return
+    version = manifests[-1]["version"]
+    doi = _other_doi(actual, expected)
+    if doi is not None:
+        found.problems.append(
+            f"{path}: gives DOI {doi} for release {version}, which the log does not record; "
+            f"record it with `policyspeech doi {version} {doi}` (else `verify --repair` "
+            "rewrites the file without it)")
+        return
     found.problems.append(f"{path}: differs from the file the log generates for release "
-                          f"{manifests[-1]['version']} (it was edited or damaged, and "
-                          f"contradicts the log); {REPAIR}")
+                          f"{version} (it was edited or damaged, and contradicts the log); "
+                          f"{REPAIR}")
+
+
+def _other_doi(actual: Any, expected: Any) -> str | None:
+    """The DOI a citation file gives in place of the log's, when that is all it changed."""
+    if not isinstance(actual, dict) or not isinstance(expected, dict):
+        return None
+
+    def without(data: dict[str, Any]) -> Any:
+        cited = data.get("preferred-citation")
+        return ({k: v for k, v in data.items()
+                 if k not in ("doi", "identifiers", "preferred-citation")},
+                {k: v for k, v in cited.items() if k != "doi"} if isinstance(cited, dict)
+                else cited)
+
+    doi = actual.get("doi")
+    if isinstance(doi, str) and doi != expected.get("doi") and without(actual) == without(
+            expected):
+        return doi
+    return None
 
 
 def _cff_fields(data: Any) -> Any:

@@ -43,6 +43,15 @@ class ReleaseRecord(TypedDict):
     """The number of the entry whose head was released."""
 
 
+class DoiRecord(TypedDict):
+    """A DOI as a ``doi`` entry records it: a release's, or (``version`` null) the concept
+    DOI of every version; ``replaces`` the DOI it supersedes, if any."""
+
+    version: str | None
+    doi: str
+    replaces: NotRequired[str]
+
+
 class Amendment(TypedDict):
     """One record's correction in a bulk ``amend`` entry."""
 
@@ -60,7 +69,7 @@ class Entry(TypedDict):
     """The SHA-256 of the previous entry's bytes (None for entry 0)."""
     time: str
     operation: str
-    """init, add, amend, retract, compact, release, upgrade or gc."""
+    """init, add, amend, retract, compact, release, upgrade, doi or gc."""
     message: str
     schema_version: str
     added: list[FragmentInfo]
@@ -75,6 +84,7 @@ class Entry(TypedDict):
     fields: NotRequired[list[str]]
     amendments: NotRequired[list[Amendment]]
     release: NotRequired[ReleaseRecord]
+    doi: NotRequired[DoiRecord]
     collected: NotRequired[list[str]]
     """``gc``: the fragments (paths as entries name them) removed from the store."""
 

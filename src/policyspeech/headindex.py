@@ -356,7 +356,8 @@ def _from_small(small: dict[str, Any], index: HeadIndex) -> HeadState:
                       releases=small["releases"],
                       released_fragments=set(small["released_fragments"]),
                       fragments_ever=set(small["fragments_ever"]),
-                      keyless=set(small["keyless"]), light=False)
+                      keyless=set(small["keyless"]), light=False,
+                      dois=small["dois"], concept_doi=small["concept_doi"])
     state.hash_by_id = LayeredMap(index, "hash")
     state.key_by_id = LayeredMap(index, "key")
     state.id_by_key = LayeredMap(index, "id")

@@ -131,6 +131,6 @@ def small_state(state: HeadState, pending: list[dict[str, Any]]) -> dict[str, An
             "schema_version": state.schema_version, "fragments": state.fragments,
             "releases": state.releases, "released_fragments": sorted(state.released_fragments),
             "fragments_ever": sorted(state.fragments_ever), "keyless": sorted(state.keyless),
-            "pending": pending}
+            "pending": pending, "dois": state.dois, "concept_doi": state.concept_doi}
 
 

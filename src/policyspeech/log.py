@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from policyspeech.documents import Entry, FragmentInfo, ReleaseRecord
+from policyspeech.documents import DoiRecord, Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
 from policyspeech.layout import (
     CARD,
@@ -125,6 +125,10 @@ class HeadState:
     """Every fragment any entry added (superseded ones stay on disk for the releases)."""
     pending: list[dict[str, Any]] = field(default_factory=list)
     """Record changes (add, amend, retract) since the newest release, oldest first."""
+    dois: dict[str, str] = field(default_factory=dict)
+    """The DOI of each release that has one (``doi`` entries), by version."""
+    concept_doi: str | None = None
+    """The DOI of every version of the corpus (the concept DOI), once a ``doi`` entry gave it."""
     light: bool = False
     """A reader's state: fragments and releases only, without the id and hash indexes
     and the pending changes (which writers need, and which cost time to build)."""
@@ -142,6 +146,8 @@ class HeadState:
             self.fragments[info["path"]] = info
             self.fragments_ever.add(info["path"])
         operation = entry.get("operation")
+        if operation == "doi":
+            self._apply_doi(entry["doi"])
         if self.light:
             if operation == "release":
                 self._apply_release(entry["release"])
@@ -192,6 +198,19 @@ class HeadState:
         self.schema_version = entry.get("schema_version", self.schema_version)
 
 
+    def _apply_doi(self, record: DoiRecord) -> None:
+        """Record a DOI: a release's (which must be one of the head's releases), or the
+        concept DOI (``version`` null)."""
+        version, doi = record["version"], record["doi"]
+        if not isinstance(doi, str) or not doi.startswith("10."):
+            raise ValueError(f"{doi!r} is not a DOI")
+        if version is None:
+            self.concept_doi = doi
+        elif version in self.releases:
+            self.dois[version] = doi
+        else:
+            raise ValueError(f"a DOI for release {version!r}, which the log does not have")
+
     def _apply_release(self, release: ReleaseRecord) -> None:
         self.releases[release["version"]] = release
         self.released_fragments.update(release["fragments"])
@@ -203,7 +222,8 @@ class HeadState:
             "seq": self.seq, "entry_sha256": self.entry_sha256,
             "schema_version": self.schema_version, "fragments": self.fragments,
             "releases": self.releases, "released_fragments": sorted(self.released_fragments),
-            "fragments_ever": sorted(self.fragments_ever), "light": self.light}
+            "fragments_ever": sorted(self.fragments_ever), "light": self.light,
+            "dois": self.dois, "concept_doi": self.concept_doi}
         if not self.light:
             data.update(ids="\n".join(self.hash_by_id),
                         hashes="".join(self.hash_by_id.values()),
@@ -219,7 +239,8 @@ class HeadState:
         state = cls(seq=data["seq"], entry_sha256=data["entry_sha256"],
                     schema_version=data["schema_version"], fragments=data["fragments"],
                     releases=data["releases"], released_fragments=set(data["released_fragments"]),
-                    fragments_ever=set(data["fragments_ever"]), light=data.get("light", True))
+                    fragments_ever=set(data["fragments_ever"]), light=data.get("light", True),
+                    dois=data["dois"], concept_doi=data["concept_doi"])  # none: an old cache
         if not state.light:
             ids = data["ids"].split("\n") if data["ids"] else []
             hashes = data["hashes"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,15 +234,31 @@ class Reader:
         return self._latest[1]
 
     def versions(self) -> list[dict[str, Any]]:
-        """Every release, oldest first: version, date, records, fingerprint and notes."""
-        keys = ("version", "date", "records", "fingerprint", "notes")
-        return [{key: self.manifest(v)[key] for key in keys}  # type: ignore[literal-required]
-                for v in sorted(self.view().releases, key=parse_version)]
+        """Every release, oldest first: version, date, records, fingerprint, notes and DOI
+        (None until ``policyspeech doi`` records one)."""
+        from policyspeech.citation import dois_for
 
-    def cite(self, version: str = "latest", fmt: str = "bibtex") -> str:
+        keys = ("version", "date", "records", "fingerprint", "notes")
+        state = self.view()
+        rows = []
+        for version in sorted(state.releases, key=parse_version):
+            manifest = self.manifest(version)
+            rows.append({**{key: manifest[key] for key in keys},  # type: ignore[literal-required]
+                         "doi": dois_for(state, manifest).release})
+        return rows
+
+    def concept_doi(self) -> str | None:
+        """The DOI of every version of the corpus, once ``policyspeech doi --concept``
+        recorded one."""
+        return self.view().concept_doi
+
+    def cite(self, version: str = "latest", fmt: str = "bibtex", *,
+             credits: Sequence[str] = ()) -> str:
         """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff
-        or json. The head can be cited only when it equals the newest release."""
-        from policyspeech.citation import cite
+        or json (CSL JSON), with the release's DOI and the concept DOI. The head can be
+        cited only when it equals the newest release. ``credits`` (the sources that must
+        be credited beside the corpus) follow the citation."""
+        from policyspeech.citation import cite, dois_for, read_citation
         from policyspeech.releases import required_bump
 
         name = self.resolve_version(version)
@@ -251,4 +268,7 @@ class Reader:
                 raise CorpusError("the head has unreleased changes and cannot be cited; "
                                   "release it first with `policyspeech release`")
             name = str(latest_version(state))
-        return cite(self.manifest(name), fmt)
+        manifest = self.manifest(name)
+        identity = {**manifest["citation"], **read_citation(self.path)} if fmt == "cff" else None
+        return cite(manifest, fmt, dois_for(self.view(), manifest), identity=identity,
+                    credits=credits)

@@ -10,7 +10,8 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> from policyspeech.store import Corpus
->>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "c")
+>>> corpus = Corpus.init(pathlib.Path(tempfile.mkdtemp()) / "c", title="Speeches",
+...                      authors=["Doe, Jane"], license="CC0-1.0", description="Speeches.")
 >>> _ = corpus.add({"title": "T", "speaker": "S", "country": "GB", "date": "2019",
 ...                 "language": "en", "text": "Words."})
 >>> manifest = release(corpus.writer, notes="first")
@@ -24,13 +25,20 @@ import datetime
 import hashlib
 import json
 
-from policyspeech.citation import citation_file, read_citation, render_cff
+from policyspeech.citation import (
+    IDENTITY_FIELDS,
+    citation_file,
+    dois_for,
+    read_citation,
+    release_identity,
+    render_cff,
+)
 from policyspeech.commit import Writer
 from policyspeech.compaction import compact
 from policyspeech.croissant import render_croissant
 from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.layout import CARD, CHANGELOG, CROISSANT, fragment_file
+from policyspeech.layout import CARD, CHANGELOG, CROISSANT, ZENODO, fragment_file
 from policyspeech.log import (
     HeadState,
     new_entry,
@@ -48,6 +56,7 @@ from policyspeech.releases import (
     pending_changes,
 )
 from policyspeech.text import check_note
+from policyspeech.zenodo import zenodo_for
 
 
 def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Manifest:
@@ -57,7 +66,8 @@ def release(writer: Writer, bump: str | None = None, *, notes: str = "") -> Mani
     check_note(notes, "the release notes")
     writer.check_writable()
     check_bump(reader.head(writing=True), bump)  # before the lock: a refused release writes
-    with writer.writing():                       # nothing
+    release_identity(writer.path)  # nothing; nor does one of a corpus without an identity
+    with writer.writing():
         chosen = check_bump(reader.head(), bump)
         version = next_version(latest_version(reader.head()), chosen)
         _check_version_unused(writer, version)  # before the first write
@@ -104,16 +114,27 @@ def _check_version_unused(writer: Writer, version: str) -> None:
 
 
 def write_release_files(writer: Writer) -> None:
-    """Regenerate the files derived from the releases: changelog, citation, Croissant."""
+    """Regenerate the files derived from the releases and their DOIs: the changelog, the
+    citation (headed by the corpus's current identity), Croissant and ``.zenodo.json``."""
     reader = writer.reader
-    manifests = [reader.manifest(v) for v in sorted(reader.head().releases, key=parse_version)]
+    state = reader.head()
+    manifests = [reader.manifest(v) for v in sorted(state.releases, key=parse_version)]
     writer.replace_derived(writer.path / CHANGELOG, changelog_markdown(manifests).encode(),
                            "changelog")
     latest = manifests[-1]
-    writer.replace_derived(citation_file(writer.path), render_cff(latest).encode(),
-                           "citation")
+    try:
+        current = read_citation(writer.path)
+    except CorpusError:  # a damaged file: the release's identity stands in
+        current = {}
+    identity = {**{k: v for k, v in latest["citation"].items() if k in IDENTITY_FIELDS and v},
+                **current}
+    writer.replace_derived(citation_file(writer.path), render_cff(
+        latest, identity, dois_for(state, latest)).encode(), "citation")
     writer.replace_derived(writer.path / CROISSANT, render_croissant(
-        latest, reader.fragments(latest["version"])).encode(), "croissant")
+        latest, reader.fragments(latest["version"]), dois_for(state, latest)).encode(),
+        "croissant")
+    writer.replace_derived(writer.path / ZENODO, zenodo_for(
+        manifests, lambda manifest: dois_for(state, manifest)).encode(), "zenodo")
 
 
 def repair(writer: Writer) -> None:
@@ -162,5 +183,5 @@ def _manifest(writer: Writer, state: HeadState, version: str, bump: str,
         "fragments": [{"path": info["path"], "sha256": info["sha256"], "rows": info["rows"],
                        "bytes": info["bytes"]} for info in state.fragments.values()],
         "changes": pending_changes(state),
-        "citation": read_citation(writer.path),
+        "citation": release_identity(writer.path),
     }

@@ -112,6 +112,10 @@ def _check_entry(corpus: Path, entry: Entry, state: HeadState, found: Replay) ->
                 found.collected.discard(info["path"])
             if entry.get("operation") == "gc":
                 found.problems += _check_collection(path, entry, state, found)
+            if entry.get("operation") == "doi" and any(
+                    entry.get(key) for key in ("added", "removed", "ids", "removed_ids")):
+                found.problems.append(f"{path}: a doi entry that changes records or "
+                                      "fragments; the log was edited")
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # malformed: _apply names it
 

@@ -24,9 +24,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from policyspeech import adding, collect, compaction, corrections, history, releasing, verify
+from policyspeech import (
+    adding,
+    citing,
+    collect,
+    compaction,
+    corrections,
+    history,
+    releasing,
+    verify,
+)
 from policyspeech.adding import Progress
 from policyspeech.batch import Batch, Loader
+from policyspeech.citation import make_identity, read_citation
 from policyspeech.collect import Collection
 from policyspeech.commit import Writer, create
 from policyspeech.compaction import Compaction
@@ -66,11 +76,56 @@ class Corpus(Reader):
 
     @classmethod
     def init(cls, path: str | os.PathLike[str], *, from_bundled: bool = False,
-             tuning: Tuning = DEFAULT) -> Corpus:
-        """Create a new empty corpus at ``path``, or a writable copy of the bundled one."""
+             tuning: Tuning = DEFAULT, title: str | None = None,
+             authors: Sequence[str] | None = None, license: str | None = None,
+             description: str | None = None, keywords: Sequence[str] | None = None,
+             url: str | None = None) -> Corpus:
+        """Create a new empty corpus at ``path``, or a writable copy of the bundled one,
+        with the identity given (see :meth:`set_identity`; a release needs a title,
+        authors, a licence and a description). Every value is checked before the folder
+        is made."""
+        fields: dict[str, Any] = {"title": title, "authors": authors, "license": license,
+                  "description": description, "keywords": keywords, "url": url}
+        given = {name: value for name, value in fields.items() if value is not None}
+        make_identity(**given)  # a bad value: nothing is created
         corpus = cls(create(Path(path), from_bundled=from_bundled), tuning=tuning)
         corpus.writer.write_card(corpus.head())
+        if from_bundled:  # the copy's changelog, citation, Croissant and Zenodo files
+            releasing.write_release_files(corpus.writer)
+        if given:
+            corpus.set_identity(**given)
         return corpus
+
+    # -- identity and DOIs (see policyspeech.citing) ---------------------------------------
+
+    def identity(self) -> dict[str, Any]:
+        """The corpus's identity as its ``CITATION.cff`` gives it: title, authors (as
+        CITATION.cff writes them), license, abstract (the description), keywords, url."""
+        return read_citation(self.path)
+
+    def set_identity(self, *, title: str | None = None, authors: Sequence[str] | None = None,
+                     license: str | None = None, description: str | None = None,
+                     keywords: Sequence[str] | None = None,
+                     url: str | None = None) -> dict[str, Any]:
+        """Set the values given of the corpus's identity in its own ``CITATION.cff`` (the
+        others stay); return the whole identity. ``authors`` replace the authors, each
+        ``"Family, Given"`` (optionally ``<ORCID>`` and ``(Affiliation)`` after it) or an
+        organisation's name; ``license`` is an SPDX id. A release snapshots the identity:
+        releases made before keep theirs."""
+        return citing.set_identity(self.writer, title=title, authors=authors,
+                                       license=license, description=description,
+                                       keywords=keywords, url=url)
+
+    def set_doi(self, version: str, doi: str, *, replace: bool = False) -> str | None:
+        """Record ``doi`` (``10.NNNN/suffix`` or ``https://doi.org/...``) as the DOI of
+        release ``version``, in a log entry that changes no data; return it as recorded,
+        or None when the release had it already. A different DOI is replaced only with
+        ``replace``. See :mod:`policyspeech.citing`."""
+        return citing.set_doi(self.writer, version, doi, replace=replace)
+
+    def set_concept_doi(self, doi: str, *, replace: bool = False) -> str | None:
+        """Record ``doi`` as the concept DOI, which names every version of the corpus."""
+        return citing.set_doi(self.writer, None, doi, replace=replace)
 
     # -- adding -----------------------------------------------------------------------------
 
@@ -232,8 +287,8 @@ class Corpus(Reader):
 
     def repair(self) -> None:
         """Rewrite the files derived from the log (the card, the version folders, and at a
-        release the changelog, CITATION.cff and croissant.json), as a commit would, and
-        migrate a corpus of the legacy layout."""
+        release the changelog, CITATION.cff, croissant.json and .zenodo.json), as a commit
+        would, and migrate a corpus of the legacy layout."""
         releasing.repair(self.writer)
 
     def stale_card(self) -> bool:

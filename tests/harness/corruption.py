@@ -51,6 +51,7 @@ from policyspeech.errors import CorpusError
 from policyspeech.layout import ARROW_CACHE, CACHE_ENV, HEADS_CACHE
 from policyspeech.store import Corpus
 from tests.harness.crash import speech
+from tests.helpers import IDENTITY
 
 FLIPS = ("fragment", "log entry", "manifest", "card", "cache")
 STRUCTURE = ("delete newest entry", "delete middle entry", "swap entries", "delete manifest",
@@ -69,7 +70,7 @@ Files = dict[Path, tuple[bytes, int] | None]
 
 def build(folder: Path) -> Corpus:
     """A corpus with two releases, a correction between them and unreleased changes."""
-    corpus = Corpus.init(folder)
+    corpus = Corpus.init(folder, **IDENTITY)
     corpus.add_all([speech(n) for n in range(1, 6)])
     corpus.add(speech(6))
     corpus.release("minor", notes="first")

@@ -43,7 +43,7 @@ from policyspeech.store import Corpus
 from policyspeech.validate import validate_speech
 from policyspeech.views import is_layout_problem
 from tests.harness.legacy import to_legacy_layout
-from tests.helpers import make_speech
+from tests.helpers import IDENTITY, make_speech
 from tests.hooked import CRASH_EXIT_CODE, REPO, command
 
 WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card")
@@ -133,7 +133,7 @@ class Harness:
     def __init__(self, work: Path, seed: int = 0) -> None:
         self.work = work
         self.rng = random.Random(seed)
-        self.corpus = Corpus.init(work / "corpus")
+        self.corpus = Corpus.init(work / "corpus", **IDENTITY)
         self.present: set[str] = set()  # text hashes that must be in the head
         self.counter = 0
         for _ in range(3):

@@ -10,7 +10,9 @@ is fast.
 The commands live in one module per group: :mod:`~policyspeech.cli.writing` (init, add,
 amend, retract, release, compact), :mod:`~policyspeech.cli.importing` (import),
 :mod:`~policyspeech.cli.reading` (list, show, export, files, versions, diff, cite),
-:mod:`~policyspeech.cli.checking` (verify, gc, cache), :mod:`~policyspeech.cli.analysis`
+:mod:`~policyspeech.cli.checking` (verify, gc, cache), :mod:`~policyspeech.cli.citing`
+(identity, doi), :mod:`~policyspeech.cli.publishing` (bundle, publish),
+:mod:`~policyspeech.cli.analysis`
 (stats, kwic, compare, trends) and :mod:`~policyspeech.cli.reference` (countries, themes,
 schema); what they share is in :mod:`~policyspeech.cli.options`.
 """
@@ -20,7 +22,16 @@ from typing import Any
 
 import typer
 
-from policyspeech.cli import analysis, checking, importing, reading, reference, writing
+from policyspeech.cli import (
+    analysis,
+    checking,
+    citing,
+    importing,
+    publishing,
+    reading,
+    reference,
+    writing,
+)
 from policyspeech.cli.options import CorpusOption, say
 
 app = typer.Typer(
@@ -49,11 +60,13 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("init", writing.init), ("add", writing.add), ("list", reading.list_),
     ("show", reading.show), ("release", writing.release), ("amend", writing.amend),
     ("retract", writing.retract), ("versions", reading.versions), ("diff", reading.diff),
-    ("verify", checking.verify), ("cite", reading.cite), ("export", reading.export),
+    ("verify", checking.verify), ("cite", reading.cite), ("identity", citing.identity),
+    ("doi", citing.doi), ("export", reading.export), ("bundle", publishing.bundle),
+    ("publish", publishing.publish),
     ("import", importing.import_), ("stats", analysis.stats), ("kwic", analysis.kwic),
     ("compare", analysis.compare), ("trends", analysis.trends), ("compact", writing.compact),
-    ("gc", checking.gc), ("cache", checking.cache), ("files", reading.files), ("countries", reference.countries),
-    ("themes", reference.themes),
+    ("gc", checking.gc), ("cache", checking.cache), ("files", reading.files),
+    ("countries", reference.countries), ("themes", reference.themes),
 ]
 """The commands, in the order that ``policyspeech --help`` lists them."""
 

@@ -133,7 +133,7 @@ def cite(
     ctx: typer.Context,
     version: Annotated[str, typer.Option("--version", help="A release or latest.")] = "latest",
     fmt: Annotated[str, typer.Option("--format", help="bibtex, apa, ris, cff or "
-                   "json.")] = "bibtex",
+                   "json (CSL JSON).")] = "bibtex",
 ) -> None:
     """Print a citation of a release, with its fingerprint and how to load it.
 
@@ -147,26 +147,29 @@ def cite(
 @user_errors
 def export(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Argument(help="File to write.")],
+    out: Annotated[Path, typer.Argument(help="File to write: .parquet, .csv or .jsonl; a name "
+                   "without an extension is a folder of .txt files; '-' is standard output.")],
     version: VersionOption = EXPORT["version"],
-    fmt: Annotated[str, typer.Option("--format", help="parquet, jsonl or "
-                   "csv.")] = EXPORT["fmt"],
+    fmt: Annotated[str | None, typer.Option("--format", help="parquet, csv, jsonl or txt; "
+                   "only needed for '-' (the name's extension says it).")] = EXPORT["fmt"],
     raw: RawOption = EXPORT["raw"],
     verify: Annotated[bool, typer.Option(
         "--verify/--no-verify", help="Check every file of the version against the log "
         "first (SHA-256, rows, the release manifest); --no-verify skips it.")] = EXPORT["verify"],
 ) -> None:
-    """Write every record of a version to one file (parquet, jsonl or csv).
+    """Write every record of a version to a file whose extension names its format
+    (.parquet, .csv, .jsonl), or to a folder of .txt files with metadata.csv (readtext).
 
     In csv, a cell that a spreadsheet would run as a formula starts with ' ; give --raw
     for a file to import again. Every file of the version is first checked against the
     log, as `verify` does for that version (--no-verify skips it).
 
-    Example: policyspeech export speeches-1.0.0.parquet --version 1.0.0
+    Example: policyspeech export speeches-1.0.0.csv --version 1.0.0
     """
     rows = export_version(corpus_path(ctx), out, version=version, fmt=fmt, raw=raw,
-                         verify=verify)
-    typer.echo(f"wrote {rows} records to {out}")
+                          verify=verify)
+    if str(out) != "-":  # standard output holds the records
+        typer.echo(f"wrote {rows} records to {out}")
 
 
 @user_errors

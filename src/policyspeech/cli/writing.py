@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from policyspeech.cli.citing import IDENTITY_PARAMETERS, identity_fields
 from policyspeech.cli.options import (
     MAX_BYTES,
     MAX_ERRORS,
@@ -25,20 +26,32 @@ from policyspeech.hooks import crash_point
 
 
 @user_errors
+@with_parameters(IDENTITY_PARAMETERS)
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create (must be new or empty).")],
     from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from a copy of "
                             "the corpus bundled with the package.")] = False,
+    **fields: Any,
 ) -> None:
-    """Create a new empty corpus, or a writable copy of the bundled one.
+    """Create a new empty corpus, or a writable copy of the bundled one, with its identity
+    (title, authors, licence, description: a release needs them; `policyspeech identity`
+    sets them later).
+
+    Example: policyspeech init my-corpus --title "UK policy speeches" --author "Doe, Jane
+    <0000-0002-1825-0097>" --license CC-BY-4.0 --description "Speeches of UK ministers."
 
     Example: policyspeech init my-corpus --from-bundled
     """
+    from policyspeech.citation import SET_IDENTITY, missing_fields
     from policyspeech.output import count
     from policyspeech.store import Corpus
 
-    corpus = Corpus.init(directory, from_bundled=from_bundled)
+    given = {name: value for name, value in identity_fields(fields).items() if value is not None}
+    corpus = Corpus.init(directory, from_bundled=from_bundled, **given)
     typer.echo(f"created corpus '{corpus.path}' with {count(corpus.head().rows, 'record')}")
+    if missing_fields(corpus.identity()):
+        typer.echo(f"before its first release, give it an identity with {SET_IDENTITY}",
+                   err=True)
 
 
 @user_errors
