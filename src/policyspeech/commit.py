@@ -56,12 +56,13 @@ from policyspeech.layout import (
     RELEASES,
     STAGING,
     entry_path,
+    find_entry,
     fragment_file,
     manifest_name,
     store_file,
 )
 from policyspeech.locate import bundled_corpus_path
-from policyspeech.log import HeadState, encode_entry, find_entry, new_entry
+from policyspeech.log import HeadState, encode_entry, new_entry
 from policyspeech.migration import migrate
 from policyspeech.nofollow import read_no_follow
 from policyspeech.reader import Reader

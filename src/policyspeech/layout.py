@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -110,6 +111,33 @@ def entry_path(corpus: Path, seq: int) -> Path:
 def legacy_entry_path(corpus: Path, seq: int) -> Path:
     """Where a corpus written before log subfolders keeps entry ``seq`` (flat in ``log/``)."""
     return corpus / LOG / entry_name(seq)
+
+
+def find_entry(corpus: Path, seq: int) -> Path:
+    """The file of log entry ``seq``: in its subfolder, else (a corpus not yet migrated)
+    flat in ``log/`` when it is there; the subfolder's path when neither exists."""
+    path = entry_path(corpus, seq)
+    if not os.path.lexists(path) and os.path.lexists(legacy := legacy_entry_path(corpus, seq)):
+        return legacy
+    return path
+
+
+def entry_exists(corpus: Path, seq: int) -> bool:
+    """Whether log entry ``seq`` exists, in its subfolder or flat (legacy)."""
+    return os.path.lexists(entry_path(corpus, seq)) or os.path.lexists(
+        legacy_entry_path(corpus, seq))
+
+
+def legacy_entries(corpus: Path) -> list[Path]:
+    """The entries kept flat in ``log/`` (a corpus written before subfolders), in order."""
+    try:
+        names = os.listdir(corpus / LOG)
+    except OSError:
+        return []
+    return [corpus / LOG / name for name in sorted(names) if _FLAT.fullmatch(name)]
+
+
+_FLAT = re.compile(r"\d{8}\.json")
 
 
 def fragment_name(sha256: str) -> str:

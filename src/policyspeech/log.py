@@ -3,7 +3,7 @@
 Entry ``log/00000/00000012.json`` names its parent by the SHA-256 of the bytes of
 ``log/00000/00000011.json``; entry 0 (written by ``init``) has no parent. Entries are kept
 a thousand to a subfolder; a corpus written before subfolders has them flat in ``log/``,
-which readers accept (:func:`find_entry`) until a writer migrates them. The head is the state
+which readers accept (:func:`policyspeech.layout.find_entry`) until a writer migrates them. The head is the state
 after the last entry: which fragments hold the records, which ids were ever used, and
 the identity key of every record present (and of every retracted one), for the
 duplicate check (:mod:`policyspeech.identity`). Entries written before keys existed list
@@ -37,10 +37,11 @@ from policyspeech.documents import DoiRecord, Entry, FragmentInfo, ReleaseRecord
 from policyspeech.errors import IntegrityError, NotACorpusError
 from policyspeech.layout import (
     CARD,
-    LOG,
+    entry_exists,
     entry_folder,
     entry_name,
     entry_path,
+    find_entry,
     legacy_entry_path,
 )
 from policyspeech.schema import SCHEMA_VERSION
@@ -262,33 +263,6 @@ class HeadState:
             state.pending = [{**c, "ids": c["ids"].split("\n") if c["ids"] else []}
                              for c in data["pending"]]
         return state
-
-
-def find_entry(corpus: Path, seq: int) -> Path:
-    """The file of log entry ``seq``: in its subfolder, else (a corpus not yet migrated)
-    flat in ``log/`` when it is there; the subfolder's path when neither exists."""
-    path = entry_path(corpus, seq)
-    if not os.path.lexists(path) and os.path.lexists(legacy := legacy_entry_path(corpus, seq)):
-        return legacy
-    return path
-
-
-def entry_exists(corpus: Path, seq: int) -> bool:
-    """Whether log entry ``seq`` exists, in its subfolder or flat (legacy)."""
-    return os.path.lexists(entry_path(corpus, seq)) or os.path.lexists(
-        legacy_entry_path(corpus, seq))
-
-
-def legacy_entries(corpus: Path) -> list[Path]:
-    """The entries kept flat in ``log/`` (a corpus written before subfolders), in order."""
-    try:
-        names = os.listdir(corpus / LOG)
-    except OSError:
-        return []
-    return [corpus / LOG / name for name in sorted(names) if _FLAT.fullmatch(name)]
-
-
-_FLAT = re.compile(r"\d{8}\.json")
 
 
 def _open_entry(path: Path) -> int | None:

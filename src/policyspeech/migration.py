@@ -3,7 +3,7 @@ subfolders; then bringing the version folders current.
 
 A corpus written before the store holds every fragment any entry added in ``data/`` and
 its log entries flat in ``log/``. Readers read it as it is
-(:func:`policyspeech.layout.fragment_file`, :func:`policyspeech.log.find_entry`); the
+(:func:`policyspeech.layout.fragment_file`, :func:`policyspeech.layout.find_entry`); the
 start of every write migrates it, under the writer lock (:meth:`Writer.writing
 <policyspeech.commit.Writer.writing>`), and so does ``verify --repair``. The steps can each
 be interrupted at any instant and run again:
@@ -39,8 +39,15 @@ import os
 from policyspeech.errors import IntegrityError
 from policyspeech.fsutil import fsync_dir
 from policyspeech.hooks import crash_point
-from policyspeech.layout import DATA, FRAGMENTS, LOG, MIGRATION, STAGING, entry_path
-from policyspeech.log import legacy_entries
+from policyspeech.layout import (
+    DATA,
+    FRAGMENTS,
+    LOG,
+    MIGRATION,
+    STAGING,
+    entry_path,
+    legacy_entries,
+)
 from policyspeech.nofollow import read_no_follow
 from policyspeech.reader import Reader
 from policyspeech.viewsync import sync_views

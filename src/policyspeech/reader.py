@@ -29,13 +29,12 @@ from policyspeech import snapshot
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
-from policyspeech.layout import FOLDERS, fragment_file
+from policyspeech.layout import FOLDERS, find_entry, fragment_file
 from policyspeech.locate import locate_corpus
 from policyspeech.log import (
     MOVED,
     HeadState,
     advance,
-    find_entry,
     read_recorded_head,
     tail_problem,
 )

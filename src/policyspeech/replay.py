@@ -35,8 +35,15 @@ from typing import Any
 
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import IntegrityError, NotACorpusError
-from policyspeech.layout import ENTRIES_PER_FOLDER, LOG, RELEASES, entry_name, entry_path
-from policyspeech.log import HeadState, advance, find_entry, read_entry
+from policyspeech.layout import (
+    ENTRIES_PER_FOLDER,
+    LOG,
+    RELEASES,
+    entry_name,
+    entry_path,
+    find_entry,
+)
+from policyspeech.log import HeadState, advance, read_entry
 from policyspeech.nofollow import read_no_follow
 from policyspeech.schema import SCHEMA_VERSION
 

@@ -43,8 +43,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from policyspeech.layout import CACHE_KEY, HEADS_CACHE, cache_folder
-from policyspeech.log import HeadState, entry_exists, find_entry
+from policyspeech.layout import CACHE_KEY, HEADS_CACHE, cache_folder, entry_exists, find_entry
+from policyspeech.log import HeadState
 
 FORMAT = 4
 KEY_BYTES = 32

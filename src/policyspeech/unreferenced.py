@@ -15,7 +15,9 @@ Three kinds of file are unreferenced, from a log that replays (:mod:`policyspeec
   interrupted before its entry), with the same grace period.
 
 A released fragment, a fragment of the head and a manifest that an entry names are never
-unreferenced. Only for a corpus whose log verifies is the plan safe to carry out: over lost
+unreferenced. A superseded fragment stays in the store (the history of the commits) until
+a ``gc`` entry collects it: :func:`check_kept` tells one that is missing without such an
+entry, which was lost. Only for a corpus whose log verifies is the plan safe to carry out: over lost
 entries, an unnamed file may be all that is left of them (:mod:`policyspeech.verify`
 lists it then only when the corpus verifies).
 
@@ -31,12 +33,15 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policyspeech.layout import FRAGMENTS, RELEASES, fragment_name
+from policyspeech.documents import FragmentInfo
+from policyspeech.layout import FRAGMENTS, RELEASES, fragment_file, fragment_name
 from policyspeech.replay import Replay
 from policyspeech.views import STORE_NAME
 
@@ -117,3 +122,27 @@ def _files(folder: Path) -> list[os.DirEntry[str]]:
         return []
     return sorted((e for e in entries if not e.is_dir(follow_symlinks=False)),
                   key=lambda e: e.name)
+
+
+def check_kept(corpus: Path, info: FragmentInfo, *, deep: bool = False) -> list[str]:
+    """A fragment of no version that no ``gc`` entry collected (``info``, as the entry that
+    added it records it): still in the store, of the size the entry records (``deep``: and
+    of its SHA-256)."""
+    path = fragment_file(corpus, info)
+    try:
+        found = path.lstat()
+    except OSError:
+        found = None
+    if found is None or not stat.S_ISREG(found.st_mode):
+        return [f"{path}: missing; an entry added this fragment and no gc entry collected it, "
+                "so it was deleted or lost (no version reads it, but the history does)"]
+    if found.st_size != info["bytes"]:
+        return [f"{path}: {found.st_size} bytes, the log says {info['bytes']}; the file was "
+                "changed or damaged"]
+    if deep:
+        with open(path, "rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+        if actual != info["sha256"]:
+            return [f"{path}: SHA-256 is {actual}, the log says {info['sha256']}; the file "
+                    "was changed or damaged"]
+    return []

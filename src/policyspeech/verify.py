@@ -63,7 +63,7 @@ from policyspeech.log import HeadState
 from policyspeech.reader import Reader
 from policyspeech.releases import latest_version
 from policyspeech.replay import LOST, Replay, gap, lost_releases, recorded_manifests, replay
-from policyspeech.unreferenced import GRACE_SECONDS, Unreferenced, plan
+from policyspeech.unreferenced import GRACE_SECONDS, Unreferenced, check_kept, plan
 from policyspeech.views import is_layout_problem, is_legacy, layout_problems
 
 Commit = tuple[int, str | None, dict[str, FragmentInfo]]
@@ -132,7 +132,7 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
     import os
 
     check = functools.partial(_check_fragment, corpus.path, deep=deep)
-    kept = functools.partial(_check_kept, corpus.path, deep=deep)
+    kept = functools.partial(check_kept, corpus.path, deep=deep)
     superseded = [info for p, info in found.added.items()
                   if p not in fragments and p not in found.collected] if version is None else []
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
@@ -294,25 +294,6 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _check_kept(corpus: Path, info: FragmentInfo, *, deep: bool = False) -> list[str]:
-    """A fragment of no version that no ``gc`` entry collected: still in the store, of the
-    size its entry records (``deep``: every check of a version's fragment)."""
-    path = fragment_file(corpus, info)
-    if deep:
-        return _check_fragment(corpus, cast(dict[str, Any], info), deep=True)
-    try:
-        size = path.lstat().st_size if path.is_file() and not path.is_symlink() else None
-    except OSError:
-        size = None
-    if size is None:
-        return [f"{path}: missing; an entry added this fragment and no gc entry collected it, "
-                "so it was deleted or lost (no version reads it, but the history does)"]
-    if size != info["bytes"]:
-        return [f"{path}: {size} bytes, the log says {info['bytes']}; the file was changed or "
-                "damaged"]
-    return []
 
 
 def _check_fragment(corpus: Path, info: dict[str, Any], *, deep: bool = False) -> list[str]:

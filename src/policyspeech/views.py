@@ -40,10 +40,11 @@ from policyspeech.layout import (
     FRAGMENTS,
     LOG,
     PARQUET,
+    legacy_entries,
     release_folder,
     store_file,
 )
-from policyspeech.log import HeadState, legacy_entries
+from policyspeech.log import HeadState
 
 ADVICE = "derived from the log: the next write, or `policyspeech verify --repair`, rewrites it"
 """How every repairable layout problem ends (:func:`is_layout_problem`)."""
