@@ -101,8 +101,9 @@ def test_croissant_is_valid_and_reads_back(released: Corpus) -> None:
     assert document["version"] == "0.2.0"
     manifest = released.manifest("0.2.0")
     files = {d["@id"]: d for d in document["distribution"] if d["@type"] == "cr:FileObject"}
-    assert {f["path"]: f["sha256"] for f in manifest["fragments"]} == {
-        k: v["sha256"] for k, v in files.items()}
+    assert {f"releases/0.2.0/{f['sha256']}.parquet": f["sha256"]  # the release's folder
+            for f in manifest["fragments"]} == {k: v["sha256"] for k, v in files.items()}
+    assert all((released.path / name).is_file() for name in files)
     fields = document["recordSet"][0]["field"]
     assert [f["name"] for f in fields][:3] == ["id", "title", "speaker"]
     released.add(make_speech(3))  # unreleased: not part of the release's file set

@@ -1,6 +1,7 @@
 """Croissant metadata (MLCommons Croissant 1.0, JSON-LD) of a release: ``croissant.json``.
 
-It describes the release's fragments (one ``FileObject`` each, with its SHA-256, and a
+It describes the release's fragments (one ``FileObject`` each, in the release's own
+folder ``releases/VERSION/``, with its SHA-256, and a
 ``FileSet`` that includes exactly those files) and one ``RecordSet`` of speeches, read
 from that file set, with every field of the schema and its type, so that Croissant-aware
 tools (``mlcroissant``) can find, check and load the release.
@@ -14,7 +15,7 @@ Examples
 >>> fragments = [{"path": "data/x.parquet", "sha256": "cd" * 32, "bytes": 10, "rows": 1}]
 >>> data = json.loads(render_croissant(manifest, fragments))
 >>> data["version"], data["distribution"][0]["contentUrl"]
-('1.0.0', 'data/x.parquet')
+('1.0.0', 'releases/1.0.0/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.parquet')
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from policyspeech.citation import NO_DOIS, Dois
 from policyspeech.documents import FragmentInfo, Manifest
+from policyspeech.layout import release_folder
 from policyspeech.pids import doi_url
 from policyspeech.schema import fields_of
 
@@ -78,13 +80,15 @@ def render_croissant(manifest: Manifest, fragments: list[FragmentInfo],
     from policyspeech.citation import cite
 
     meta = manifest["citation"]
+    folder = release_folder(manifest["version"])  # the release's own folder of its files
+    places = {info["sha256"]: f"{folder}/{info['sha256']}.parquet" for info in fragments}
     files = [
         {
             "@type": "cr:FileObject",
-            "@id": info["path"],
-            "name": info["path"],
+            "@id": places[info["sha256"]],
+            "name": places[info["sha256"]],
             "description": f"Parquet fragment of {info['rows']} records.",
-            "contentUrl": info["path"],
+            "contentUrl": places[info["sha256"]],
             "contentSize": f"{info['bytes']} B",
             "encodingFormat": "application/x-parquet",
             "sha256": info["sha256"],
@@ -97,7 +101,7 @@ def render_croissant(manifest: Manifest, fragments: list[FragmentInfo],
         "name": FILE_SET,
         "description": "The Parquet fragments of this release (and no others).",
         "encodingFormat": "application/x-parquet",
-        "includes": [info["path"] for info in fragments],  # type: ignore[dict-item]
+        "includes": list(places.values()),  # type: ignore[dict-item]
     })
     document: dict[str, Any] = {
         "@context": CONTEXT,
