@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from policyspeech import snapshot
+from policyspeech.delta import delta_version_of
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
@@ -230,10 +231,13 @@ class Reader:
         return self._latest[1]
 
     def versions(self) -> list[dict[str, Any]]:
-        """Every release, oldest first: version, date, records, fingerprint and notes."""
+        """Every release, oldest first: version, date, records, fingerprint, notes, and the
+        Delta table version that reads it (:func:`policyspeech.delta.delta_version_of`)."""
         keys = ("version", "date", "records", "fingerprint", "notes")
-        return [{key: self.manifest(v)[key] for key in keys}  # type: ignore[literal-required]
-                for v in sorted(self.view().releases, key=parse_version)]
+        state = self.view()
+        return [{**{key: self.manifest(v)[key] for key in keys},  # type: ignore[literal-required]
+                 "delta_version": delta_version_of(state, v)}
+                for v in sorted(state.releases, key=parse_version)]
 
     def cite(self, version: str = "latest", fmt: str = "bibtex") -> str:
         """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff

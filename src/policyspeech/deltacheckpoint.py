@@ -1,0 +1,134 @@
+"""Delta Lake checkpoints: a table version's whole state as one Parquet file.
+
+A checkpoint holds one row per action, each action in a struct column of its own
+(``protocol``, ``metaData``, ``txn``, ``add``, ``remove``), as the Delta protocol's
+classic V1 checkpoint specifies: the protocol, the metadata, every file in the table and
+every tombstone (no ``commitInfo``). Rows are in a fixed order (protocol, metadata, adds
+and removes by path), so the same state always gives the same rows. :func:`encode` writes
+the Parquet bytes, :func:`decode` reads a checkpoint back into actions as they appear in
+the JSON commits (maps as dicts, absent fields left out), and :func:`last_checkpoint` is
+the ``_last_checkpoint`` pointer. Nothing here knows about the corpus: the actions come
+from :mod:`policyspeech.delta`.
+
+Examples
+--------
+>>> protocol = {"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}
+>>> add = {"add": {"path": "a.parquet", "partitionValues": {}, "size": 9,
+...                "modificationTime": 0, "dataChange": True}}
+>>> decode(encode([protocol, add])) == [protocol, add]
+True
+>>> last_checkpoint(10, [protocol, add])
+b'{"version":10,"size":2,"numOfAddFiles":1}'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Action = dict[str, Any]
+"""One Delta action: ``{"add": {...}}``, ``{"metaData": {...}}``, ..."""
+KINDS = ("protocol", "metaData", "txn", "add", "remove")
+"""The checkpoint's columns, in the order its rows are written."""
+
+
+@cache
+def checkpoint_schema() -> pa.Schema:
+    """The Arrow schema of a V1 checkpoint (no partition columns, statistics as JSON).
+
+    >>> checkpoint_schema().names
+    ['protocol', 'metaData', 'txn', 'add', 'remove']
+    """
+    import pyarrow as pa
+
+    text, long, strings = pa.string(), pa.int64(), pa.map_(pa.string(), pa.string())
+    return pa.schema([
+        ("protocol", pa.struct([("minReaderVersion", pa.int32()),
+                                ("minWriterVersion", pa.int32())])),
+        ("metaData", pa.struct([
+            ("id", text), ("name", text), ("description", text),
+            ("format", pa.struct([("provider", text), ("options", strings)])),
+            ("schemaString", text), ("partitionColumns", pa.list_(text)),
+            ("createdTime", long), ("configuration", strings)])),
+        ("txn", pa.struct([("appId", text), ("version", long), ("lastUpdated", long)])),
+        ("add", pa.struct([
+            ("path", text), ("partitionValues", strings), ("size", long),
+            ("modificationTime", long), ("dataChange", pa.bool_()), ("stats", text),
+            ("tags", strings)])),
+        ("remove", pa.struct([
+            ("path", text), ("deletionTimestamp", long), ("dataChange", pa.bool_()),
+            ("extendedFileMetadata", pa.bool_()), ("partitionValues", strings),
+            ("size", long)])),
+    ])
+
+
+def ordered(actions: Sequence[Action]) -> list[Action]:
+    """``actions`` in checkpoint order: protocol, metadata, then adds and removes by path."""
+    def key(action: Action) -> tuple[int, str]:
+        kind = next(iter(action))
+        return KINDS.index(kind), str(action[kind].get("path", ""))
+
+    return sorted(actions, key=key)
+
+
+def encode(actions: Sequence[Action]) -> bytes:
+    """The Parquet bytes of a checkpoint holding ``actions`` (written in :func:`ordered`
+    order)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = checkpoint_schema()
+    rows = [{kind: _to_arrow(action[kind], schema.field(kind).type) if kind in action else None
+             for kind in KINDS} for action in ordered(actions)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink, compression="snappy")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def decode(data: bytes) -> list[Action]:
+    """The actions of a checkpoint, as the JSON commits write them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(data))
+    actions = []
+    for row in table.to_pylist():
+        for kind, value in row.items():
+            if value is not None:
+                actions.append({kind: _from_arrow(value, table.schema.field(kind).type)})
+    return actions
+
+
+def last_checkpoint(version: int, actions: Sequence[Action]) -> bytes:
+    """The ``_last_checkpoint`` file naming the checkpoint of ``version`` (its optional
+    byte size is left out: it depends on the Parquet writer, the rest on the log alone)."""
+    adds = sum(1 for action in actions if "add" in action)
+    return json.dumps({"version": version, "size": len(actions), "numOfAddFiles": adds},
+                      separators=(",", ":")).encode()
+
+
+def _to_arrow(value: Any, kind: pa.DataType) -> Any:
+    import pyarrow as pa
+
+    if isinstance(kind, pa.StructType):
+        return {kind.field(n).name: _to_arrow(value.get(kind.field(n).name), kind.field(n).type)
+                for n in range(kind.num_fields)}
+    if isinstance(kind, pa.MapType) and value is not None:
+        return list(value.items())
+    return value
+
+
+def _from_arrow(value: Any, kind: pa.DataType) -> Any:
+    import pyarrow as pa
+
+    if isinstance(kind, pa.StructType):
+        return {kind.field(n).name: _from_arrow(value[kind.field(n).name], kind.field(n).type)
+                for n in range(kind.num_fields) if value[kind.field(n).name] is not None}
+    if isinstance(kind, pa.MapType):
+        return dict(value)
+    return value
