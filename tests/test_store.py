@@ -32,7 +32,7 @@ def read_log(corpus: Corpus) -> list[dict]:
 
 def test_init_layout(corpus: Corpus) -> None:
     assert sorted(p.name for p in corpus.path.iterdir() if p.name not in (".lock", ".tmp")) == [
-        "README.md", "data", "log", "releases"]
+        "README.md", "_delta_log", "data", "log", "releases"]
     [entry] = read_log(corpus)
     assert entry["seq"] == 0 and entry["parent"] is None and entry["operation"] == "init"
     assert corpus.head().rows == 0

@@ -51,7 +51,7 @@ from policyspeech.layout import (
     entry_path,
     fragment_file,
 )
-from policyspeech.log import HeadState, read_entry
+from policyspeech.log import HeadState, read_entry, read_recorded_head
 from policyspeech.nofollow import read_no_follow
 from policyspeech.schema import SCHEMA_VERSION
 
@@ -294,16 +294,21 @@ def _compare(path: Path, version: int, missing: list[int],
 
 
 def _beyond(corpus: Path, seq: int) -> list[str]:
-    """Delta commits or checkpoints of versions the log does not have (yet: a writer that
-    publishes meanwhile is not a problem)."""
+    """Delta commits or checkpoints of versions the log does not have. Not a problem of
+    the Delta log when the log itself shows lost entries (entries after a gap, or a card
+    that records a newer entry: those checks name them), nor when a writer publishes
+    meanwhile."""
     names = os.listdir(corpus / DELTA_LOG)
     later = sorted({int(name[:20]) for name in names
                     if name[:20].isdigit() and int(name[:20]) > seq})
-    if not later or os.path.lexists(entry_path(corpus, seq + 1)):
+    recorded = read_recorded_head(corpus)
+    if not later or (recorded is not None and recorded[0] > seq) or any(
+            os.path.lexists(entry_path(corpus, n)) for n in range(seq + 1, later[-1] + 1)):
         return []
     return [f"{delta_commit_path(corpus, later[0])}: Delta version {later[0]}, but the log "
-            f"ends at entry {seq} (log entries were lost, or another engine wrote to the "
-            f"table, which only policyspeech may write); {REWRITE}"]
+            f"ends at entry {seq}: if log entries were lost, restore them from a backup; if "
+            "another engine wrote to the table (only policyspeech may), delete the Delta files "
+            f"after version {seq} and run `policyspeech verify --repair`"]
 
 
 def _check_pointer(path: Path, expected: bytes | None, warnings: list[str]) -> list[str]:
