@@ -75,7 +75,7 @@ class Timed:
 def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     folder = work / "corpus"
     corpus, build_seconds = build(folder, size)
-    fresh: Iterator[dict[str, Any]] = speeches(10 * repeat + 100, seed=1, start=size + 1_000_000)
+    fresh: Iterator[dict[str, Any]] = speeches(10 * repeat + 200, seed=1, start=size + 1_000_000)
     timer = Timed()
     commit.sync_delta = timer  # type: ignore[assignment]
     corpus = Corpus(folder)
@@ -83,7 +83,7 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
     for _ in range(3):  # warm up: caches, the head index
         corpus.add(next(fresh))
     timer.calls.clear()
-    consecutive = max(repeat, 3 * 10)  # at least three checkpoints
+    consecutive = max(repeat, 6 * 10)  # at least six checkpoints
     for _ in range(consecutive):
         corpus.add(next(fresh))
     syncs = list(timer.calls)
@@ -94,8 +94,8 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
             timer.enabled = enabled
             seconds = timed(lambda: corpus.add(next(fresh)))
             (with_delta if enabled else without_delta).append(seconds)
-        timer.enabled = True
-        timer.catch_up(folder)
+            timer.enabled = True
+            timer.catch_up(folder)  # untimed, before the next add, as the next writer would
     state = corpus.head()
     checkpoints = [s for seq, s in syncs if is_checkpoint(seq)]
     others = [s for seq, s in syncs if not is_checkpoint(seq)]
@@ -160,21 +160,20 @@ milliseconds.
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=31)
+    for option, default in (("--size", 100_000), ("--repeat", 31)):
+        parser.add_argument(option, type=int, default=default)
     parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    when = datetime.date.today().isoformat()
+    args, when = parser.parse_args(), datetime.date.today().isoformat()
     with tempfile.TemporaryDirectory(prefix="policyspeech-bench-") as work:
         result = measure(args.size, args.repeat, Path(work))
-    print(json.dumps(result, indent=2), flush=True)
     section = render(result, when)
-    print(section)
-    if not args.no_write:
-        write_results(section, START, END)
-        RAW.parent.mkdir(parents=True, exist_ok=True)
-        RAW.write_text(json.dumps({"date": when, "machine": machine(), "result": result},
-                                  indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2), section, sep="\n", flush=True)
+    if args.no_write:
+        return
+    write_results(section, START, END)
+    RAW.parent.mkdir(parents=True, exist_ok=True)
+    RAW.write_text(json.dumps({"date": when, "machine": machine(), "result": result},
+                              indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

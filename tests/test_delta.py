@@ -159,8 +159,11 @@ def test_the_delta_log_is_a_pure_function_of_the_log(history: Path, tmp_path: Pa
 
 
 def test_a_writer_stopped_before_its_delta_commit_is_caught_up(tmp_path: Path) -> None:
+    """Entry 10 is published, its Delta commit and checkpoint are not (the writer stopped
+    there); the next add writes them, then its own."""
     corpus = Corpus.init(tmp_path / "corpus")
-    corpus.add(make_speech(1))
+    for n in range(9):
+        corpus.add(make_speech(n))
 
     class Stop(Exception):
         pass
@@ -170,17 +173,22 @@ def test_a_writer_stopped_before_its_delta_commit_is_caught_up(tmp_path: Path) -
             raise Stop
 
     with hooks.installed(crash=stop), pytest.raises(Stop):
-        corpus.add(make_speech(2))  # the entry is published, its Delta commit is not
-    assert not delta_commit_path(corpus.path, 2).exists()
+        corpus.add(make_speech(9))  # entry 10
+    assert read_entry(corpus.path, 10) is not None
+    assert not delta_commit_path(corpus.path, 10).exists()
     report = corpus.check()
     assert report.ok
-    assert report.warnings == [f"{corpus.path / DELTA_LOG}: 1 Delta files missing, of log "
-                               "entries 2 (the Delta log is behind the log: a write was "
+    assert report.warnings == [f"{corpus.path / DELTA_LOG}: 2 Delta files missing, of log "
+                               "entries 10 (the Delta log is behind the log: a write was "
                                "interrupted); `policyspeech verify --repair` or the next commit "
-                               "writes them"]
-    corpus.add(make_speech(3))
-    assert corpus.check().warnings == []
-    assert deltalake.DeltaTable(str(corpus.path)).to_pyarrow_table().num_rows == 3
+                               "writes them",
+                               f"{corpus.path / DELTA_LOG / DELTA_LAST_CHECKPOINT}: missing (a "
+                               "write was interrupted); `policyspeech verify --repair` or the "
+                               "next commit rewrites it"]
+    corpus.add(make_speech(10))
+    assert delta_checkpoint_path(corpus.path, 10).is_file()
+    assert check_delta(corpus.path, corpus.head()) == ([], [])
+    assert deltalake.DeltaTable(str(corpus.path)).to_pyarrow_table().num_rows == 11
 
 
 def test_verify_repair_writes_a_missing_commit_and_checkpoint_pointer(

@@ -258,14 +258,18 @@ def check_delta(corpus: Path, state: HeadState) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     missing: list[int] = []
     pointer: bytes | None = None
-    for version, actions, snapshot in generated(corpus, state.seq):
-        problems += _compare(delta_commit_path(corpus, version), version, missing,
-                             decode_commit, actions)
-        if is_checkpoint(version):
-            expected = snapshot.checkpoint()
-            problems += _compare(delta_checkpoint_path(corpus, version), version, missing,
-                                 decode, expected)
-            pointer = last_checkpoint(version, expected)
+    try:
+        for version, actions, snapshot in generated(corpus, state.seq):
+            problems += _compare(delta_commit_path(corpus, version), version, missing,
+                                 decode_commit, actions)
+            if is_checkpoint(version):
+                expected = snapshot.checkpoint()
+                problems += _compare(delta_checkpoint_path(corpus, version), version, missing,
+                                     decode, expected)
+                pointer = last_checkpoint(version, expected)
+    except (KeyError, TypeError, ValueError, OSError) as exc:  # an entry the replay accepted
+        return [f"{folder}: cannot be generated from the log ({type(exc).__name__}: {exc}); "
+                "run `policyspeech verify` and restore the log first"], []
     problems += _beyond(corpus, state.seq)
     warnings = [f"{folder}: {len(missing)} Delta files missing, of log entries "
                 f"{_ranges(sorted(set(missing)))} (the Delta log is behind the log: a write was "

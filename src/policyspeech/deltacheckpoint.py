@@ -93,17 +93,17 @@ def encode(actions: Sequence[Action]) -> bytes:
 
 
 def decode(data: bytes) -> list[Action]:
-    """The actions of a checkpoint, as the JSON commits write them."""
+    """The actions of a checkpoint, as the JSON commits write them (in its row order)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.ParquetFile(pa.BufferReader(data)).read()  # pq.read_table imports pandas
-    actions = []
-    for row in table.to_pylist():
-        for kind, value in row.items():
-            if value is not None:
-                actions.append({kind: _from_arrow(value, table.schema.field(kind).type)})
-    return actions
+    found: list[tuple[int, Action]] = []
+    for kind in table.column_names:
+        plan = _plan(table.schema.field(kind).type)
+        found += [(row, {kind: _from_arrow(value, plan)})
+                  for row, value in enumerate(table.column(kind).to_pylist()) if value is not None]
+    return [action for _, action in sorted(found, key=lambda pair: pair[0])]
 
 
 def last_checkpoint(version: int, actions: Sequence[Action]) -> bytes:
@@ -153,12 +153,23 @@ def _column(kind: pa.DataType, values: list[Any]) -> pa.Array:
     return pa.Array.from_buffers(kind, count, [validity, pa.py_buffer(numbers)])
 
 
-def _from_arrow(value: Any, kind: pa.DataType) -> Any:
+Plan = list[tuple[str, Any]] | str | None
+"""How to turn a value of an Arrow type back into JSON's form: a struct's fields (each
+with its own plan), ``"map"`` (a list of pairs to a dict), or None (as it is)."""
+
+
+def _plan(kind: pa.DataType) -> Plan:
     import pyarrow as pa
 
     if isinstance(kind, pa.StructType):
-        return {kind.field(n).name: _from_arrow(value[kind.field(n).name], kind.field(n).type)
-                for n in range(kind.num_fields) if value[kind.field(n).name] is not None}
-    if isinstance(kind, pa.MapType):
+        return [(child.name, _plan(child.type)) for child in kind]
+    return "map" if isinstance(kind, pa.MapType) else None
+
+
+def _from_arrow(value: Any, plan: Plan) -> Any:
+    if plan is None:
+        return value
+    if isinstance(plan, str):  # "map"
         return dict(value)
-    return value
+    return {name: _from_arrow(value[name], inner) for name, inner in plan
+            if value[name] is not None}

@@ -8,9 +8,10 @@ commit's time). Only ``_last_checkpoint`` is replaced, and only by a newer check
 :func:`sync` runs after each commit (:meth:`policyspeech.commit.Writer.commit`): it writes
 the new entry's Delta commit from the previous Delta commit's schema version, and at every
 tenth version the checkpoint, from the previous checkpoint and the Delta commits since. When
-the previous Delta commit is missing (a writer stopped between its entry and its Delta
-commit, or a corpus made before the Delta log), it catches up: :func:`catch_up` writes every
-missing Delta file from the log, as ``verify --repair`` and ``init`` do.
+the previous Delta commits are missing (a writer stopped between its entry and its Delta
+commit, or a corpus made before the Delta log), it writes them first, from the first one
+missing. :func:`catch_up` writes every missing Delta file from the whole log, as
+``verify --repair`` and ``init`` do.
 
 Examples
 --------
@@ -86,32 +87,35 @@ def catch_up(corpus: Path, until: int | None = None) -> None:
 
 
 def _sync(corpus: Path, entry: Entry, sha256: str) -> None:
+    """Write the Delta files of versions from the first missing one before ``entry``'s (a
+    writer may have stopped before its Delta commit; none exist for a corpus made before
+    the Delta log) up to ``entry``'s, each commit from its entry and the previous commit."""
     seq = entry["seq"]
     staging = _folder(corpus)
-    when = _publish_commit(corpus, entry, sha256, staging)
-    if when is None:  # the previous Delta commit is missing: write everything missing
-        catch_up(corpus, seq)
-        return
-    if is_checkpoint(seq) and not os.path.lexists(delta_checkpoint_path(corpus, seq)):
-        snapshot = _snapshot(corpus, seq)
-        if snapshot is None:
-            catch_up(corpus, seq)
-            return
-        actions = snapshot.checkpoint()
-        _publish(delta_checkpoint_path(corpus, seq), encode(actions), when, staging)
-        _point(corpus, seq, actions, staging, replace_any=False)
+    first = seq
+    while first > 0 and not os.path.lexists(delta_commit_path(corpus, first - 1)):
+        first -= 1
+    for version in range(first, seq + 1):
+        found = (entry, sha256) if version == seq else read_entry(corpus, version)
+        if found is None:
+            raise IntegrityError(f"{entry_path(corpus, version)} is missing; run "
+                                 "`policyspeech verify`")
+        when = _publish_commit(corpus, *found, staging)
+        if is_checkpoint(version) and not os.path.lexists(delta_checkpoint_path(corpus, version)):
+            snapshot = _snapshot(corpus, version)
+            if snapshot is None:  # a Delta file before it is missing or damaged
+                catch_up(corpus, seq)
+                return
+            actions = snapshot.checkpoint()
+            _publish(delta_checkpoint_path(corpus, version), encode(actions), when, staging)
+            _point(corpus, version, actions, staging, replace_any=False)
 
 
-def _publish_commit(corpus: Path, entry: Entry, sha256: str, staging: Path) -> int | None:
-    """Publish the Delta commit of ``entry`` unless it exists; return its time, or None
-    when the previous Delta commit is missing (nothing is written then)."""
+def _publish_commit(corpus: Path, entry: Entry, sha256: str, staging: Path) -> int:
+    """Publish the Delta commit of ``entry`` unless it exists (the previous one does);
+    return its time."""
     seq = entry["seq"]
-    before = None
-    if seq > 0:
-        try:
-            before = _schema_after(corpus, seq - 1)
-        except FileNotFoundError:
-            return None
+    before = None if seq == 0 else _schema_after(corpus, seq - 1)
     schema = entry.get("schema_version", before or SCHEMA_VERSION)
     table = None
     if before != schema:
