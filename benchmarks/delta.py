@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -96,6 +97,7 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
             (with_delta if enabled else without_delta).append(seconds)
             timer.enabled = True
             timer.catch_up(folder)  # untimed, before the next add, as the next writer would
+    load = round(os.getloadavg()[1], 1)  # the machine is shared: how busy it was meanwhile
     state = corpus.head()
     checkpoints = [s for seq, s in syncs if is_checkpoint(seq)]
     others = [s for seq, s in syncs if not is_checkpoint(seq)]
@@ -119,6 +121,7 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
         "add_without_delta_ms": median_ms(without_delta),
         "migrate_whole_delta_log_s": round(migrate, 2),
         "check_delta_log_s": round(check, 2),
+        "load_average_5min": load,
         "runs": {"consecutive_adds": len(syncs), "checkpoints": len(checkpoints),
                  "pairs": repeat},
     }
@@ -133,6 +136,8 @@ def render(result: dict[str, Any], when: str) -> str:
 ## Delta Lake log: its cost per add (`benchmarks/delta.py`)
 
 Measured {when} on {machine()}; deltalake not involved (the writer is policyspeech's own).
+The machine is shared: its 5-minute load average at the end of the adds was
+{r['load_average_5min']} (2 cores); fsyncs slow down most when others write.
 A synthetic corpus of {r['size']:,} speeches ({r['parquet_mb']:,} MB of Parquet, built with
 `add_all` in commits of 10,000, then single adds: {r['log_entries']:,} log entries,
 {r['head_fragments']:,} fragments in the head, {r['fragments_ever']:,} ever). Times in

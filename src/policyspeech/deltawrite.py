@@ -1,7 +1,8 @@
 """Writing the Delta log (:mod:`policyspeech.delta`) as the log grows.
 
 Every Delta commit and checkpoint is published once, put-if-absent, like the log's own
-entries (a name already taken is left alone: the same log generates the same bytes), and
+entries (a name already taken is left alone: the same log generates the same bytes; its
+folder is not fsynced, since the next writer writes a lost one again), and
 dated by its entry's time (the file's modification time, which Delta readers take as the
 commit's time). Only ``_last_checkpoint`` is replaced, and only by a newer checkpoint.
 
@@ -41,7 +42,8 @@ from policyspeech.delta import (
 from policyspeech.deltacheckpoint import Action, decode, encode, last_checkpoint
 from policyspeech.documents import Entry
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.fsutil import fsync_dir, link_new, replace_file, temporary_file, write_durably
+from policyspeech.fsutil import fsync_dir, replace_file, temporary_file, write_durably
+from policyspeech.hooks import crash_point
 from policyspeech.layout import (
     DELTA_LAST_CHECKPOINT,
     DELTA_LOG,
@@ -194,13 +196,21 @@ def _point(corpus: Path, version: int, actions: list[Action], staging: Path, *,
 
 
 def _publish(path: Path, data: bytes, when: int, staging: Path) -> bool:
-    """Publish ``data`` as ``path`` put-if-absent, dated ``when`` (ms since the epoch)."""
+    """Publish ``data`` as ``path`` put-if-absent, dated ``when`` (ms since the epoch): the
+    bytes are fsynced before the name is linked (a name never shows a partial file), but
+    the folder is not fsynced: a Delta file that a power failure loses is written again,
+    from the log, by the next writer."""
     if os.path.lexists(path):
         return False
     with temporary_file(staging) as (temp, handle):
         write_durably(handle, data, "delta")
         os.utime(temp, ns=(when * 1_000_000, when * 1_000_000))
-        return link_new(temp, path, "delta")
+        try:
+            os.link(temp, path)
+        except FileExistsError:  # another writer published it meanwhile (the same bytes)
+            return False
+    crash_point("delta-linked")
+    return True
 
 
 def _folder(corpus: Path) -> Path:
@@ -212,7 +222,7 @@ def _folder(corpus: Path) -> Path:
                              f"of the corpus (remove the link, `rm '{folder}'`, and run "
                              "`policyspeech verify --repair`)")
     if not folder.is_dir():
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)  # another writer may make it meanwhile
         fsync_dir(corpus)
     return corpus / STAGING
 
