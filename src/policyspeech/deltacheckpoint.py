@@ -88,7 +88,8 @@ def encode(actions: Sequence[Action]) -> bytes:
     columns = [_column(schema.field(kind).type, [action.get(kind) for action in rows])
                for kind in KINDS]
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_arrays(columns, schema=schema), sink, compression="snappy")
+    pq.write_table(pa.Table.from_arrays(columns, schema=schema), sink, compression="none",
+                   use_dictionary=False, write_statistics=False)  # small, read whole
     return bytes(sink.getvalue().to_pybytes())
 
 

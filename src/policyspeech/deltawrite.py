@@ -42,7 +42,7 @@ from policyspeech.delta import (
 from policyspeech.deltacheckpoint import Action, decode, encode, last_checkpoint
 from policyspeech.documents import Entry
 from policyspeech.errors import CorpusError, IntegrityError
-from policyspeech.fsutil import fsync_dir, replace_file, temporary_file, write_durably
+from policyspeech.fsutil import fsync_dir, temporary_file, write_durably
 from policyspeech.hooks import crash_point
 from policyspeech.layout import (
     DELTA_LAST_CHECKPOINT,
@@ -175,7 +175,9 @@ def _snapshot(corpus: Path, version: int) -> Snapshot | None:
 def _point(corpus: Path, version: int, actions: list[Action], staging: Path, *,
            replace_any: bool) -> None:
     """Point ``_last_checkpoint`` at the checkpoint of ``version``: when it names an older
-    one (or, ``replace_any``, any other content)."""
+    one (or, ``replace_any``, any other content). Replaced atomically, without fsyncing the
+    folder: a rename that a power failure loses leaves the older pointer, which readers
+    accept (they list the versions after it)."""
     path = corpus / DELTA_LOG / DELTA_LAST_CHECKPOINT
     data = last_checkpoint(version, actions)
     try:
@@ -192,7 +194,9 @@ def _point(corpus: Path, version: int, actions: list[Action], staging: Path, *,
                 return
         except (ValueError, KeyError, TypeError):
             pass
-    replace_file(path, data, staging, "delta-pointer")
+    with temporary_file(staging) as (temp, handle):
+        write_durably(handle, data, "delta-pointer")
+        os.replace(temp, path)
 
 
 def _publish(path: Path, data: bytes, when: int, staging: Path) -> bool:
