@@ -52,20 +52,31 @@ TARGET_MS = 10.0
 
 
 class Timed:
-    """Stands for ``commit.sync_delta``: times each call (or skips it, ``enabled=False``)."""
+    """Stands for ``commit.sync_delta``: times each call, and the fsyncs in it (or skips
+    it, ``enabled=False``)."""
 
     def __init__(self) -> None:
         self.enabled = True
-        self.calls: list[tuple[int, float]] = []
+        self.calls: list[tuple[int, float, float]] = []
+        """Version, seconds, seconds of them in ``os.fsync``."""
         self.skipped: list[tuple[Entry, str | None]] = []
+        self.fsyncing = 0.0
+        fsync = os.fsync
+
+        def timed_fsync(fd: int) -> None:
+            started = time.perf_counter()
+            fsync(fd)
+            self.fsyncing += time.perf_counter() - started
+
+        os.fsync = timed_fsync
 
     def __call__(self, corpus: Path, entry: Entry, sha256: str | None = None) -> None:
         if not self.enabled:
             self.skipped.append((entry, sha256))
             return
-        started = time.perf_counter()
+        started, self.fsyncing = time.perf_counter(), 0.0
         deltawrite.sync(corpus, entry, sha256)
-        self.calls.append((entry["seq"], time.perf_counter() - started))
+        self.calls.append((entry["seq"], time.perf_counter() - started, self.fsyncing))
 
     def catch_up(self, corpus: Path) -> None:
         for entry, sha256 in self.skipped:
@@ -99,8 +110,9 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
             timer.catch_up(folder)  # untimed, before the next add, as the next writer would
     load = round(os.getloadavg()[1], 1)  # the machine is shared: how busy it was meanwhile
     state = corpus.head()
-    checkpoints = [s for seq, s in syncs if is_checkpoint(seq)]
-    others = [s for seq, s in syncs if not is_checkpoint(seq)]
+    checkpoints = [s for seq, s, _ in syncs if is_checkpoint(seq)]
+    others = [s for seq, s, _ in syncs if not is_checkpoint(seq)]
+    cpu = [s - f for seq, s, f in syncs if is_checkpoint(seq)]
     copy = work / "migrated"
     shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(DELTA_LOG, ".lock", ".tmp"))
     migrate = timed(lambda: deltawrite.catch_up(copy))
@@ -112,11 +124,13 @@ def measure(size: int, repeat: int, work: Path) -> dict[str, Any]:
         "log_entries": state.seq + 1,
         "head_fragments": len(state.fragments),
         "fragments_ever": len(state.fragments_ever),
-        "delta_sync_ms_median": median_ms([s for _, s in syncs]),
+        "delta_sync_ms_median": median_ms([s for _, s, _ in syncs]),
+        "delta_sync_fsync_ms_median": median_ms([f for _, _, f in syncs]),
+        "delta_sync_ms_with_checkpoint_without_fsync_max": round(max(cpu) * 1000, 2),
         "delta_sync_ms_median_without_checkpoint": median_ms(others),
         "delta_sync_ms_with_checkpoint_median": median_ms(checkpoints),
         "delta_sync_ms_with_checkpoint_max": round(max(checkpoints) * 1000, 2),
-        "delta_sync_ms_max": round(max(s for _, s in syncs) * 1000, 2),
+        "delta_sync_ms_max": round(max(s for _, s, _ in syncs) * 1000, 2),
         "add_with_delta_ms": median_ms(with_delta),
         "add_without_delta_ms": median_ms(without_delta),
         "migrate_whole_delta_log_s": round(migrate, 2),
@@ -150,6 +164,8 @@ milliseconds.
 | the same, adds that wrote a checkpoint (median of {r['runs']['checkpoints']}) | {r['delta_sync_ms_with_checkpoint_median']} |
 | the same, worst add with a checkpoint | {worst} |
 | the same, worst add of all | {r['delta_sync_ms_max']} |
+| of the Delta log work, time in `fsync` (median) | {r['delta_sync_fsync_ms_median']} |
+| worst add with a checkpoint, its time in `fsync` left out | {r['delta_sync_ms_with_checkpoint_without_fsync_max']} |
 | one whole add with the Delta writer (median of {r['runs']['pairs']}) | {r['add_with_delta_ms']} |
 | one whole add without it (median of {r['runs']['pairs']}, same run, pairs in alternating order) | {r['add_without_delta_ms']} |
 
