@@ -180,8 +180,9 @@ milliseconds.
 
 - Worst add with a checkpoint: **{worst} ms** (target at most {TARGET_MS:g} ms: {verdict}).
 - The Delta writer's share of a whole add, medians: **{share:.2f} ms** (a commit file
-  written put-if-absent and fsynced, its folder fsynced; every tenth version a Parquet
-  checkpoint from the previous one and the ten commits since, and `_last_checkpoint`).
+  written put-if-absent and fsynced, its folder not: a lost one is written again; every
+  tenth version a Parquet checkpoint from the previous one and the ten commits since, and
+  `_last_checkpoint`).
 - Writing the whole Delta log from the log (a corpus made before it; `verify --repair`):
   {r['migrate_whole_delta_log_s']} s; checking it against the log (`verify`'s share):
   {r['check_delta_log_s']} s.
