@@ -32,6 +32,7 @@ def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
         "entry-written", "entry-fsynced", "entry-linked", "entry-published",
         "card-written", "card-fsynced", "card-replaced",
         "view-linked", "view-synced",                     # data/: the head's fragment
+        "delta-written", "delta-fsynced", "delta-linked",  # its Delta commit
     ]
 
 

@@ -92,7 +92,7 @@ def checkout_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_readme_python_examples_run(checkout_copy: Path, capfd: pytest.CaptureFixture[str]
                                     ) -> None:
     examples = blocks("python")
-    assert len(examples) == 5
+    assert len(examples) == 6
     namespace: dict[str, Any] = {}
     for code in examples:  # in order, as a reader pastes them into one session
         exec(compile(code, "README.md", "exec"), namespace)
@@ -102,6 +102,7 @@ def test_readme_python_examples_run(checkout_copy: Path, capfd: pytest.CaptureFi
     assert namespace["table"].column_names == ["id", "speaker"]
     assert namespace["ds"].num_rows == 1  # plain datasets, from the card of ./corpus
     assert namespace["files"] and all(Path(f).is_file() for f in namespace["files"])
+    assert namespace["release"].num_rows == namespace["gb"].height == 1  # read as a Delta table
     shown = capfd.readouterr().out  # DuckDB prints its table itself
     assert "Brandon Lewis" in shown and "count_star()" in shown
 

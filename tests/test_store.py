@@ -33,7 +33,8 @@ def read_log(corpus: Corpus) -> list[dict]:
 
 def test_init_layout(corpus: Corpus) -> None:
     assert sorted(p.name for p in corpus.path.iterdir() if p.name not in (".lock", ".tmp")) == [
-        "CITATION.cff", "README.md", "data", "fragments", "log", "releases"]  # CITATION.cff: the identity
+        "CITATION.cff", "README.md", "_delta_log", "data", "fragments", "log",
+        "releases"]  # CITATION.cff: the identity
     assert [p.relative_to(corpus.path).as_posix() for p in log_files(corpus.path)] == [
         "log/00000/00000000.json"]
     [entry] = read_log(corpus)

@@ -37,6 +37,8 @@ from pathlib import Path
 
 from policyspeech import hooks
 from policyspeech.card import render_card
+from policyspeech.deltawrite import catch_up as catch_up_delta
+from policyspeech.deltawrite import sync as sync_delta
 from policyspeech.documents import Entry, FragmentInfo
 from policyspeech.errors import CorpusError, IntegrityError, ReadOnlyCorpusError
 from policyspeech.fragments import StagedFragment, link_to_store, upgrade_fragment
@@ -101,6 +103,7 @@ def create(folder: Path, *, from_bundled: bool = False) -> Path:
         entry = new_entry(HeadState(), operation="init", message="new empty corpus")
         if not publish_new(entry_target(folder, 0), encode_entry(entry), folder / STAGING):
             raise CorpusError(f"'{folder}' was initialised by another process meanwhile")
+    catch_up_delta(folder)
     return folder
 
 
@@ -132,17 +135,17 @@ class Writer:
         Every place a command writes must be writable: the corpus folder itself (the card,
         the changelog, ``CITATION.cff`` and ``croissant.json`` are replaced there, and
         ``.tmp/`` or ``releases/`` made there), ``fragments/``, ``data/``, ``log/``,
-        ``releases/`` and ``.tmp/``, and the lock file when it exists. The file size limit
-        (``ulimit -f``) must leave room for the derived files, which are rewritten after the
-        commit."""
-        from policyspeech.layout import DATA
+        ``releases/``, ``.tmp/`` and ``_delta_log/``, and the lock file when it exists. The
+        file size limit (``ulimit -f``) must leave room for the derived files, which are
+        rewritten after the commit."""
+        from policyspeech.layout import DATA, DELTA_LOG
 
         if self.reader.bundled:
             raise ReadOnlyCorpusError(
                 f"the bundled corpus at '{self.path}' is read-only; make a writable copy with "
                 "`policyspeech init DIR --from-bundled` and use --corpus DIR")
         folder_access = os.W_OK | os.X_OK
-        for name in (FRAGMENTS, DATA, LOG, RELEASES, STAGING):
+        for name in (FRAGMENTS, DATA, LOG, RELEASES, STAGING, DELTA_LOG):
             if (self.path / name).is_symlink():
                 raise CorpusError(
                     f"'{self.path / name}' is a symbolic link; the corpus writes only inside "
@@ -151,6 +154,7 @@ class Writer:
                              (self.path / FRAGMENTS, folder_access),
                              (self.path / LOG, folder_access),
                              (self.path / RELEASES, folder_access),
+                             (self.path / DELTA_LOG, folder_access),
                              (self.path / STAGING, folder_access),
                              (self.path / LOCK, os.R_OK | os.W_OK)):
             if (path == self.path or os.path.lexists(path)) and not os.access(
@@ -262,6 +266,7 @@ class Writer:
                         f"({exc.strerror or exc}); free the space or fix the permission, then "
                         "run `policyspeech verify --repair`"
                     ) from None
+                sync_delta(self.path, entry, state.entry_sha256)
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
             time.sleep(random.uniform(0, min(1.0, 0.005 * 2 ** min(attempt, 8))))

@@ -73,15 +73,17 @@ FILE_SET = "fragments"
 
 
 def render_croissant(manifest: Manifest, fragments: list[FragmentInfo],
-                     dois: Dois = NO_DOIS) -> str:
+                     dois: Dois = NO_DOIS, *, legacy_places: bool = False) -> str:
     """The Croissant JSON-LD of the release described by ``manifest``, with its DOI
     (``identifier``) and the concept DOI of every version (``isPartOf``) when the log has
-    them."""
+    them. ``legacy_places``: each file where policyspeech before the release folders
+    placed it (``data/SHA.parquet``), to recognise a file that an older version wrote."""
     from policyspeech.citation import cite
 
     meta = manifest["citation"]
     folder = release_folder(manifest["version"])  # the release's own folder of its files
-    places = {info["sha256"]: f"{folder}/{info['sha256']}.parquet" for info in fragments}
+    places = {info["sha256"]: info["path"] if legacy_places else
+              f"{folder}/{info['sha256']}.parquet" for info in fragments}
     files = [
         {
             "@type": "cr:FileObject",

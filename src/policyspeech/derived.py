@@ -104,8 +104,26 @@ def check_derived(corpus: Path, state: HeadState, manifests: dict[str, Manifest]
             render_cff(ms[-1], None, dois(ms[-1])))), lambda text: _cff_fields(
             parse_citation(text))))
     for path, generate, parse in files:
+        if path == corpus / CROISSANT and _older_croissant(path, ordered[-1], state):
+            found.warnings.append(f"{path}: written by an older policyspeech (its files "
+                                  f"are placed in data/, not releases/VERSION/); {REPAIR}")
+            continue
         _compare(found, path, ordered, generate, parse, _doi_states(state, ordered))
     return found
+
+
+def _older_croissant(path: Path, manifest: Manifest, state: HeadState) -> bool:
+    """True when ``path`` is the Croissant file that policyspeech wrote before release
+    folders (each file placed at its log name) for ``manifest``: behind, not damaged."""
+    try:
+        if path.is_symlink() or path.stat().st_size > LIMIT:
+            return False
+        actual = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(actual == json.loads(render_croissant(
+        manifest, manifest["fragments"], lookup(manifest), legacy_places=True))
+        for lookup in _doi_states(state, [manifest]))
 
 
 def _doi_states(state: HeadState, manifests: list[Manifest]) -> list[DoiLookup]:

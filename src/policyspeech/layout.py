@@ -67,6 +67,9 @@ ZENODO = ".zenodo.json"
 """Generated at each release: Zenodo's deposit metadata."""
 DELTA_LOG = "_delta_log"
 """The Delta Lake transaction log that makes the corpus a Delta table as well."""
+DELTA_LAST_CHECKPOINT = "_last_checkpoint"
+"""In :data:`DELTA_LOG`: which Delta checkpoint is the newest (the one file there that is
+replaced, not written once)."""
 
 DEFAULT_CORPUS = "corpus"
 """The corpus used when none is given and ``$POLICYSPEECH_CORPUS`` is not set (if it is one)."""
@@ -175,6 +178,20 @@ def view_file(folder: str, identity: str) -> str:
     'releases/1.0.0/ab.parquet'
     """
     return f"{folder}/{PurePosixPath(identity).name}"
+
+
+def delta_commit_path(corpus: Path, version: int) -> Path:
+    """The Delta Lake commit of table version ``version`` (log entry ``version``).
+
+    >>> delta_commit_path(Path("corpus"), 12).as_posix()
+    'corpus/_delta_log/00000000000000000012.json'
+    """
+    return corpus / DELTA_LOG / f"{version:020d}.json"
+
+
+def delta_checkpoint_path(corpus: Path, version: int) -> Path:
+    """The Delta Lake checkpoint (Parquet) of table version ``version``."""
+    return corpus / DELTA_LOG / f"{version:020d}.checkpoint.parquet"
 
 
 def release_folder(version: str) -> str:

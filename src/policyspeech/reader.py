@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from policyspeech import snapshot
+from policyspeech.delta import delta_version_of
 from policyspeech.documents import FragmentInfo, Manifest
 from policyspeech.errors import CorpusError, IntegrityError, UnknownVersionError
 from policyspeech.headindex import fill_keys
@@ -233,8 +234,9 @@ class Reader:
         return self._latest[1]
 
     def versions(self) -> list[dict[str, Any]]:
-        """Every release, oldest first: version, date, records, fingerprint, notes and DOI
-        (None until ``policyspeech doi`` records one)."""
+        """Every release, oldest first: version, date, records, fingerprint, notes, DOI
+        (None until ``policyspeech doi`` records one) and the Delta table version that
+        reads it (:func:`policyspeech.delta.delta_version_of`)."""
         from policyspeech.citation import dois_for
 
         keys = ("version", "date", "records", "fingerprint", "notes")
@@ -243,7 +245,8 @@ class Reader:
         for version in sorted(state.releases, key=parse_version):
             manifest = self.manifest(version)
             rows.append({**{key: manifest[key] for key in keys},  # type: ignore[literal-required]
-                         "doi": dois_for(state, manifest).release})
+                         "doi": dois_for(state, manifest).release,
+                         "delta_version": delta_version_of(state, version)})
         return rows
 
     def concept_doi(self) -> str | None:

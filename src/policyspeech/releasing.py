@@ -36,6 +36,7 @@ from policyspeech.citation import (
 from policyspeech.commit import Writer
 from policyspeech.compaction import compact
 from policyspeech.croissant import render_croissant
+from policyspeech.deltawrite import catch_up as catch_up_delta
 from policyspeech.documents import Entry, Manifest
 from policyspeech.errors import CorpusError, IntegrityError
 from policyspeech.layout import CARD, CHANGELOG, CROISSANT, ZENODO, fragment_file
@@ -165,6 +166,7 @@ def repair(writer: Writer) -> None:
         writer.write_card(state)
         if state.releases:
             write_release_files(writer)
+        catch_up_delta(writer.path, state.seq)
 
 
 def _manifest(writer: Writer, state: HeadState, version: str, bump: str,

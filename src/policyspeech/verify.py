@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from policyspeech.delta import check_delta
 from policyspeech.derived import (
     check_card,
     check_derived,
@@ -161,6 +162,9 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
         derived = check_derived(corpus.path, state, manifests)
         problems += derived.problems
         warnings += derived.warnings
+    if with_derived and version is None:  # the Delta log (policyspeech.delta)
+        delta_problems, delta_warnings = check_delta(corpus.path, state)
+        problems, warnings = problems + delta_problems, warnings + delta_warnings
     return problems, warnings
 
 

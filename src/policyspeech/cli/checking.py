@@ -56,16 +56,21 @@ def verify(
                    "rewrites it", err=True)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    for item in report.collectable:
-        typer.echo(f"warning: {item.path}: {item.why}; readers ignore it, and "
-                   "`policyspeech gc` removes it", err=True)
+    superseded = [item for item in report.collectable if item.kind == "superseded"]
+    for item in report.collectable:  # superseded fragments are the history: no warning
+        if item.kind != "superseded":
+            typer.echo(f"warning: {item.path}: {item.why}; readers ignore it, and "
+                       "`policyspeech gc` removes it", err=True)
     for item in report.waiting:
         typer.echo(f"warning: {item.path}: {item.why}, or a writer's that is about to "
                    "publish; `policyspeech gc` removes it once it is an hour old", err=True)
     deep_note = "; every text hash, fingerprint and id recomputed" if deep else ""
+    gc_note = (f"; {count(len(superseded), 'superseded fragment')} of no version "
+               f"({sum(item.size for item in superseded):,} bytes), which `policyspeech gc` "
+               "removes") if superseded else ""
     typer.echo(f"ok: {report.corpus} ({version or 'every version'}): "
                f"{count(report.entries, 'log entry', 'log entries')}, "
-               f"{count(report.releases, 'release')}, every file matches{deep_note}")
+               f"{count(report.releases, 'release')}, every file matches{deep_note}{gc_note}")
 
 
 @user_errors

@@ -84,7 +84,7 @@ def show(
 
 @user_errors
 def versions(ctx: typer.Context, fmt: FormatOption = "table", raw: RawOption = False) -> None:
-    """List the releases: version, date, records, fingerprint and notes.
+    """List the releases: version, date, records, fingerprint, notes and Delta table version.
 
     Example: policyspeech versions --format json
     """
