@@ -83,3 +83,31 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                     encoding="utf-8")
     return path
+
+
+def published_folder(corpus: Path, work: Path) -> Path:
+    """TEMPORARY, until the layout of issue 13's part 1 (the store branch) is merged: a
+    folder that plain ``datasets`` (or any engine) loads as the corpus, whose ``data/``
+    holds exactly the head's fragments and ``releases/<version>/`` exactly each release's,
+    as hard links made here from the log's fragments (:func:`policyspeech.layout.
+    fragment_file`), beside the card and ``LICENSE.md``. A corpus that has its views
+    already (a ``fragments/`` store) is returned as it is: then this helper can go."""
+    from policyspeech.layout import CARD, DATA, FRAGMENTS, LICENSE, fragment_file, release_folder
+    from policyspeech.log import HeadState, advance
+
+    if (corpus / FRAGMENTS).is_dir():
+        return corpus
+    state = advance(corpus, HeadState())
+    target = work / f"{corpus.name}-published"
+    target.mkdir(parents=True)
+    for name in (CARD, LICENSE):
+        if (corpus / name).is_file():
+            os.link(corpus / name, target / name)
+    views = {DATA: list(state.fragments)}
+    views.update({release_folder(v): r["fragments"] for v, r in state.releases.items()})
+    for folder, paths in views.items():
+        (target / folder).mkdir(parents=True)
+        for path in paths:
+            os.link(fragment_file(corpus, {"path": path, "sha256": Path(path).stem}),
+                    target / folder / Path(path).name)
+    return target

@@ -29,6 +29,7 @@ def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
         "fragment-linked", "fragment-published",          # linked under its hash in data/
         "entry-written", "entry-fsynced", "entry-linked", "entry-published",
         "card-written", "card-fsynced", "card-replaced",
+        "license-written", "license-fsynced", "license-replaced",
     ]
 
 

@@ -54,6 +54,9 @@ DATASHEET = "DATASHEET.md"
 card (uses, collection, limitations, personal information)."""
 ZENODO = ".zenodo.json"
 """Generated at each release: Zenodo's deposit metadata."""
+IGNORE_FILE = ".gitignore"
+"""Written at init and by the first commit of an older corpus, never replaced: what git
+(and the Hub) leave out (:mod:`policyspeech.uploads`)."""
 DELTA_LOG = "_delta_log"
 """The Delta Lake transaction log that makes the corpus a Delta table as well."""
 
@@ -63,6 +66,9 @@ ARROW_CACHE = "arrow"
 """The cache's folder of Arrow files for ``load_dataset`` (:mod:`policyspeech.arrowcache`)."""
 HEADS_CACHE = "heads"
 """The cache's folder of head snapshots (:mod:`policyspeech.snapshot`)."""
+FACTS_CACHE = "facts"
+"""The cache's folder of each fragment's facts for the card and ``LICENSE.md``
+(:mod:`policyspeech.cardfiles`)."""
 CACHE_KEY = "key"
 """The cache's random key, which binds each cached file to its content (HMAC)."""
 
