@@ -323,3 +323,30 @@ def test_a_refused_add_leaves_every_card_file_as_it_was(hub: Corpus) -> None:
     with pytest.raises(ps.InvalidSpeechError):
         hub.add(make_speech(7, country="UK"))
     assert tree_digest(hub.path) == before
+
+
+@pytest.mark.parametrize("groups", [[3, 3, 2], [2, 5, 1]])
+def test_the_arrow_size_is_what_datasets_computes_for_any_row_groups(tmp_path: Path,
+                                                                      groups: list[int]) -> None:
+    """Nulls in some batches only, lists, dates; and a row group larger than the first,
+    which ``datasets`` reads in several batches."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from policyspeech.cardfiles import parquet_facts
+
+    rows = sum(groups)
+    table = pa.table({"language": ["en" if n % 4 else None for n in range(rows)],
+                      "themes": [["a", "b"][: n % 3] or None for n in range(rows)],
+                      "text": ["é" * n for n in range(rows)],
+                      "date": pa.array(list(range(rows)), pa.date32())})
+    path = tmp_path / "x.parquet"
+    with pq.ParquetWriter(path, table.schema) as writer:
+        start = 0
+        for size in groups:
+            writer.write_table(table.slice(start, size))
+            start += size
+    assert [pq.ParquetFile(path).metadata.row_group(n).num_rows for n in range(3)] == groups
+    plain = datasets.load_dataset("parquet", data_files=str(path), split="train")
+    facts = parquet_facts(path.read_bytes())
+    assert (facts.rows, facts.num_bytes) == (rows, plain.info.splits["train"].num_bytes)

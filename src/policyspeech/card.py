@@ -316,6 +316,7 @@ def _citation_section(latest: Manifest | None) -> str:
             "Other formats: `policyspeech cite --format ris|cff|json`.")
 
 
+@cache
 def theme_table() -> str:
     """The Markdown table of the theme codebook.
 
@@ -328,6 +329,7 @@ def theme_table() -> str:
     return "\n".join(["| CAP code | slug | label |", "|---|---|---|", *rows, ""])
 
 
+@cache
 def field_table(version: str = SCHEMA_VERSION) -> str:
     """The Markdown table of the record's fields (in schema ``version``), generated from the
     schema.

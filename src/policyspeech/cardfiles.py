@@ -243,11 +243,7 @@ def _attribution(shown: list[str], titles: list[str], versions: Mapping[str, Fac
 
 
 def _read(corpus: Path, info: Mapping[str, Any]) -> Facts:
-    """Read the fragment's facts from its bytes, checked against its SHA-256, batch by
-    batch as the ``datasets`` Parquet builder reads it (one row group at a time)."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
+    """Read the fragment's facts from its bytes, checked against its SHA-256."""
     path = fragment_file(corpus, info)
     problem = "the dataset card and LICENSE.md count its records (run `policyspeech verify`)"
     try:
@@ -261,25 +257,79 @@ def _read(corpus: Path, info: Mapping[str, Any]) -> Facts:
         raise IntegrityError(f"{path}: its SHA-256 is {actual[:8]}..., the log says "
                              f"{str(info['sha256'])[:8]}...; the file was changed or damaged, "
                              f"and {problem}")
-    facts = Facts(bytes=len(data))
     try:
-        fragment = ds.ParquetFileFormat().make_fragment(pa.BufferReader(data))
-        groups = fragment.row_groups
-        batches = fragment.to_batches(batch_size=groups[0].num_rows, batch_readahead=0,
-                                      fragment_readahead=0) if groups else []
-        for batch in batches:
-            table = pa.Table.from_batches([batch]).combine_chunks()
-            facts.rows += table.num_rows
-            facts.num_bytes += table.nbytes
-            facts.tally.add(tally_of(table))
-            for language in table.column("language").to_pylist():
-                language = language or NONE
-                facts.languages[language] = facts.languages.get(language, 0) + 1
-    except (OSError, pa.ArrowException) as exc:
+        return parquet_facts(data)
+    except ValueError as exc:
         raise IntegrityError(f"{path}: not a readable Parquet fragment ({exc}); {problem}") \
             from None
-    facts.languages.pop(NONE, None)
+
+
+def parquet_facts(data: bytes) -> Facts:
+    """The facts of the Parquet file ``data``, its records read as the ``datasets``
+    Parquet builder reads them: in batches of the first row group's size (one row group
+    each when no row group is larger), each batch's Arrow size counted
+    (``ValueError`` when it is not a readable Parquet file).
+
+    >>> import io, pyarrow as pa, pyarrow.parquet as pq
+    >>> sink = io.BytesIO()
+    >>> pq.write_table(pa.table({"language": ["en", None, "de"]}), sink, row_group_size=2)
+    >>> facts = parquet_facts(sink.getvalue())
+    >>> facts.rows, facts.languages, facts.tally.licenses
+    (3, {'en': 1, 'de': 1}, {'': 3})
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    facts = Facts(bytes=len(data))
+    try:
+        source = pq.ParquetFile(pa.BufferReader(data))
+        groups = [source.metadata.row_group(n).num_rows for n in range(source.num_row_groups)]
+        if groups and max(groups) > groups[0]:  # a larger group comes in several batches
+            import pyarrow.dataset as ds
+
+            batches = ds.ParquetFileFormat().make_fragment(pa.BufferReader(data)).to_batches(
+                batch_size=groups[0], batch_readahead=0, fragment_readahead=0)
+            tables: Iterable[Any] = (pa.Table.from_batches([b]) for b in batches)
+        else:
+            tables = (source.read_row_group(n, use_threads=False) for n in range(len(groups)))
+        for table in tables:
+            table = table.combine_chunks()
+            facts.rows += table.num_rows
+            facts.num_bytes += _arrow_size(table)
+            facts.tally.add(tally_of(table))
+            languages = table.column("language").to_pylist() \
+                if "language" in table.column_names else []
+            for language in languages:
+                if language:
+                    facts.languages[language] = facts.languages.get(language, 0) + 1
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(str(exc)) from None
     return facts
+
+
+def _arrow_size(table: Any) -> int:
+    """The size ``datasets`` counts for ``table`` (one chunk) once cast to its features: a
+    list column is rebuilt from its offsets (null where the list is) and all of its values,
+    as ``datasets.table.array_cast`` rebuilds it (our fragments always differ from their
+    features, by their fields' nullability, so they are always cast). No
+    ``pyarrow.compute``: importing it would cost a command more than the whole count."""
+    import numpy as np
+    import pyarrow as pa
+
+    size = 0
+    for column in table.columns:
+        array = column.chunk(0) if column.num_chunks else pa.array([], column.type)
+        if pa.types.is_list(array.type):
+            offsets = array.offsets
+            if array.null_count:
+                bits = np.unpackbits(np.frombuffer(array.buffers()[0], np.uint8),
+                                     bitorder="little")
+                null = np.append(bits[array.offset:array.offset + len(array)] == 0, False)
+                offsets = pa.array(offsets.to_numpy(zero_copy_only=False), offsets.type,
+                                   mask=null)
+            array = pa.ListArray.from_arrays(offsets, array.values)
+        size += array.nbytes
+    return int(size)
 
 
 def _remember(name: str, facts: Facts) -> None:

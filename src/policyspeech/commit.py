@@ -289,8 +289,10 @@ class Writer:
         return True
 
     def replace_derived(self, path: Path, data: bytes, kind: str) -> None:
-        """Atomically rewrite a file derived from the log (card, changelog, citation...)."""
-        replace_file(path, data, self.path / STAGING, kind)
+        """Atomically rewrite a file derived from the log (card, changelog, citation...).
+        ``LICENSE.md`` found one commit behind after a crash is only a warning (the next
+        commit rewrites it), so its folder is not synced: it saves a commit an fsync."""
+        replace_file(path, data, self.path / STAGING, kind, sync_dir=kind != _KINDS[LICENSE])
 
     def refresh_card(self) -> None:
         """Rewrite the card and ``LICENSE.md`` if an interrupted writer left them behind the

@@ -31,6 +31,7 @@ import re
 import stat
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from policyspeech.layout import DATASHEET
@@ -116,6 +117,7 @@ def read_datasheet(corpus: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+@lru_cache(maxsize=8)
 def card_section(text: str | None) -> str:
     """The card's datasheet section for the text of ``DATASHEET.md`` (None: no file),
     between :data:`BEGIN` and :data:`END`."""
