@@ -31,6 +31,7 @@ def test_an_add_passes_the_crash_points_of_the_protocol_in_order(corpus: Corpus,
         "fragment-linked", "fragment-published",          # linked under its hash in the store
         "entry-written", "entry-fsynced", "entry-linked", "entry-published",
         "card-written", "card-fsynced", "card-replaced",
+        "license-written", "license-fsynced", "license-replaced",
         "view-linked", "view-synced",                     # data/: the head's fragment
         "delta-written", "delta-fsynced", "delta-linked",  # its Delta commit
     ]

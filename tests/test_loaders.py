@@ -102,7 +102,8 @@ def test_plain_datasets_loads_the_corpus_offline(filled: Corpus) -> None:
 
 def test_plain_datasets_loads_the_shipped_corpus_offline(tmp_path: Path) -> None:
     shipped = Path(__file__).resolve().parents[1] / "corpus"
-    dataset = datasets.load_dataset(str(shipped), split="train")
+    folder = shipped
+    dataset = datasets.load_dataset(str(folder), split="train")  # release 1.0.0
     assert dataset.num_rows == 1
     assert dataset[0]["speaker"] == "Brandon Lewis"
 

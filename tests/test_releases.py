@@ -107,15 +107,15 @@ def test_versions_everywhere(released: Corpus) -> None:
     assert released.versions()[1]["notes"] == "More"
 
 
-def test_plain_datasets_loads_each_release_offline(released: Corpus) -> None:
+def test_plain_datasets_loads_each_release_offline(released: Corpus, tmp_path: Path) -> None:
     released.add(make_speech(9))
     released.release(notes="More")
-    assert datasets.get_dataset_config_names(str(released.path)) == ["default", "1.1.0",
-                                                                     "1.0.0"]
-    old = datasets.load_dataset(str(released.path), "1.0.0", split="train")
+    folder = str(released.path)
+    assert datasets.get_dataset_config_names(folder) == ["1.1.0", "head", "1.0.0"]
+    old = datasets.load_dataset(folder, "1.0.0", split="train")
     mine = ps.load_dataset(released.path, version="1.0.0")
     assert old.num_rows == 3 and old.sort("id").to_list() == mine.sort("id").to_list()
-    assert datasets.load_dataset(str(released.path), "1.1.0", split="train").num_rows == 4
+    assert datasets.load_dataset(folder, "1.1.0", split="train").num_rows == 4
 
 
 def test_diff_between_any_versions(released: Corpus) -> None:
@@ -249,7 +249,7 @@ def test_card_has_one_config_per_release_and_the_citation(released: Corpus) -> N
     released.release(notes="More")
     text = (released.path / "README.md").read_text()
     header = yaml.safe_load(text.split("---\n")[1])
-    assert [c["config_name"] for c in header["configs"]] == ["default", "1.1.0", "1.0.0"]
+    assert [c["config_name"] for c in header["configs"]] == ["1.1.0", "head", "1.0.0"]
     assert "@misc{test_speeches_1_1_0" in text
     assert 'ps.read("corpus", version="1.1.0")' in text
     assert "| 12 | `law_and_crime` | Law and Crime |" in text

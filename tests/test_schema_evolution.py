@@ -56,12 +56,14 @@ def test_an_old_release_loads_the_same_records_and_keeps_its_fingerprint(old: Co
     assert old.verify(deep=True) == []
 
 
-def test_plain_datasets_loads_each_release_in_its_own_schema(old: Corpus) -> None:
+def test_plain_datasets_loads_each_release_in_its_own_schema(old: Corpus,
+                                                            tmp_path: Path) -> None:
     old.add(make_speech(1, source_id="u-1"))
     old.release()
-    first = datasets.load_dataset(str(old.path), "1.0.0", split="train")
-    newest = datasets.load_dataset(str(old.path), "1.1.0", split="train")
-    head = datasets.load_dataset(str(old.path), split="train")
+    folder = str(old.path)
+    first = datasets.load_dataset(folder, "1.0.0", split="train")
+    newest = datasets.load_dataset(folder, split="train")  # the default: the latest release
+    head = datasets.load_dataset(folder, "head", split="train")
     assert "source_id" not in first.column_names and first.num_rows == 1
     assert "u-1" in newest["source_id"] and head.num_rows == newest.num_rows == 2
     loaded = ps.load_dataset(old.path, version="1.0.0")

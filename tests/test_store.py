@@ -33,8 +33,8 @@ def read_log(corpus: Corpus) -> list[dict]:
 
 def test_init_layout(corpus: Corpus) -> None:
     assert sorted(p.name for p in corpus.path.iterdir() if p.name not in (".lock", ".tmp")) == [
-        "CITATION.cff", "README.md", "_delta_log", "data", "fragments", "log",
-        "releases"]  # CITATION.cff: the identity
+        ".gitignore", "CITATION.cff", "DATASHEET.md", "LICENSE.md", "README.md", "_delta_log",
+        "data", "fragments", "log", "releases"]  # CITATION.cff: the identity
     assert [p.relative_to(corpus.path).as_posix() for p in log_files(corpus.path)] == [
         "log/00000/00000000.json"]
     [entry] = read_log(corpus)
@@ -152,15 +152,14 @@ def test_card_lists_the_head(corpus: Corpus) -> None:
     corpus.add(make_speech(3))
     text = (corpus.path / "README.md").read_text()
     header = yaml.safe_load(text.split("---\n")[1])
-    [config] = header["configs"]
-    assert config["config_name"] == "default"
-    paths = config["data_files"][0]["path"]
-    assert sorted(paths) == sorted(f"data/{p.name}" for p in corpus.fragment_paths())
-    assert sorted(paths) == sorted(p.relative_to(corpus.path).as_posix()
-                                   for p in (corpus.path / "data").iterdir())
-    assert header["dataset_info"]["splits"][0]["num_examples"] == 3
+    assert header["configs"] == [{"config_name": "head", "default": True, "data_files": [
+        {"split": "train", "path": "data/*.parquet"}]}]  # no release yet: the head
+    [info] = header["dataset_info"]
+    assert info["config_name"] == "head" and info["splits"][0]["num_examples"] == 3
+    assert info["download_size"] == sum(p.stat().st_size for p in corpus.fragment_paths())
     assert header["language"] == ["de", "en"]
-    assert "CC-BY-4.0" in header["license_details"]
+    assert (header["license"], header["license_name"], header["license_link"]) == (
+        "other", "per-record", "LICENSE.md")  # two records have no licence
     assert "| `text_sha256` | string |" in text
 
 
@@ -230,13 +229,14 @@ def test_the_shipped_corpus_verifies_and_its_card_is_current() -> None:
 
 def test_card_yaml_parses_to_the_header_mapping(corpus: Corpus) -> None:
     from policyspeech.card import card_header
+    from policyspeech.cardfiles import all_facts, card_facts
 
     for n in range(3):
         corpus.add(make_speech(n))
         text = (corpus.path / "README.md").read_text()
         header = yaml.safe_load(text.split("---\n")[1])
-        expected = card_header(corpus.head())
-        assert header == {k: v for k, v in expected.items() if v != []}
+        state = corpus.head()
+        assert header == card_header(state, card_facts(state, all_facts(corpus.path, state)))
 
 
 def test_a_held_lock_times_out_with_a_clear_error(corpus: Corpus,

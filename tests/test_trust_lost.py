@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from policyspeech import hooks, log
-from policyspeech.card import render_card
+from policyspeech.cardfiles import derived_texts
 from policyspeech.errors import CorpusError
 from policyspeech.store import Corpus
 from tests.helpers import log_files, make_speech, run, stored, tree_digest
@@ -37,7 +37,8 @@ def _lose_entries(corpus: Corpus, *, whole_card: bool = False) -> None:
     if whole_card:
         state = log.advance(corpus.path, log.HeadState())
         manifest = json.loads((corpus.path / "releases" / "0.1.0.json").read_bytes())
-        card.write_text(render_card(state, manifest), encoding="utf-8")
+        text = derived_texts(corpus.path, state, manifest)["README.md"]
+        card.write_text(text, encoding="utf-8")
         return
     digest = hashlib.sha256(log.entry_path(corpus.path, 6).read_bytes()).hexdigest()
     text, edits = re.subn(r"log entry 8 \(SHA-256 `[0-9a-f]{64}`\)",
@@ -179,7 +180,8 @@ def test_derived_files_of_a_lost_first_release_are_evidence(corpus: Corpus) -> N
         path.unlink()
     (corpus.path / "releases" / "0.1.0.json").unlink()
     state = log.advance(corpus.path, log.HeadState())
-    (corpus.path / "README.md").write_text(render_card(state, None), encoding="utf-8")
+    (corpus.path / "README.md").write_text(derived_texts(corpus.path, state, None)["README.md"],
+                                          encoding="utf-8")
     result = _verify(corpus)
     assert result.exit_code == 1  # type: ignore[attr-defined]
     for name in ("CHANGELOG.md", "croissant.json"):

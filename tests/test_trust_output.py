@@ -21,6 +21,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 import policyspeech as ps
+from policyspeech import datasheet
 from policyspeech.store import Corpus
 from tests.helpers import IDENTITY, REPO, make_speech, run, tree_digest
 
@@ -327,7 +328,9 @@ def test_finding_14_citation_text_cannot_forge_the_card(corpus: Corpus) -> None:
     corpus.release(notes="first")
     card = (corpus.path / "README.md").read_text(encoding="utf-8")
     prose = card.split("\n---\n", 1)[1]
-    assert not [b for b in _blocks(prose) if b[0] != "heading"]
+    own = [("link_open", "{'href': 'LICENSE.md'}"), ("html", f"{datasheet.BEGIN}\n"),
+           ("html", f"{datasheet.END}\n")]  # the card's own link and datasheet markers
+    assert [b for b in _blocks(prose) if b[0] != "heading"] == own
     tokens = MarkdownIt("commonmark").parse(prose)
     shown = "\n".join(t.content for t in tokens if t.type == "inline")
     assert "<script>" not in shown and "<b>" not in shown

@@ -245,10 +245,11 @@ def _rewrite_log(corpus: Corpus, edit: Any) -> None:
         data = log.encode_entry(entry)
         path.write_bytes(data)
         parent = hashlib.sha256(data).hexdigest()
-    from policyspeech.card import render_card
+    from policyspeech.cardfiles import derived_texts
 
     state = log.advance(corpus.path, log.HeadState())
-    (corpus.path / "README.md").write_text(render_card(state, None), encoding="utf-8")
+    for name, text in derived_texts(corpus.path, state, None).items():
+        (corpus.path / name).write_text(text, encoding="utf-8")
 
 
 def test_finding_05_duplicate_ids_in_the_log_fail_verify(corpus: Corpus) -> None:

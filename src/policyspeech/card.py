@@ -1,139 +1,200 @@
-"""The dataset card ``corpus/README.md``: YAML that plain ``datasets`` reads, and prose.
+"""The dataset card ``corpus/README.md``: YAML that the Hugging Face Hub and plain
+``datasets`` read, and prose.
 
-The YAML lists the fragments of the head as the ``default`` config, so that
-``datasets.load_dataset("corpus")`` loads exactly the head, offline, with no code of
-ours. The field table is generated from :data:`policyspeech.schema.FIELDS`.
+One config per version, each a folder glob, so the card's size does not grow with the
+number of fragments: the latest release is the default config (its name is its version),
+``head`` is every commit, released or not (``data/*.parquet``), and each release is a
+config of its own (``releases/<version>/*.parquet``); with no release yet, ``head`` is the
+default. ``dataset_info`` gives every config its features (those of its own schema
+version) and its sizes as ``datasets`` computes them (:class:`ConfigFacts`). The licence
+fields follow the Hub's rules (:func:`policyspeech.licensing.hub_license`); the datasheet
+comes from ``DATASHEET.md`` (:mod:`policyspeech.datasheet`). The facts that need the
+records themselves are gathered by :mod:`policyspeech.cardfacts`; this module only renders.
 
 Examples
 --------
 >>> from policyspeech.log import HeadState
->>> card = render_card(HeadState(seq=0))
+>>> card = render_card(HeadState(seq=0), None, CardFacts())
 >>> card.startswith("---\\npretty_name: policyspeech corpus\\n")
 True
+>>> size_category(999), size_category(1_000), size_category(2 * 10**12)
+('n<1K', '1K<n<10K', 'n>1T')
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import yaml
 
+from policyspeech.datasheet import card_section
 from policyspeech.documents import Manifest
-from policyspeech.layout import release_folder, view_file
+from policyspeech.layout import DATA, DATASHEET, LICENSE, release_folder
+from policyspeech.licensing import hub_license
 from policyspeech.log import HeadState
 from policyspeech.schema import SCHEMA_VERSION, card_features, fields_of
 
 PRETTY_NAME = "policyspeech corpus"
+HEAD = "head"
+"""The config (and version name) of the head."""
+TASK_CATEGORIES = ["text-classification", "text-generation"]
+"""From the Hub's task list: classifying speeches (themes), modelling political language."""
+TASK_IDS = ["topic-classification", "multi-label-classification", "language-modeling"]
+TAGS = ["political-science", "speeches", "public-policy", "comparative-politics"]
+SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M",
+                   "100M<n<1B", "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T")
+"""The Hub's size buckets (by number of records), smallest first."""
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when available
 
 
-def card_header(state: HeadState) -> dict[str, Any]:
-    """The YAML metadata of the card for the head ``state``, as a mapping."""
-    header = _static_header(state)
-    header["configs"] = _configs(state)
-    header["dataset_info"] = _dataset_info(state)
-    return header
+@dataclass(frozen=True)
+class ConfigFacts:
+    """One config's sizes, as ``datasets`` computes them for a Parquet config."""
+
+    rows: int
+    """``num_examples``."""
+    num_bytes: int
+    """The split's ``num_bytes`` (and the config's ``dataset_size``): the Arrow size of the
+    records as ``datasets`` writes them."""
+    download_size: int
+    """The size of the config's Parquet files."""
 
 
-def _static_header(state: HeadState) -> dict[str, Any]:
-    fragments = list(state.fragments.values())
-    languages = sorted({lang for info in fragments for lang in info.get("languages", [])})
-    licenses = sorted({lic for info in fragments for lic in info.get("licenses", [])})
-    return {
-        "pretty_name": PRETTY_NAME,
-        "license": "other",
-        "license_name": "per-record",
-        "license_details": "Each record carries its own licence (SPDX identifier) in the "
-        f"`license` field. Licences in this version: {', '.join(licenses) or 'none'}.",
-        "language": languages or ["en"],
-        "tags": ["political-science", "speeches", "public-policy", "comparative-politics"],
-        "size_categories": [_size_category(state.rows)],
-    }
+@dataclass
+class CardFacts:
+    """What the card says that the log alone does not give: each version's sizes (by
+    config name; a version without facts has none in the card), and every record's licence
+    and language counted over every version."""
+
+    configs: dict[str, ConfigFacts] = field(default_factory=dict)
+    licenses: set[str] = field(default_factory=set)
+    """The SPDX ids of every version's records (:data:`~policyspeech.licensing.NONE` when
+    some have none)."""
+    languages: list[str] = field(default_factory=list)
 
 
-def _configs(state: HeadState) -> list[dict[str, Any]]:
-    configs = []
-    if state.fragments:
-        configs.append({"config_name": "default", "default": True,
-                        "data_files": [{"split": "train", "path": list(state.fragments)}]})
-    for version in _release_order(state):
-        configs.append({"config_name": version, "data_files": [
-            {"split": "train", "path": list(state.releases[version]["fragments"])}]})
-    return configs
+def config_order(state: HeadState) -> list[str]:
+    """The card's configs: the default (the latest release, else the head) first, then the
+    head, then the other releases, newest first. A version with no records is left out
+    (no file would match its folder)."""
+    releases = [v for v in release_order(state) if state.releases[v]["fragments"]]
+    head = [HEAD] if state.fragments else []
+    return releases[:1] + head + releases[1:]
 
 
-def _release_order(state: HeadState) -> list[str]:
+def release_order(state: HeadState) -> list[str]:
     """Released versions, newest first."""
     from policyspeech.releases import parse_version
 
     return sorted(state.releases, key=parse_version, reverse=True)
 
 
-def _dataset_info(state: HeadState) -> dict[str, Any] | list[dict[str, Any]]:
-    """One ``dataset_info`` when every config has the head's schema; else one per config,
-    each with the features of its own schema version (a release made before a field was
-    added does not have it: ``datasets`` refuses a file whose columns differ)."""
-    head = {"features": card_features(state.schema_version),
-            "splits": [{"name": "train",
-                        "num_bytes": sum(info["bytes"] for info in state.fragments.values()),
-                        "num_examples": state.rows}]}
-    if all(r["schema_version"] == state.schema_version for r in state.releases.values()):
-        return head
-    infos = [{"config_name": "default", **head}] if state.fragments else []
-    for version in _release_order(state):
-        release = state.releases[version]
-        infos.append({"config_name": version,
-                      "features": card_features(release["schema_version"])})
+def config_glob(name: str) -> str:
+    """The files of config ``name``: a glob of its version's folder.
+
+    >>> config_glob("head"), config_glob("1.0.0")
+    ('data/*.parquet', 'releases/1.0.0/*.parquet')
+    """
+    return f"{DATA if name == HEAD else release_folder(name)}/*.parquet"
+
+
+def card_header(state: HeadState, facts: CardFacts) -> dict[str, Any]:
+    """The card's YAML metadata, as a mapping."""
+    header = _static_header(state, facts)
+    header["configs"] = _configs(state)
+    header["dataset_info"] = _dataset_info(state, facts)
+    return header
+
+
+def _static_header(state: HeadState, facts: CardFacts) -> dict[str, Any]:
+    names = config_order(state)
+    default_rows = facts.configs[names[0]].rows if names and names[0] in facts.configs else 0
+    header: dict[str, Any] = {"pretty_name": PRETTY_NAME, **hub_license(facts.licenses)}
+    if facts.languages:
+        header["language"] = facts.languages
+    header.update({"task_categories": TASK_CATEGORIES, "task_ids": TASK_IDS, "tags": TAGS,
+                   "size_categories": [size_category(default_rows)]})
+    return header
+
+
+def _configs(state: HeadState) -> list[dict[str, Any]]:
+    names = config_order(state)
+    return [{"config_name": name, **({"default": True} if n == 0 else {}),
+             "data_files": [{"split": "train", "path": config_glob(name)}]}
+            for n, name in enumerate(names)]
+
+
+def _schema_of(state: HeadState, name: str) -> str:
+    return state.schema_version if name == HEAD else state.releases[name]["schema_version"]
+
+
+def _dataset_info(state: HeadState, facts: CardFacts) -> list[dict[str, Any]]:
+    """One ``dataset_info`` per config: its features (of its own schema version: a release
+    made before a field was added does not have it, and ``datasets`` refuses a file whose
+    columns differ) and, when known, its sizes."""
+    infos = []
+    for name in config_order(state):
+        info: dict[str, Any] = {"config_name": name,
+                                "features": card_features(_schema_of(state, name))}
+        sizes = facts.configs.get(name)
+        if sizes is not None:
+            info["splits"] = [{"name": "train", "num_bytes": sizes.num_bytes,
+                               "num_examples": sizes.rows}]
+            info["download_size"] = sizes.download_size
+            info["dataset_size"] = sizes.num_bytes
+        infos.append(info)
     return infos
 
 
-def _dump(data: dict[str, Any]) -> str:
+def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
 
 
 @cache
 def _features_yaml(version: str) -> str:
-    """The ``features`` list of schema ``version``, indented under ``dataset_info``."""
+    """The ``features`` list of schema ``version``, indented under a ``dataset_info`` item."""
     text = _dump({"features": card_features(version)})
     return "".join(f"  {line}\n" for line in text.splitlines())
 
 
-def _dataset_info_yaml(state: HeadState) -> str:
-    """The ``dataset_info`` block: the schema's features (rendered once) and the split."""
-    info = _dataset_info(state)
-    if isinstance(info, list):  # configs of several schema versions: rare, rendered plainly
-        return _dump({"dataset_info": info})
-    [split] = info["splits"]
-    return (f"dataset_info:\n{_features_yaml(state.schema_version)}  splits:\n"
-            f"  - name: train\n    num_bytes: {split['num_bytes']}\n"
-            f"    num_examples: {split['num_examples']}\n")
+def _quoted(name: str) -> str:
+    return name if name == HEAD else f"'{name}'"
 
 
-def _configs_yaml(state: HeadState) -> str:
-    """The ``configs`` block, written directly: it lists every fragment of the head, and
-    fragment paths (``data/<hex>.parquet``) are plain YAML scalars."""
-    blocks = []
-    if state.fragments:
-        blocks.append("- config_name: default\n  default: true\n"
-                      + _data_files_yaml(state.fragments))
-    for version in _release_order(state):  # each release's files in its own folder
-        blocks.append(f"- config_name: '{version}'\n" + _data_files_yaml(
-            view_file(release_folder(version), p) for p in state.releases[version]["fragments"]))
-    return "configs:\n" + "".join(blocks) if blocks else ""
+def _header_yaml(state: HeadState, facts: CardFacts) -> str:
+    """The YAML metadata, written directly where it is long and regular (the configs and
+    their ``dataset_info``: the features of a schema version are rendered once)."""
+    lines = [_dump(_static_header(state, facts))]
+    names = config_order(state)
+    if names:
+        lines.append("configs:\n")
+        for n, name in enumerate(names):
+            lines.append(f"- config_name: {_quoted(name)}\n" + ("  default: true\n" if n == 0
+                                                                  else "")
+                         + f"  data_files:\n  - split: train\n    path: {config_glob(name)}\n")
+        lines.append("dataset_info:\n")
+    for info in _dataset_info(state, facts):
+        name = info["config_name"]
+        lines.append(f"- config_name: {_quoted(name)}\n{_features_yaml(_schema_of(state, name))}")
+        if "splits" in info:
+            [split] = info["splits"]
+            lines.append(f"  splits:\n  - name: train\n    num_bytes: {split['num_bytes']}\n"
+                         f"    num_examples: {split['num_examples']}\n"
+                         f"  download_size: {info['download_size']}\n"
+                         f"  dataset_size: {info['dataset_size']}\n")
+    return "".join(lines)
 
 
-def _data_files_yaml(paths: Iterable[str]) -> str:
-    listed = "".join(f"    - {path}\n" for path in paths)
-    return f"  data_files:\n  - split: train\n    path:\n{listed}"
-
-
-def render_card(state: HeadState, latest: Manifest | None = None) -> str:
-    """The whole card text for the head ``state`` and the newest release's manifest."""
-    header = _dump(_static_header(state)) + _configs_yaml(state) + _dataset_info_yaml(state)
+def render_card(state: HeadState, latest: Manifest | None, facts: CardFacts,
+                datasheet: str | None = None) -> str:
+    """The whole card for the head ``state``, the newest release's manifest, the facts
+    gathered from the records, and the datasheet section (:func:`policyspeech.datasheet.
+    card_section`; None: the section for a corpus without ``DATASHEET.md``)."""
+    version = latest["version"] if latest else HEAD
     return f"""---
-{header}---
+{_header_yaml(state, facts)}---
 
 # {PRETTY_NAME}
 
@@ -143,7 +204,8 @@ and themes from the Comparative Agendas Project codebook). It is stored as immut
 Parquet fragments with a hash-chained commit log; every release is immutable and pinned by
 a fingerprint of its records.
 
-This card is generated by `policyspeech` after every commit: do not edit it by hand.
+This card is generated by `policyspeech` after every commit, from the log and
+`{DATASHEET}`: do not edit it by hand (write the datasheet in `{DATASHEET}`).
 
 ## Versions
 
@@ -153,27 +215,33 @@ This card is generated by `policyspeech` after every commit: do not edit it by h
 
 ```python
 import policyspeech as ps
-df = ps.read("corpus", version="{latest['version'] if latest else 'head'}")          # polars DataFrame
-table = ps.read_arrow("corpus", version="{latest['version'] if latest else 'head'}") # pyarrow Table
-ds = ps.load_dataset("corpus", version="{latest['version'] if latest else 'head'}")  # datasets.Dataset
+df = ps.read("corpus", version="{version}")          # polars DataFrame
+table = ps.read_arrow("corpus", version="{version}") # pyarrow Table
+ds = ps.load_dataset("corpus", version="{version}")  # datasets.Dataset
 
 import datasets
-ds = datasets.load_dataset("corpus", split="train")            # the head, plain datasets
+ds = datasets.load_dataset("corpus", split="train")            # {_default_comment(latest)}
+ds = datasets.load_dataset("corpus", "head", split="train")    # every commit, released or not
 {_plain_release_line(latest)}```
 
 `version` takes a release number, `latest` (the newest release) or `head` (every commit,
-released or not). Each release is also a config of this card (config name = version).
+released or not). Each version is also a config of this card (config name = version, or
+`head`) and a folder of Parquet files that any engine can glob: `{config_glob(HEAD)}` is the
+head and `{config_glob("X.Y.Z")}` release X.Y.Z (in DuckDB,
+`SELECT * FROM 'corpus/{config_glob(version)}'`).
 
 ## Licences
 
 Each speech keeps the licence of its source, as an SPDX identifier in the `license` field
-({_licences(state)}). The compilation (the selection, metadata and structure of the
-corpus) is licensed under {_compilation_licence(latest)}.
+({_licences(facts)}). [{LICENSE}]({LICENSE}) counts the records of each licence and lists
+the credit that each source asks for. The compilation (the selection, metadata and
+structure of the corpus) is licensed under {compilation_licence(latest)}.
 
 ## Citation
 
 {_citation_section(state, latest)}
 
+{datasheet if datasheet is not None else card_section(None)}
 ## Fields
 
 {field_table(state.schema_version)}
@@ -186,7 +254,7 @@ def _versions_section(state: HeadState, latest: Manifest | None) -> str:
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
              f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
              f"{state.schema_version}"]
-    for version in _release_order(state):
+    for version in release_order(state):
         release = state.releases[version]
         lines.append(f"- {version} ({release['date']}): {release.get('records', 0):,} records"
                      + ("" if release["schema_version"] == state.schema_version else
@@ -197,6 +265,11 @@ def _versions_section(state: HeadState, latest: Manifest | None) -> str:
     return "\n".join(lines)
 
 
+def _default_comment(latest: Manifest | None) -> str:
+    return f"the latest release, {latest['version']}" if latest else \
+        "the head (no release yet)"
+
+
 def _plain_release_line(latest: Manifest | None) -> str:
     if not latest:
         return ""
@@ -204,13 +277,16 @@ def _plain_release_line(latest: Manifest | None) -> str:
             "# a release\n")
 
 
-def _licences(state: HeadState) -> str:
-    licences = sorted({lic for info in state.fragments.values()
-                       for lic in info.get("licenses", [])})
-    return "in the head: " + (", ".join(licences) if licences else "none yet")
+def _licences(facts: CardFacts) -> str:
+    from policyspeech.licensing import NONE
+
+    named = sorted(facts.licenses - {NONE})
+    listed = ", ".join(named) if named else "none yet"
+    return f"in every version: {listed}" + (
+        "; some records have none recorded" if NONE in facts.licenses else "")
 
 
-def _compilation_licence(latest: Manifest | None) -> str:
+def compilation_licence(latest: Manifest | None) -> str:
     if not latest:
         return "the licence in CITATION.cff"
     from policyspeech.releases import markdown_text
@@ -243,6 +319,7 @@ def _citation_section(state: HeadState, latest: Manifest | None) -> str:
             "Other formats: `policyspeech cite --format ris|cff|json`.")
 
 
+@cache
 def theme_table() -> str:
     """The Markdown table of the theme codebook.
 
@@ -255,6 +332,7 @@ def theme_table() -> str:
     return "\n".join(["| CAP code | slug | label |", "|---|---|---|", *rows, ""])
 
 
+@cache
 def field_table(version: str = SCHEMA_VERSION) -> str:
     """The Markdown table of the record's fields (in schema ``version``), generated from the
     schema.
@@ -273,9 +351,9 @@ def _type_name(kind: str) -> str:
     return {"list": "list of string", "int32": "int32", "date": "date"}.get(kind, "string")
 
 
-def _size_category(rows: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                        (1_000_000, "100K<n<1M")):
-        if rows < limit:
+def size_category(rows: int) -> str:
+    """The Hub's size bucket for ``rows`` records (``1K<n<10K`` holds 1,000 to 9,999)."""
+    for n, name in enumerate(SIZE_CATEGORIES[:-1]):
+        if rows < 10 ** (3 + n):
             return name
-    return "1M<n<10M"
+    return SIZE_CATEGORIES[-1]

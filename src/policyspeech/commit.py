@@ -36,7 +36,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from policyspeech import hooks
-from policyspeech.card import render_card
+from policyspeech.cardfiles import derived_texts
+from policyspeech.datasheet import template
 from policyspeech.deltawrite import catch_up as catch_up_delta
 from policyspeech.deltawrite import sync as sync_delta
 from policyspeech.documents import Entry, FragmentInfo
@@ -50,9 +51,12 @@ from policyspeech.fsutil import (
 )
 from policyspeech.layout import (
     CARD,
+    DATASHEET,
     ENTRIES_PER_FOLDER,
     FOLDERS,
     FRAGMENTS,
+    IGNORE_FILE,
+    LICENSE,
     LOCK,
     LOG,
     RELEASES,
@@ -69,6 +73,7 @@ from policyspeech.migration import migrate
 from policyspeech.nofollow import read_no_follow
 from policyspeech.reader import Reader
 from policyspeech.schema import SCHEMA_VERSION, version_tuple
+from policyspeech.uploads import gitignore_text
 from policyspeech.viewsync import sync_views
 
 Build = Callable[[HeadState], Entry]
@@ -97,6 +102,7 @@ def create(folder: Path, *, from_bundled: bool = False) -> Path:
         (folder / name).mkdir(exist_ok=True)
     fsync_dir(folder)
     fsync_dir(folder.parent)
+    _write_user_files(folder, from_bundled)
     if from_bundled:
         _copy_corpus_files(bundled_corpus_path(), folder)
     else:
@@ -177,7 +183,7 @@ class Writer:
         if limit == resource.RLIM_INFINITY:
             return
         sizes = [(self.path / name).stat().st_size
-                 for name in (CARD, CHANGELOG, CITATION, CROISSANT)
+                 for name in (CARD, LICENSE, CHANGELOG, CITATION, CROISSANT)
                  if (self.path / name).is_file()]
         needed = 2 * max(sizes, default=0) + room
         if limit < needed:
@@ -266,6 +272,9 @@ class Writer:
                         f"({exc.strerror or exc}); free the space or fix the permission, then "
                         "run `policyspeech verify --repair`"
                     ) from None
+                except CorpusError as exc:  # a damaged fragment: the card counts its records
+                    raise CorpusError(f"committed {entry_path(self.path, entry['seq'])}, but "
+                                      f"the dataset card could not be rewritten: {exc}") from None
                 sync_delta(self.path, entry, state.entry_sha256)
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
@@ -312,29 +321,37 @@ class Writer:
         return True
 
     def replace_derived(self, path: Path, data: bytes, kind: str) -> None:
-        """Atomically rewrite a file derived from the log (card, changelog, citation...)."""
-        replace_file(path, data, self.path / STAGING, kind)
+        """Atomically rewrite a file derived from the log (card, changelog, citation...).
+        ``LICENSE.md`` found one commit behind after a crash is only a warning (the next
+        commit rewrites it), so its folder is not synced: it saves a commit an fsync."""
+        replace_file(path, data, self.path / STAGING, kind, sync_dir=kind != _KINDS[LICENSE])
 
     def refresh_card(self) -> None:
-        """Rewrite the card if an interrupted writer left it behind the log, so that it is
-        never more than one commit behind, even after repeated crashes."""
+        """Rewrite the card and ``LICENSE.md`` if an interrupted writer left them behind the
+        log, so that they are never more than one commit behind, even after repeated
+        crashes."""
         state = self.reader.head()
         if self._card_written_for == state.entry_sha256:
             return  # this object wrote the card for this very head
-        expected = render_card(state, self.reader.latest_manifest(state))
-        try:
-            current = (self.path / CARD).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            current = None
-        if current != expected:
-            self.replace_derived(self.path / CARD, expected.encode(), "card")
+        for name, text in derived_texts(self.path, state,
+                                        self.reader.latest_manifest(state)).items():
+            try:
+                current = (self.path / name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                current = None
+            if current != text:
+                self.replace_derived(self.path / name, text.encode(), _KINDS[name])
         self._card_written_for = state.entry_sha256
 
     def write_card(self, state: HeadState) -> None:
-        """Write the card of ``state``."""
-        card = render_card(state, self.reader.latest_manifest(state))
-        self.replace_derived(self.path / CARD, card.encode(), "card")
+        """Write the card and ``LICENSE.md`` of ``state`` (and the ``.gitignore`` of a corpus
+        made before there was one: it is never replaced)."""
+        for name, text in derived_texts(self.path, state,
+                                        self.reader.latest_manifest(state)).items():
+            self.replace_derived(self.path / name, text.encode(), _KINDS[name])
         self._card_written_for = state.entry_sha256
+        if not os.path.lexists(self.path / IGNORE_FILE):
+            publish_new(self.path / IGNORE_FILE, gitignore_text().encode(), self.path / STAGING)
 
     def upgrade_schema(self) -> None:
         """Bring a head written in an older schema (of the same major version) to this
@@ -362,6 +379,19 @@ class Writer:
                              "fields empty)")
 
         self.commit(build)
+
+
+_KINDS = {CARD: "card", LICENSE: "license"}
+"""The crash points' name of each file :meth:`Writer.write_card` writes."""
+
+
+def _write_user_files(folder: Path, from_bundled: bool) -> None:
+    """Write a new corpus's ``.gitignore`` and its ``DATASHEET.md``: a template, or the
+    bundled corpus's own for a copy of it. Neither is ever written again."""
+    datasheet = bundled_corpus_path() / DATASHEET if from_bundled else None
+    text = datasheet.read_bytes() if datasheet and datasheet.is_file() else template().encode()
+    publish_new(folder / DATASHEET, text, folder / STAGING)
+    publish_new(folder / IGNORE_FILE, gitignore_text().encode(), folder / STAGING)
 
 
 def _copy_corpus_files(source: Path, target: Path) -> None:

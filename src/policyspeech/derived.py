@@ -1,10 +1,12 @@
 """The files derived from the log, checked against what the log generates.
 
-The dataset card (``README.md``) is rewritten after every commit: :func:`check_card`
-compares it with the card the log generates (or generated one entry earlier, after an
-interrupted write), and :func:`check_newest_entry` compares the newest entry with the
-one the card recorded (its number and SHA-256): a changed newest entry, or a missing one
-(deleted: the card records a newer entry than the log has), is named.
+The dataset card (``README.md``) and ``LICENSE.md`` are rewritten after every commit
+(:mod:`policyspeech.cardfiles`): :func:`check_card` compares them with what the log
+generates (or generated one entry earlier, after an interrupted write), whatever
+datasheet the card shows (``DATASHEET.md`` is its maintainers' to edit), and
+:func:`check_newest_entry` compares the newest entry with the one the card recorded (its
+number and SHA-256): a changed newest entry, or a missing one (deleted: the card records
+a newer entry than the log has), is named.
 
 ``CHANGELOG.md``, ``CITATION.cff``, ``croissant.json`` and ``.zenodo.json`` are written
 after each release and each ``doi`` entry from the release manifests and the DOIs the log
@@ -44,6 +46,8 @@ import yaml
 
 from policyspeech.citation import Dois, citation_file, parse_citation, render_cff
 from policyspeech.croissant import render_croissant
+from policyspeech.datasheet import LIMIT as DATASHEET_LIMIT
+from policyspeech.datasheet import block_of, card_section, read_datasheet
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
 from policyspeech.layout import (
@@ -51,6 +55,8 @@ from policyspeech.layout import (
     CHANGELOG,
     CITATION,
     CROISSANT,
+    DATASHEET,
+    LICENSE,
     ZENODO,
     entry_name,
     entry_path,
@@ -175,18 +181,30 @@ def _lost_versions(text: str, actual: Any, manifests: list[Manifest], expected: 
     return "" if manifests[-1]["fingerprint"] in text else ", ".join(unknown)
 
 
-def _compare(found: Derived, path: Path, manifests: list[Manifest], generate: Generate,
-             parse: Callable[[str], Any], dois: list[DoiLookup]) -> None:
+def _read_derived(found: Derived, path: Path, missing: str) -> str | None:
+    """The text of the derived file ``path``, or None: a warning when it is ``missing``
+    (why it may be), a problem when it cannot be read."""
     if not path.exists() and not path.is_symlink():
-        found.warnings.append(f"{path}: missing (a release was interrupted before it wrote "
-                              f"it, or an older policyspeech made the release); {REPAIR}")
-        return
+        found.warnings.append(f"{path}: missing ({missing}); {REPAIR}")
+        return None
     try:
         if path.is_symlink() or path.stat().st_size > LIMIT:
             raise ValueError("not a regular file of a sensible size")
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
+        return None
+
+
+def _compare(found: Derived, path: Path, manifests: list[Manifest], generate: Generate,
+             parse: Callable[[str], Any], dois: list[DoiLookup]) -> None:
+    text = _read_derived(found, path, "a release was interrupted before it wrote it, or an "
+                         "older policyspeech made the release")
+    if text is None:
+        return
+    try:
         actual = parse(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    except (ValueError, yaml.YAMLError) as exc:
         found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
         return
     expected = generate(manifests, dois[0])
@@ -263,27 +281,66 @@ def _cites(path: Path, manifests: list[Manifest]) -> bool:
 # -- the dataset card ------------------------------------------------------------------
 
 
-def check_card(corpus: Reader, state: HeadState) -> list[str]:
-    """The card is derived from the log: it must be what the log generates, or (after an
-    interrupted write) what it generated one entry earlier; anything else was edited."""
+def check_card(corpus: Reader, state: HeadState) -> Derived:
+    """The card and ``LICENSE.md`` are derived from the log (and the records): each must be
+    what the log generates, or (after an interrupted write) what it generated one entry
+    earlier; anything else was edited. The card's datasheet section may hold any text
+    (``DATASHEET.md`` is its maintainers' to edit): a card built with an older
+    ``DATASHEET.md`` is a warning, which the next commit or ``verify --repair`` resolves.
+    A ``LICENSE.md`` that is missing (a corpus made before there was one) is a warning."""
+    found = Derived()
     path = corpus.path / CARD
     try:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: unreadable ({exc}); `policyspeech verify --repair` rewrites it"]
+        found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
+        return found
+    block = block_of(actual)
+    block = block if block is not None and len(block) <= 4 * DATASHEET_LIMIT else None
     try:
-        expected = expected_card(corpus, state)
-        if actual == expected or _card_is_stale(corpus, state, actual):
-            return []
-        same_files = _same_files(actual, expected)
-    except (CorpusError, LookupError, TypeError, ValueError):
-        return []  # a damaged manifest: the release check reports it
-    if same_files:
-        return [f"{path}: lists the right files, but its text is not what this policyspeech "
+        expected = expected_files(corpus, state, block)
+        if actual == expected[CARD] or _card_is_stale(corpus, state, actual, block):
+            found.warnings += _datasheet_behind(corpus, block)
+        elif _same_files(actual, expected[CARD]):
+            found.problems.append(
+                f"{path}: lists the right files, but its text is not what this policyspeech "
                 "writes (an older policyspeech wrote it, or it was edited or damaged); "
-                "`policyspeech verify --repair` rewrites it"]
-    return [f"{path}: differs from the card the log generates (its file lists or text were "
-            "changed); `policyspeech verify --repair` rewrites it"]
+                "`policyspeech verify --repair` rewrites it")
+        else:
+            found.problems.append(f"{path}: differs from the card the log generates (its "
+                                  f"configs or text were changed); {REPAIR}")
+        _check_license(found, corpus, state, expected[LICENSE])
+    except (CorpusError, LookupError, TypeError, ValueError):
+        return Derived()  # a damaged manifest or fragment: their own checks report it
+    return found
+
+
+def _datasheet_behind(corpus: Reader, block: str | None) -> list[str]:
+    if block is None or block == card_section(read_datasheet(corpus.path)):
+        return []
+    return [f"{corpus.path / CARD}: its datasheet is not what {corpus.path / DATASHEET} says "
+            f"now (it was edited since the last commit); {REPAIR}, as will the next commit"]
+
+
+def _check_license(found: Derived, corpus: Reader, state: HeadState, expected: str) -> None:
+    path = corpus.path / LICENSE
+    actual = _read_derived(found, path, "a corpus made before policyspeech wrote it")
+    if actual is None or actual == expected:
+        return
+    written_for = re.search(r"for log entry (\d+),", actual[:1000])
+    if written_for and int(written_for.group(1)) > state.seq:
+        found.problems.append(
+            f"{path}: was written for log entry {written_for.group(1)}, which the log does not "
+            f"have: {LOST}; restore them from a backup (`verify --repair` cannot bring them "
+            "back, and would erase this evidence)")
+        return
+    if state.seq >= 1 and actual == expected_files(
+            corpus, advance(corpus.path, HeadState(), until=state.seq - 1))[LICENSE]:
+        found.warnings.append(f"{path}: one commit behind the log (a writer stopped before "
+                              f"rewriting it); {REPAIR}, as will the next commit")
+        return
+    found.problems.append(f"{path}: differs from the licence file the log and the records "
+                          f"generate (it was edited or damaged); {REPAIR}")
 
 
 def _same_files(actual: str, expected: str) -> bool:
@@ -329,20 +386,29 @@ def entries_missing(corpus: Reader, state: HeadState) -> bool:
     return recorded is not None and recorded[0] > state.seq
 
 
-def expected_card(corpus: Reader, state: HeadState) -> str:
-    """The card that the log generates for ``state``."""
-    from policyspeech.card import render_card
+def expected_files(corpus: Reader, state: HeadState,
+                   datasheet: str | None = None) -> dict[str, str]:
+    """The card and ``LICENSE.md`` that the log generates for ``state`` (by file name), with
+    the datasheet section ``datasheet`` (None: from ``DATASHEET.md``)."""
+    from policyspeech.cardfiles import derived_texts
     from policyspeech.releases import latest_version
 
     latest = latest_version(state)
-    return render_card(state, corpus.manifest(latest) if latest else None)
+    return derived_texts(corpus.path, state, corpus.manifest(latest) if latest else None,
+                         datasheet)
 
 
-def _card_is_stale(corpus: Reader, state: HeadState, actual: str) -> bool:
+def expected_card(corpus: Reader, state: HeadState, datasheet: str | None = None) -> str:
+    """The card that the log generates for ``state``."""
+    return expected_files(corpus, state, datasheet)[CARD]
+
+
+def _card_is_stale(corpus: Reader, state: HeadState, actual: str,
+                   datasheet: str | None) -> bool:
     if state.seq < 1:
         return False
     previous = advance(corpus.path, HeadState(), until=state.seq - 1)
-    return actual == expected_card(corpus, previous)
+    return actual == expected_card(corpus, previous, datasheet)
 
 
 def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
@@ -354,4 +420,9 @@ def stale_card(corpus: Reader, state: HeadState | None = None) -> bool:
         actual = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return actual != expected_card(corpus, state) and _card_is_stale(corpus, state, actual)
+    block = block_of(actual)
+    try:
+        return actual != expected_card(corpus, state, block) and \
+            _card_is_stale(corpus, state, actual, block)
+    except (CorpusError, LookupError, TypeError, ValueError):
+        return False

@@ -126,13 +126,17 @@ def publish_new(final: Path, data: bytes, staging: Path, kind: str = "file") -> 
         return link_new(temp, final, kind)
 
 
-def replace_file(final: Path, data: bytes, staging: Path, kind: str = "file") -> None:
-    """Atomically replace ``final`` with ``data`` (temp file, fsync, ``os.replace``)."""
+def replace_file(final: Path, data: bytes, staging: Path, kind: str = "file", *,
+                 sync_dir: bool = True) -> None:
+    """Atomically replace ``final`` with ``data`` (temp file, fsync, ``os.replace``), then
+    make the replacement durable (``sync_dir=False`` for a file that may be found one
+    version behind after a crash: it is then the old file or the new one, whole)."""
     with temporary_file(staging) as (temp, handle):
         write_durably(handle, data, kind)
         os.replace(temp, final)
     crash_point(f"{kind}-replaced")
-    fsync_dir(final.parent)
+    if sync_dir:
+        fsync_dir(final.parent)
 
 
 def remove_stale_temporaries(staging: Path) -> int:

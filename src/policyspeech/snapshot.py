@@ -63,8 +63,8 @@ def load(corpus: Path, *, full: bool = False) -> HeadState | None:
                                stamp=lambda seq: _stamp(corpus, seq), key=key)
         return state if state is not None and _hash_checks(corpus, state) else None
     try:
-        mac, _, payload = _path(corpus, full).read_bytes().partition(b"\n")
-        if not hmac.compare_digest(mac, _mac(key, payload)):
+        payload = read_bound(_path(corpus, full), key)
+        if payload is None:
             return None
         data: dict[str, Any] = json.loads(payload)
         if data.get("format") != FORMAT or data.get("corpus") != str(corpus.resolve()):
@@ -98,12 +98,25 @@ def save(corpus: Path, state: HeadState) -> None:
         payload = json.dumps({"format": FORMAT, "corpus": str(corpus.resolve()),
                               "entry": _identity(corpus, state.seq),
                               "state": state.to_json()}).encode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
-        temp.write_bytes(_mac(key, payload) + b"\n" + payload)
-        os.replace(temp, path)
+        write_bound(path, payload, key)
     except OSError:
         return
+
+
+def write_bound(path: Path, payload: bytes, key: bytes) -> None:
+    """Replace the cache file ``path`` with ``payload``, bound to it by its HMAC under
+    ``key`` (:func:`read_bound` reads it back)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
+    temp.write_bytes(_mac(key, payload) + b"\n" + payload)
+    os.replace(temp, path)
+
+
+def read_bound(path: Path, key: bytes) -> bytes | None:
+    """The payload of the cache file ``path`` if its HMAC under ``key`` checks, else None
+    (an OSError when it cannot be read)."""
+    mac, _, payload = path.read_bytes().partition(b"\n")
+    return payload if hmac.compare_digest(mac, _mac(key, payload)) else None
 
 
 def cache_key() -> bytes | None:

@@ -57,6 +57,7 @@ from policyspeech.layout import (
     CROISSANT,
     DATA,
     FRAGMENTS,
+    LICENSE,
     fragment_file,
     release_folder,
 )
@@ -157,7 +158,8 @@ def _verify(corpus: Reader, version: str | None, found: Replay, *, with_derived:
         problems += layout_problems(corpus.path, state, folders=views)
     warnings: list[str] = []
     if with_derived and version in (None, "head") and not entries_missing(corpus, state):
-        problems += check_card(corpus, state)
+        card = check_card(corpus, state)
+        problems, warnings = problems + card.problems, warnings + card.warnings
     if with_derived and version is None and len(manifests) == len(state.releases):
         derived = check_derived(corpus.path, state, manifests)
         problems += derived.problems
@@ -208,8 +210,8 @@ class VerifyReport:
         problem is in the log or the data, which nothing rewrites."""
         from policyspeech.citation import citation_file
 
-        derived = [self.corpus / CARD, self.corpus / CHANGELOG, self.corpus / CROISSANT,
-                   citation_file(self.corpus)]
+        derived = [self.corpus / CARD, self.corpus / LICENSE, self.corpus / CHANGELOG,
+                   self.corpus / CROISSANT, citation_file(self.corpus)]
         return all((any(p.startswith(f"{path}:") for path in derived) or is_layout_problem(p))
                    and LOST not in p for p in self.problems)
 

@@ -46,10 +46,10 @@ from tests.harness.legacy import to_legacy_layout
 from tests.helpers import IDENTITY, make_speech
 from tests.hooked import CRASH_EXIT_CODE, REPO, command
 
-WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card")
+WRITE_POINTS = [f"{kind}-{step}" for kind in ("fragment", "entry", "card", "license")
                 for step in ("written", "fsynced", "linked", "published", "replaced")
-                if not (kind == "card" and step in ("linked", "published"))
-                and not (kind != "card" and step == "replaced")]
+                if not (kind in ("card", "license") and step in ("linked", "published"))
+                and not (kind not in ("card", "license") and step == "replaced")]
 RELEASE_POINTS = WRITE_POINTS + [f"{kind}-{step}" for kind in ("manifest",)
                                  for step in ("written", "fsynced", "linked", "published")] + [
     f"{kind}-{step}" for kind in ("changelog", "citation", "croissant")
