@@ -165,3 +165,20 @@ def test_cff_with_dois_follows_the_schema() -> None:
 def test_a_release_without_a_doi_cites_none(fmt: str) -> None:
     text = cite(manifest(PEOPLE), fmt)
     assert "doi.org" not in text and "10.5281" not in text
+
+
+def test_cite_credits_the_sources_whose_licences_ask_for_it() -> None:
+    """The bundled release's one record is under the Open Government Licence, which asks
+    for credit: every format names its source after the citation, and BibTeX still
+    parses."""
+    from pybtex.database import parse_string
+
+    from tests.helpers import run
+
+    credit = "GOV.UK (Home Office), OGL-UK-3.0: 1 record"
+    for fmt in ("apa", "bibtex", "ris", "json"):
+        result = run("cite", "--version", "1.0.0", "--format", fmt)
+        assert result.exit_code == 0 and credit in result.stdout, (fmt, result.stdout)
+    bibtex = run("cite", "--format", "bibtex").stdout
+    [entry] = parse_string(bibtex, "bibtex").entries.values()
+    assert credit in entry.fields["note"]

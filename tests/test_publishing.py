@@ -185,3 +185,28 @@ def test_a_repository_id_the_hub_refuses_is_refused(released: Corpus, repo: str)
     assert result.exit_code == 1
     assert result.stderr == (f"error: '{repo}' is not a Hub repository id; give it as "
                              "OWNER/NAME, e.g. --hub my-lab/policy-speeches\n")
+
+
+def test_the_published_repository_loads_every_release_with_plain_datasets(
+        released: Corpus, tmp_path: Path) -> None:
+    """The files of the plan, laid out as the Hub repository would hold them: its card
+    has the release (the default) and the earlier one as configs, no head, and each config
+    loads with plain `datasets` as `ps.read` reads that version."""
+    import datasets
+    from huggingface_hub import DatasetCard
+
+    plan = plan_hub_upload(released.path, "lab/speeches", "0.1.1")
+    repo = tmp_path / "repo"
+    for upload in plan.files:
+        (repo / upload.path).parent.mkdir(parents=True, exist_ok=True)
+        data = upload.source.read_bytes() if isinstance(upload.source, Path) else upload.source
+        (repo / upload.path).write_bytes(data)
+    card = DatasetCard.load(repo / "README.md")
+    configs = card.data.to_dict()["configs"]
+    assert [c["config_name"] for c in configs] == ["0.1.1", "0.1.0"]
+    assert configs[0].get("default") is True
+    assert "- head: " not in card.text and "head" not in [c["config_name"] for c in configs]
+    for version in ("0.1.1", "0.1.0"):
+        loaded = datasets.load_dataset(str(repo), version, split="train").to_polars()
+        expected = ps.read(released.path, version=version)
+        assert sorted(loaded["id"].to_list()) == sorted(expected["id"].to_list())

@@ -29,7 +29,9 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
+from policyspeech.datasheet import read_datasheet
 from policyspeech.errors import CorpusError
+from policyspeech.layout import DATASHEET
 from policyspeech.reader import Reader
 
 CHECKSUMS = ["sha256", "sha512"]
@@ -80,7 +82,35 @@ def release_payload(reader: Reader, version: str, *, deposit: bool = False
     payload[CROISSANT] = render_croissant(manifest, fragments, dois).encode()
     if deposit:
         payload[ZENODO] = zenodo_for(earlier, lambda m: dois_for(state, m)).encode()
+    payload.update((name, text.encode()) for name, text in
+                   publication_card(reader, version).items())
+    datasheet = read_datasheet(reader.path)
+    if datasheet is not None:
+        payload[DATASHEET] = datasheet.encode()
     return payload
+
+
+def publication_card(reader: Reader, version: str) -> dict[str, str]:
+    """The card (``README.md``) and ``LICENSE.md`` of release ``version`` as published
+    alone: its configs are that release (the default) and the earlier ones, with no
+    ``head`` (whose folder is not published), and its prose does not describe the head."""
+    import dataclasses
+
+    from policyspeech.cardfiles import derived_texts
+    from policyspeech.layout import CARD
+    from policyspeech.releases import parse_version
+
+    state = reader.head()
+    published = dataclasses.replace(state, fragments={}, releases={
+        v: r for v, r in state.releases.items() if parse_version(v) <= parse_version(version)})
+    texts = derived_texts(reader.path, published, reader.manifest(version))
+    texts[CARD] = "".join(line for line in texts[CARD].splitlines(keepends=True)
+                          if not line.startswith(_HEAD_LINES))
+    return texts
+
+
+_HEAD_LINES = ("- head: ", 'ds = datasets.load_dataset("corpus", "head"')
+"""The lines of the corpus card about its head, which a published release's card leaves out."""
 
 
 def bag_info(reader: Reader, version: str) -> dict[str, str]:

@@ -254,12 +254,24 @@ class Reader:
         recorded one."""
         return self.view().concept_doi
 
+    def _credits(self, version: str) -> list[str]:
+        """The credit lines that the licences of release ``version``'s records ask for."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from policyspeech.licensing import credits
+
+        tables = [pq.read_table(path, columns=["license", "publisher", "source_url"])
+                  for path in self.fragment_paths(version)]
+        return credits(pa.concat_tables(tables)) if tables else []
+
     def cite(self, version: str = "latest", fmt: str = "bibtex", *,
-             credits: Sequence[str] = ()) -> str:
+             credits: Sequence[str] | None = None) -> str:
         """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff
         or json (CSL JSON), with the release's DOI and the concept DOI. The head can be
-        cited only when it equals the newest release. ``credits`` (the sources that must
-        be credited beside the corpus) follow the citation."""
+        cited only when it equals the newest release. ``credits``: the sources that must
+        be credited beside the corpus (by default those whose licences in the release ask
+        for it, :func:`policyspeech.licensing.credits`), which follow the citation."""
         from policyspeech.citation import cite, dois_for, read_citation
         from policyspeech.releases import required_bump
 
@@ -271,6 +283,8 @@ class Reader:
                                   "release it first with `policyspeech release`")
             name = str(latest_version(state))
         manifest = self.manifest(name)
+        if credits is None:
+            credits = self._credits(name)
         identity = {**manifest["citation"], **read_citation(self.path)} if fmt == "cff" else None
         return cite(manifest, fmt, dois_for(self.view(), manifest), identity=identity,
                     credits=credits)
