@@ -15,7 +15,7 @@ Examples
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "policyspeech-1.0.0"
 >>> bag = bundle_release(None, "1.0.0", out)
 >>> bagit.Bag(str(bag.path)).is_valid(), bag.files
-(True, 6)
+(True, 9)
 """
 
 from __future__ import annotations

@@ -270,8 +270,8 @@ class Reader:
         """A citation of a release (``latest`` by default) in ``fmt``: bibtex, apa, ris, cff
         or json (CSL JSON), with the release's DOI and the concept DOI. The head can be
         cited only when it equals the newest release. ``credits``: the sources that must
-        be credited beside the corpus (by default those whose licences in the release ask
-        for it, :func:`policyspeech.licensing.credits`), which follow the citation."""
+        be credited beside the corpus (by default, but for cff, those whose licences in the
+        release ask for it, :func:`policyspeech.licensing.credits`), which follow it."""
         from policyspeech.citation import cite, dois_for, read_citation
         from policyspeech.releases import required_bump
 
@@ -283,8 +283,8 @@ class Reader:
                                   "release it first with `policyspeech release`")
             name = str(latest_version(state))
         manifest = self.manifest(name)
-        if credits is None:
-            credits = self._credits(name)
+        if credits is None:  # cff: as CITATION.cff is (whose users read LICENSE.md beside it)
+            credits = [] if fmt == "cff" else self._credits(name)
         identity = {**manifest["citation"], **read_citation(self.path)} if fmt == "cff" else None
         return cite(manifest, fmt, dois_for(self.view(), manifest), identity=identity,
                     credits=credits)
