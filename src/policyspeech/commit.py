@@ -261,7 +261,8 @@ class Writer:
             data = encode_entry(entry)
             if publish_new(entry_target(self.path, entry["seq"]), data, self.path / STAGING,
                            "entry"):
-                state.apply(entry, hashlib.sha256(data).hexdigest())
+                digest = hashlib.sha256(data).hexdigest()
+                state.apply(entry, digest)
                 try:
                     self.write_card(self.reader.head())  # the newest head, if others committed
                     sync_views(self.reader)
@@ -275,7 +276,7 @@ class Writer:
                 except CorpusError as exc:  # a damaged fragment: the card counts its records
                     raise CorpusError(f"committed {entry_path(self.path, entry['seq'])}, but "
                                       f"the dataset card could not be rewritten: {exc}") from None
-                sync_delta(self.path, entry, state.entry_sha256)
+                sync_delta(self.path, entry, digest)  # (the state may be newer by now)
                 return entry
             self.retries += 1  # another writer published this number first: rebuild on top
             time.sleep(random.uniform(0, min(1.0, 0.005 * 2 ** min(attempt, 8))))
