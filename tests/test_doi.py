@@ -215,3 +215,18 @@ def test_a_bag_of_a_release_carries_its_doi_and_its_zenodo_metadata(
     zenodo = json.loads((tmp_path / "bag" / "data" / ".zenodo.json").read_text())
     assert zenodo["version"] == "0.1.0" and zenodo["doi"] == V1
     assert yaml.safe_load((tmp_path / "bag" / "data" / "CITATION.cff").read_text())["doi"] == V1
+
+
+def test_a_doi_before_any_release_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    """From a user trial: `doi --concept` on a corpus with no release wrote an entry and a
+    changelog, then failed with a traceback, and verify then reported lost entries."""
+    from tests.helpers import IDENTITY, run, tree_digest
+
+    corpus = Corpus.init(tmp_path / "c", **IDENTITY)
+    before = tree_digest(corpus.path)
+    for args in (["doi", "--concept", "10.5281/zenodo.1"], ["doi", "latest", "10.5281/zenodo.2"]):
+        result = run("--corpus", str(corpus.path), *args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: this corpus has no release yet"), result.stderr
+    assert tree_digest(corpus.path) == before
+    assert run("--corpus", str(corpus.path), "verify").exit_code == 0

@@ -214,3 +214,39 @@ def test_a_release_in_an_older_schema_exports(tmp_path: Path, name: str) -> None
         schema = pq.read_schema(out)
         assert str(schema.field("title").type) == "string"
         assert pl.read_parquet(out).equals(ps.read(version="1.0.0"))
+
+
+def test_standard_output_cut_short_by_a_pipe_ends_quietly(corpus: Corpus) -> None:
+    """From a user trial: `export - --format jsonl | head -1` failed with a broken-pipe
+    error; like every other command, it now stops quietly with status 0."""
+    import subprocess
+    import sys
+
+    corpus.add_all([make_speech(n, text=f"Speech {n}. " + "word " * 40_000) for n in range(3)])
+    for fmt in ("jsonl", "csv"):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policyspeech", "--corpus", str(corpus.path), "export", "-",
+             "--format", fmt, "--version", "head"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.read(100)
+        process.stdout.close()  # as `head` does once it has its line
+        assert process.wait(timeout=60) == 0
+        assert process.stderr.read() == b""
+
+
+def test_exports_have_the_permissions_of_the_umask(varied: Corpus, tmp_path: Path) -> None:
+    """From a user trial: exports were private (0600, folders 0700) whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        for name in ("a.csv", "a.parquet", "texts"):
+            assert run("--corpus", str(varied.path), "export", str(tmp_path / name),
+                       "--version", "head").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "a.parquet").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "texts").stat().st_mode) == 0o755

@@ -80,6 +80,10 @@ def set_doi(writer: Writer, version: str | None, doi: str, *, replace: bool = Fa
     writer.check_writable()
     reader = writer.reader
     releases = reader.view().releases
+    if not releases:
+        raise UnknownVersionError("this corpus has no release yet, and a DOI names a release "
+                                  "(or, with --concept, all of them): release it first "
+                                  "(`policyspeech release`), deposit it, then record the DOI")
     if version is not None and version != "latest" and version not in releases:
         known = ", ".join(sorted(releases, key=parse_version)) or "none yet"
         raise UnknownVersionError(f"version '{version}' is not a release of this corpus "
@@ -110,7 +114,7 @@ def set_doi(writer: Writer, version: str | None, doi: str, *, replace: bool = Fa
         return before
 
     with writer.writing():
-        if current(reader.head()) == doi:
+        if (current(reader.head()) or "").lower() == doi.lower():
             return None
 
         def build(head: HeadState) -> Entry:

@@ -31,6 +31,7 @@ from typing import Any
 
 from policyspeech.datasheet import read_datasheet
 from policyspeech.errors import CorpusError
+from policyspeech.export import as_umask_allows
 from policyspeech.layout import DATASHEET
 from policyspeech.reader import Reader
 
@@ -173,6 +174,7 @@ def bundle_release(corpus: str | os.PathLike[str] | None, version: str, out: Pat
             size += target.stat().st_size
         bag = bagit.make_bag(str(temp), bag_info(reader, version), checksums=CHECKSUMS)
         bag.validate()
+        as_umask_allows(temp, 0o777)  # mkdtemp made it private
         if out.exists():
             out.rmdir()
         os.replace(temp, out)

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
@@ -26,7 +27,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from policyspeech.errors import CorpusError
 from policyspeech.output import LIST_SEPARATOR
@@ -104,11 +105,12 @@ def export_version(corpus: str | os.PathLike[str] | None, out: Path, *, version:
     files = _version_files(corpus, version, verify)
     if fmt == "txt":
         return _write_folder(files, out, raw)
-    if str(out) == STDOUT:
-        return _write_file(files, sys.stdout.buffer, fmt, raw)
+    if str(out) == STDOUT:  # through Python, chunk by chunk: a closed pipe is BrokenPipeError
+        return _write_file(files, _ChunkedStdout(), fmt, raw)
     with _temporary_beside(out) as temp:
         with temp.open("wb") as handle:
             rows = _write_file(files, handle, fmt, raw)
+        as_umask_allows(temp, 0o666)
         os.replace(temp, out)
     return rows
 
@@ -249,6 +251,7 @@ def _write_folder(files: list[Path], out: Path, raw: bool) -> int:
                 cells = text_cells(chunk.drop("text").lazy(), raw).collect()
                 cells.insert_column(0, (chunk["id"] + ".txt").alias("doc_id")).write_csv(
                     metadata, include_header=n == 0)
+        as_umask_allows(temp, 0o777)
         if out.exists():
             out.rmdir()  # empty (checked first); rename cannot replace a folder
         os.replace(temp, out)
@@ -256,6 +259,23 @@ def _write_folder(files: list[Path], out: Path, raw: bool) -> int:
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return rows
+
+
+class _ChunkedStdout(io.BytesIO):
+    """Standard output for polars' writers: each chunk is gathered, then written by Python
+    (polars writing to a closed pipe reports an error of its own, not BrokenPipeError)."""
+
+    def write(self, data: Any) -> int:
+        sys.stdout.buffer.write(data)
+        return len(data)
+
+
+def as_umask_allows(path: Path, mode: int) -> None:
+    """Give ``path`` (made private by ``mkstemp``/``mkdtemp``) the permissions a new file
+    or folder gets under the user's umask, as any other file they write would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
 
 
 @contextmanager

@@ -173,6 +173,10 @@ ERRNO_HINTS = {
 """What to do about the system errors that a user can fix."""
 
 
+_POLARS_EPIPE = f"[Errno {errno.EPIPE}] {os.strerror(errno.EPIPE)}"
+"""A closed pipe as polars reports it: an OSError with only this message (no errno)."""
+
+
 def user_errors(command: F) -> F:
     """Turn library errors, system errors (a full disk, a file size limit, a permission)
     and arguments that are not UTF-8 into one line on stderr and exit status 1."""
@@ -197,6 +201,10 @@ def user_errors(command: F) -> F:
             os.dup2(devnull, sys.stdout.fileno())  # no second error at exit, flushing
             raise typer.Exit(0) from None
         except OSError as exc:
+            if exc.errno == errno.EPIPE or str(exc) == _POLARS_EPIPE:  # polars' way to say it
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                raise typer.Exit(0) from None
             say(f"error: {system_error(exc)}")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
