@@ -350,3 +350,23 @@ def test_the_arrow_size_is_what_datasets_computes_for_any_row_groups(tmp_path: P
     plain = datasets.load_dataset("parquet", data_files=str(path), split="train")
     facts = parquet_facts(path.read_bytes())
     assert (facts.rows, facts.num_bytes) == (rows, plain.info.splits["train"].num_bytes)
+
+
+def test_a_datasheet_section_changed_in_the_card_is_told_from_an_edited_datasheet(
+        tmp_path: Path) -> None:
+    """From the damage trials: a byte changed inside the card's datasheet section passed
+    `verify` as a datasheet edit. The section is sealed with its SHA-256: editing
+    DATASHEET.md is a warning until the next commit, changing the card is a problem."""
+    corpus = Corpus.init(tmp_path / "c", **IDENTITY)
+    corpus.add(make_speech(1))
+    (corpus.path / "DATASHEET.md").write_text("## Uses\n\nTeaching and research.\n")
+    edited = run("--corpus", str(corpus.path), "verify")
+    assert edited.exit_code == 0 and "its datasheet is not what" in edited.stderr
+    assert run("--corpus", str(corpus.path), "verify", "--repair").exit_code == 0
+    card = corpus.path / "README.md"
+    text = card.read_text(encoding="utf-8")
+    assert "Teaching and research." in text
+    card.write_text(text.replace("Teaching and research.", "Teaching and rescarch."))
+    damaged = run("--corpus", str(corpus.path), "verify")
+    assert damaged.exit_code == 1
+    assert "its datasheet section was changed after it was written" in damaged.stderr

@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -39,7 +40,10 @@ from policyspeech.layout import DATASHEET
 LIMIT = 64 * 1024
 """The most bytes of ``DATASHEET.md`` the card shows (the rest is cut, with a note)."""
 BEGIN = "<!-- datasheet: from DATASHEET.md -->"
-END = "<!-- datasheet: end -->"
+END = "<!-- datasheet: end"
+"""The start of the section's last line, which ends with the SHA-256 of the section above
+it (``<!-- datasheet: end sha256:HEX -->``): a section changed after it was written is told
+from one written from an older ``DATASHEET.md`` (:func:`sealed`)."""
 TITLE = "Datasheet"
 
 
@@ -138,16 +142,30 @@ def card_section(text: str | None) -> str:
     if cut:
         blocks.append(f"*`DATASHEET.md` is longer than the {LIMIT // 1024} KiB that the card "
                       "shows; read it in full in the corpus folder.*")
-    return "\n\n".join([*blocks, END]) + "\n"
+    body = "\n\n".join(blocks) + "\n\n"
+    return f"{body}{END} sha256:{hashlib.sha256(body.encode()).hexdigest()} -->\n"
 
 
 def block_of(card: str) -> str | None:
     """The datasheet section of a card (markers included), or None when it has none."""
     start = card.find(BEGIN)
     end = card.find(END, start)
-    if start < 0 or end < 0:
+    close = card.find("-->", end)
+    if start < 0 or end < 0 or close < 0:
         return None
-    return card[start:end + len(END)] + "\n"
+    return card[start:close + 3] + "\n"
+
+
+def sealed(block: str) -> bool:
+    """True when the datasheet section ``block`` (:func:`block_of`) is as it was written:
+    its last line holds the SHA-256 of the text above it.
+
+    >>> block = card_section("## Uses\\n\\nTeaching.")
+    >>> sealed(block), sealed(block.replace("Teaching", "Teachinf"))
+    (True, False)
+    """
+    body, _, last = block.rstrip("\n").rpartition("\n")
+    return last == f"{END} sha256:{hashlib.sha256((body + chr(10)).encode()).hexdigest()} -->"
 
 
 def _clean(text: str, cut: bool) -> str:

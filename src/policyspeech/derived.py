@@ -47,7 +47,7 @@ import yaml
 from policyspeech.citation import Dois, citation_file, parse_citation, render_cff
 from policyspeech.croissant import render_croissant
 from policyspeech.datasheet import LIMIT as DATASHEET_LIMIT
-from policyspeech.datasheet import block_of, card_section, read_datasheet
+from policyspeech.datasheet import block_of, card_section, read_datasheet, sealed
 from policyspeech.documents import Manifest
 from policyspeech.errors import CorpusError
 from policyspeech.layout import (
@@ -297,6 +297,11 @@ def check_card(corpus: Reader, state: HeadState) -> Derived:
         return found
     block = block_of(actual)
     block = block if block is not None and len(block) <= 4 * DATASHEET_LIMIT else None
+    if block is not None and not sealed(block):
+        found.problems.append(f"{path}: its datasheet section was changed after it was "
+                              f"written (edit {corpus.path / DATASHEET} instead, whose text "
+                              f"the card shows); {REPAIR}")
+        block = None
     try:
         expected = expected_files(corpus, state, block)
         if actual == expected[CARD] or _card_is_stale(corpus, state, actual, block):
