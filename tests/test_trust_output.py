@@ -328,8 +328,10 @@ def test_finding_14_citation_text_cannot_forge_the_card(corpus: Corpus) -> None:
     corpus.release(notes="first")
     card = (corpus.path / "README.md").read_text(encoding="utf-8")
     prose = card.split("\n---\n", 1)[1]
+    seal = datasheet.block_of(card).rstrip("\n").rpartition("\n")[2]  # END sha256:... -->
+    assert seal.startswith(datasheet.END + " sha256:")
     own = [("link_open", "{'href': 'LICENSE.md'}"), ("html", f"{datasheet.BEGIN}\n"),
-           ("html", f"{datasheet.END}\n")]  # the card's own link and datasheet markers
+           ("html", f"{seal}\n")]  # the card's own link and datasheet markers
     assert [b for b in _blocks(prose) if b[0] != "heading"] == own
     tokens = MarkdownIt("commonmark").parse(prose)
     shown = "\n".join(t.content for t in tokens if t.type == "inline")
