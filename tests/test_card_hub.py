@@ -370,3 +370,17 @@ def test_a_datasheet_section_changed_in_the_card_is_told_from_an_edited_datashee
     damaged = run("--corpus", str(corpus.path), "verify")
     assert damaged.exit_code == 1
     assert "its datasheet section was changed after it was written" in damaged.stderr
+
+
+@pytest.mark.parametrize("name", ["README.md", "LICENSE.md"])
+def test_a_line_feed_changed_to_a_carriage_return_is_damage(tmp_path: Path, name: str) -> None:
+    """From the damage trials: the card and LICENSE.md were read with newline translation,
+    so a byte that turned a line feed into a carriage return passed `verify`."""
+    corpus = Corpus.init(tmp_path / "c", **IDENTITY)
+    corpus.add(make_speech(1))
+    path = corpus.path / name
+    data = path.read_bytes()
+    at = data.index(b"\n", len(data) // 2)
+    path.write_bytes(data[:at] + b"\r" + data[at + 1:])
+    result = run("--corpus", str(corpus.path), "verify")
+    assert result.exit_code == 1 and str(path) in result.stderr

@@ -190,7 +190,7 @@ def _read_derived(found: Derived, path: Path, missing: str) -> str | None:
     try:
         if path.is_symlink() or path.stat().st_size > LIMIT:
             raise ValueError("not a regular file of a sensible size")
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")  # as written: a CR is not a newline
     except (OSError, ValueError) as exc:
         found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
         return None
@@ -291,7 +291,7 @@ def check_card(corpus: Reader, state: HeadState) -> Derived:
     found = Derived()
     path = corpus.path / CARD
     try:
-        actual = path.read_text(encoding="utf-8")
+        actual = path.read_bytes().decode("utf-8")  # as written: a CR is not a newline
     except (OSError, UnicodeDecodeError) as exc:
         found.problems.append(f"{path}: unreadable ({exc}); {REPAIR}")
         return found
