@@ -381,7 +381,10 @@ def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
                 f"the newest log entry, so {which} was deleted: every read and write refuses "
                 f"the corpus (the log stops at entry {state.seq}), and the files that only the "
                 "missing entries name are not safe to delete. Restore the missing entries from "
-                "a backup (`verify --repair` cannot bring them back)"]
+                "a backup (`verify --repair` cannot bring them back); if a backup shows that "
+                f"no entry was deleted, the card's record of the newest entry in "
+                f"{corpus.path / CARD} was damaged instead: delete the card and run "
+                "`policyspeech verify --repair`"]
     return []
 
 
