@@ -3,11 +3,9 @@
 Every function takes the loaders' filters (``version``, ``speaker``, ``country``,
 ``theme``, ``since``, ``until``) and returns a polars DataFrame.
 
-**Tokens.** A token is a maximal run of Unicode word characters (letters of any script,
-digits, underscore), with inner apostrophes or hyphens kept (``l’état``, ``co-operate``),
-lower-cased: the regular expression :data:`TOKEN_PATTERN` applied to
-``text.lower()``. Counting and tokenising run as polars expressions, in batches of
-speeches, so memory stays bounded on large corpora.
+**Tokens** are made by :mod:`policyspeech.tokens`, and groups read by
+:mod:`policyspeech.groups`. Counting and tokenising run as polars expressions, in batches
+of speeches.
 
 Examples
 --------
@@ -27,14 +25,14 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from policyspeech.errors import CorpusError
 from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
+from policyspeech.groups import group_columns, group_condition, parse_group
 from policyspeech.stopwords import STOPWORDS_EN
 from policyspeech.terms import term_pattern
+from policyspeech.tokens import token_lists
 
 if TYPE_CHECKING:
     import polars as pl
 
-TOKEN_PATTERN = r"\w+(?:['’-]\w+)*"
-"""A lower-cased Unicode word, with inner apostrophes and hyphens."""
 GROUP_KEYS = ("speaker", "country", "party", "organisation", "year", "theme", "language")
 NO_VALUE = "(none)"
 BATCH_ROWS = 2_000
@@ -171,39 +169,6 @@ def _words_before(text: str, end: int, window: int) -> list[str]:
     return words[-window:]
 
 
-def parse_group(spec: str | Mapping[str, Any]) -> dict[str, list[str]]:
-    """``"speaker=Brandon Lewis"`` or ``"country=GB,DE;year=2019"`` as conditions.
-
-    >>> parse_group("country=GB,DE;year=2019")
-    {'country': ['GB', 'DE'], 'year': ['2019']}
-    """
-    if isinstance(spec, Mapping):
-        return {k: [v] if isinstance(v, str) else [str(x) for x in v] for k, v in spec.items()}
-    conditions: dict[str, list[str]] = {}
-    for part in spec.split(";"):
-        key, sep, values = part.partition("=")
-        key = key.strip()
-        if not sep or key not in (*GROUP_KEYS, "id"):
-            raise CorpusError(f"group '{spec}' is not FIELD=VALUE; use a field among "
-                              f"{', '.join((*GROUP_KEYS, 'id'))}, e.g. \"speaker=Brandon Lewis\"")
-        conditions[key] = [v.strip() for v in values.split(",") if v.strip()]
-    return conditions
-
-
-def _condition(conditions: Mapping[str, list[str]]) -> pl.Expr:
-    import polars as pl
-
-    expr = pl.lit(True)
-    for key, values in conditions.items():
-        if key == "year":
-            expr = expr & pl.col("date").dt.year().is_in([int(v) for v in values])
-        elif key == "theme":
-            expr = expr & pl.any_horizontal(pl.col("themes").list.contains(v) for v in values)
-        else:
-            expr = expr & pl.col(key).is_in(values)
-    return expr
-
-
 def _batches(corpus: PathLike | None, columns: list[str], filters: Mapping[str, Any]) -> Iterator[pl.DataFrame]:
     """The selected speeches in batches of :data:`BATCH_ROWS` rows."""
     import polars as pl
@@ -221,20 +186,17 @@ def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b
     import polars as pl
 
     groups = {"a": parse_group(a), "b": parse_group(b)}
-    needed = {"text", "date", *(k for g in groups.values() for k in g if k not in ("year",))}
-    columns = sorted(needed | ({"themes"} if any("theme" in g for g in groups.values())
-                               else set()) - {"theme"})
+    columns = sorted({"text"}.union(*(group_columns(g) for g in groups.values())))
     partial = []
     sizes = {"a": 0, "b": 0, "all": 0}
     for batch in _batches(corpus, columns, filters):
-        flagged = batch.with_columns(_condition(groups["a"]).alias("in_a"),
-                                     _condition(groups["b"]).alias("in_b"))
+        flagged = batch.with_columns(group_condition(groups["a"]).alias("in_a"),
+                                     group_condition(groups["b"]).alias("in_b"))
         sizes["a"] += int(flagged["in_a"].sum())
         sizes["b"] += int(flagged["in_b"].sum())
         sizes["all"] += flagged.height
         partial.append(
-            flagged.select(pl.col("text").str.to_lowercase().str.extract_all(TOKEN_PATTERN)
-                           .alias("word"), "in_a", "in_b")
+            flagged.select(token_lists(pl.col("text")).alias("word"), "in_a", "in_b")
             .explode("word").drop_nulls("word")
             .group_by("word").agg(count_all=pl.len(),
                                   count_a=pl.col("in_a").sum(), count_b=pl.col("in_b").sum()))
