@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,31 @@ def test_finding_03_repair_rebuilds_nothing_over_a_missing_entry(corpus: Corpus)
     assert result.exit_code == 1
     assert f"error: {newest}: missing" in result.stderr
     assert tree_digest(corpus.path) == before
+
+
+def test_card_record_of_newest_entry_damaged_names_the_card_and_the_entry(
+        corpus: Corpus) -> None:
+    """A hex digit of the card's record of the newest entry's SHA-256 damaged into another:
+    verify names both the entry and the card (which was damaged cannot be told without a
+    backup) and says what to do; deleting the card and repairing, as it says, restores it."""
+    corpus.add(make_speech(1))
+    card = corpus.path / "README.md"
+    pristine = card.read_bytes()
+    recorded = re.search(rb"log entry \d+ \(SHA-256 `", pristine)
+    assert recorded is not None
+    damaged = bytearray(pristine)
+    damaged[recorded.end()] = ord("0") if damaged[recorded.end()] != ord("0") else ord("1")
+    card.write_bytes(bytes(damaged))
+    result = _verify(corpus)
+    assert result.exit_code == 1
+    newest = log_files(corpus.path)[-1]
+    assert f"error: {newest}: its SHA-256 `" in result.stderr
+    assert f"differs from the one {card} recorded" in result.stderr
+    assert "delete the card and run `policyspeech verify --repair`" in result.stderr
+    card.unlink()
+    assert run("--corpus", str(corpus.path), "verify", "--repair").exit_code == 0
+    assert card.read_bytes() == pristine
+    assert _verify(corpus).exit_code == 0
 
 
 def test_finding_03_deleted_middle_entry_is_named(corpus: Corpus) -> None:

@@ -372,8 +372,11 @@ def check_newest_entry(corpus: Reader, state: HeadState) -> list[str]:
     recorded = read_recorded_head(corpus.path)
     if recorded is not None and recorded[0] == state.seq and recorded[1] != state.entry_sha256:
         log_path = entry_path(corpus.path, state.seq)
-        return [f"{log_path}: its SHA-256 differs from the one the card recorded when it was "
-                "published; the newest log entry was changed"]
+        return [f"{log_path}: its SHA-256 `{state.entry_sha256}` differs from the one "
+                f"{corpus.path / CARD} recorded when the entry was published (`{recorded[1]}`): "
+                "the newest log entry was changed, or the card's record of it was damaged. "
+                "Compare the entry with a backup: if they are the same, delete the card and "
+                "run `policyspeech verify --repair`; else restore the entry"]
     if recorded is not None and recorded[0] > state.seq and not gap(corpus.path, state.seq):
         first, last = entry_path(corpus.path, state.seq + 1), entry_name(recorded[0])
         which = "it" if recorded[0] == state.seq + 1 else f"entries up to {last}"
