@@ -19,7 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -28,16 +27,12 @@ from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
 from policyspeech.groups import group_columns, group_condition, parse_group
 from policyspeech.stopwords import STOPWORDS_EN
 from policyspeech.terms import term_pattern
-from policyspeech.tokens import token_lists
 
 if TYPE_CHECKING:
     import polars as pl
 
 GROUP_KEYS = ("speaker", "country", "party", "organisation", "year", "theme", "language")
 NO_VALUE = "(none)"
-BATCH_ROWS = 2_000
-CONTEXT_CHARS = 64
-"""Characters read per word of context either side of a hit (words are shorter)."""
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,91 +114,113 @@ def _period_end() -> pl.Expr:
             .otherwise(column))
 
 
-def kwic(term: str, corpus: PathLike | None = None, *, regex: bool = False, case_sensitive: bool = False,
-         window: int = 5, **filters: Unpack[Selection]) -> pl.DataFrame:
-    """Keyword in context: every hit of ``term`` with ``window`` words either side.
+def kwic(term: str, corpus: PathLike | None = None, *, regex: bool = False,
+         case_sensitive: bool = False, window: int = 5, limit: int | None = None,
+         **filters: Unpack[Selection]) -> pl.DataFrame:
+    """Keyword in context: every hit of ``term`` with ``window`` words either side (the
+    first ``limit`` hits, when given).
 
-    Speeches are selected with a polars regular-expression filter; the hits of the
-    selected speeches are then cut out with Python's ``re`` (same syntax for simple
-    patterns). Columns: id, speaker, date, date_precision, left, match, right.
+    Hits are found by polars' regular expressions (Rust syntax) and their context cut out
+    in polars (:mod:`policyspeech.contexts`), a chunk of speeches at a time. Columns: id,
+    speaker, date, date_precision, left, match, right, in the order of the fragments.
     """
+    return kwic_hits(term, corpus, regex=regex, case_sensitive=case_sensitive,
+                     window=window, limit=limit, **filters)[0]
+
+
+def kwic_hits(term: str, corpus: PathLike | None = None, *, regex: bool = False,
+              case_sensitive: bool = False, window: int = 5, limit: int | None = None,
+              **filters: Unpack[Selection]) -> tuple[pl.DataFrame, int]:
+    """:func:`kwic`, and how many hits there are in all (those beyond ``limit`` are only
+    counted, not cut out)."""
     import polars as pl
 
-    from policyspeech.loaders import scan
+    from policyspeech.contexts import contexts
 
     if window < 0:
         raise CorpusError(f"window {window} is negative; give 0 or more words")
+    if limit is not None and limit < 0:
+        raise CorpusError(f"limit {limit} is negative; give 0 or more hits (0: all)")
     pattern = term_pattern(term, regex=regex, case_sensitive=case_sensitive)
+    columns = ["id", "speaker", "date", "date_precision"]
+    found: list[pl.DataFrame] = []
+    shown = total = 0
     try:
-        found = (scan(corpus, columns=["id", "speaker", "date", "date_precision", "text"],
-                      **_filters(filters))
-                 .filter(pl.col("text").str.contains(pattern)).collect())
+        for chunk in _chunks(corpus, [*columns, "text"], filters):
+            if limit is None or limit == 0 or shown < limit:
+                hits = contexts(chunk, pattern, window=window)
+                found.append(hits if not limit else hits.head(limit - shown))
+                shown += found[-1].height
+                total += hits.height
+            else:
+                total += int(chunk.select(pl.col("text").str.count_matches(pattern).sum())
+                             .item())
     except pl.exceptions.ComputeError as exc:
         raise CorpusError(f"'{term}' is not a regular expression polars accepts ({exc})") \
             from None
-    compiled = re.compile(pattern)
-    rows = []
-    for record in found.iter_rows(named=True):
-        text = record["text"]
-        for match in compiled.finditer(text):
-            left = _words_before(text, match.start(), window)
-            right = text[match.end():match.end() + CONTEXT_CHARS * (window + 1)].split()[:window]
-            rows.append({"id": record["id"], "speaker": record["speaker"],
-                         "date": record["date"], "date_precision": record["date_precision"],
-                         "left": " ".join(left), "match": match.group(),
-                         "right": " ".join(right)})
     schema = {"id": pl.String, "speaker": pl.String, "date": pl.Date,
               "date_precision": pl.String, "left": pl.String, "match": pl.String,
               "right": pl.String}
-    return pl.DataFrame(rows, schema=schema)
+    return pl.concat([pl.DataFrame(schema=schema), *found]), total
 
 
-def _words_before(text: str, end: int, window: int) -> list[str]:
-    """The last ``window`` words before ``end``, reading only a bounded stretch of text."""
-    if window == 0:
-        return []
-    start = max(0, end - CONTEXT_CHARS * (window + 1))
-    words = text[start:end].split()
-    if start > 0 and len(words) > window:
-        words = words[1:]  # the first may be cut in half
-    return words[-window:]
-
-
-def _batches(corpus: PathLike | None, columns: list[str], filters: Mapping[str, Any]) -> Iterator[pl.DataFrame]:
-    """The selected speeches in batches of :data:`BATCH_ROWS` rows."""
+def _chunks(corpus: PathLike | None, columns: list[str], filters: Mapping[str, Any]
+            ) -> Iterator[pl.DataFrame]:
+    """The ``columns`` of the selected speeches, :data:`~policyspeech.counting.BATCH_ROWS`
+    at a time, fragment by fragment: only the ids of the selection are held whole."""
+    import numpy as np
     import polars as pl
 
+    from policyspeech.counting import fragments, read_column
     from policyspeech.loaders import scan
+    from policyspeech.scanning import version_files
 
-    frame = scan(corpus, columns=columns, **_filters(filters)).collect()
-    for start in range(0, max(frame.height, 1), BATCH_ROWS):
-        yield frame.slice(start, BATCH_ROWS) if frame.height else pl.DataFrame(schema=frame.schema)
+    selected = scan(corpus, columns=["id"], **_filters(filters)).collect()["id"]
+    files = version_files(corpus, filters.get("version", "head"), False)
+    for fragment in fragments(files):
+        mask = pl.Series(read_column(fragment, "id")).is_in(selected.implode()).to_numpy()
+        ends = np.cumsum([group.num_rows for group in fragment.part.row_groups])
+        groups = [int(g) for g in np.unique(np.searchsorted(ends, np.flatnonzero(mask),
+                                                            side="right"))]
+        if not groups:
+            continue
+        rows = np.concatenate([mask[end - size:end] for end, size in zip(
+            ends[groups], [fragment.part.row_groups[g].num_rows for g in groups],
+            strict=True)])
+        start = 0
+        for batch in fragment.batches(columns, row_groups=groups):
+            frame = pl.DataFrame(batch)
+            chosen = rows[start:start + frame.height]
+            start += frame.height
+            if chosen.any():
+                yield frame.filter(pl.Series(chosen))
 
 
-def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
+def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any],
+                b: str | Mapping[str, Any], fold_accents: bool = False,
                 **filters: Unpack[Selection]) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Counts of every token in group a, group b and the whole selection; speeches per group."""
-    import polars as pl
+    """Counts of every token in group a, group b and the whole selection (columns word,
+    count_all, count_a, count_b, by word); speeches per group.
+
+    The counts of each speech come from the per-fragment cache of
+    :mod:`policyspeech.counting` (made on first use), the selection from the loaders'
+    filters and the groups' conditions over its metadata.
+    """
+
+    from policyspeech.counting import group_counts
+    from policyspeech.loaders import scan
+    from policyspeech.scanning import version_files
 
     groups = {"a": parse_group(a), "b": parse_group(b)}
-    columns = sorted({"text"}.union(*(group_columns(g) for g in groups.values())))
-    partial = []
-    sizes = {"a": 0, "b": 0, "all": 0}
-    for batch in _batches(corpus, columns, filters):
-        flagged = batch.with_columns(group_condition(groups["a"]).alias("in_a"),
-                                     group_condition(groups["b"]).alias("in_b"))
-        sizes["a"] += int(flagged["in_a"].sum())
-        sizes["b"] += int(flagged["in_b"].sum())
-        sizes["all"] += flagged.height
-        partial.append(
-            flagged.select(token_lists(pl.col("text")).alias("word"), "in_a", "in_b")
-            .explode("word").drop_nulls("word")
-            .group_by("word").agg(count_all=pl.len(),
-                                  count_a=pl.col("in_a").sum(), count_b=pl.col("in_b").sum()))
-    counts = (pl.concat(partial).group_by("word").sum() if partial else
-              pl.DataFrame(schema={"word": pl.String, "count_all": pl.UInt32,
-                                   "count_a": pl.UInt32, "count_b": pl.UInt32}))
-    return counts, sizes
+    columns = sorted({"id"}.union(*(group_columns(g) for g in groups.values())))
+    flags = (scan(corpus, columns=columns, **_filters(filters))
+             .select("id", in_a=group_condition(groups["a"]).fill_null(False),
+                     in_b=group_condition(groups["b"]).fill_null(False))
+             .collect())
+    sizes = {"a": int(flags["in_a"].sum()), "b": int(flags["in_b"].sum()),
+             "all": flags.height}
+    files = version_files(corpus, filters.get("version", "head"), False)
+    return group_counts(files, flags, fold_accents=fold_accents), sizes
 
 
 def fightin_words(counts: pl.DataFrame, *, prior_scale: float = 0.1) -> pl.DataFrame:

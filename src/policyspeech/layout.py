@@ -83,6 +83,8 @@ HEADS_CACHE = "heads"
 FACTS_CACHE = "facts"
 """The cache's folder of each fragment's facts for the card and ``LICENSE.md``
 (:mod:`policyspeech.cardfiles`)."""
+COUNTS_CACHE = "counts"
+"""The cache's folder of each fragment's token counts per speech (:mod:`policyspeech.counting`)."""
 CACHE_KEY = "key"
 """The cache's random key, which binds each cached file to its content (HMAC)."""
 

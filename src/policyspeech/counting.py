@@ -1,0 +1,283 @@
+"""Token counts per speech, kept per fragment in the user's cache, summed by group.
+
+``compare`` needs, for two groups and the whole selection, how often each token occurs.
+Fragments never change (they are named by their SHA-256), so the token counts of each
+speech of a fragment are worked out once, written to the cache folder
+(:func:`policyspeech.layout.cache_folder`, part :data:`~policyspeech.layout.COUNTS_CACHE`)
+and reused by every later comparison of any version that holds the fragment. Counts by
+group are then sums over the cached counts of the speeches selected.
+
+Work goes one fragment at a time, its text read and tokenised :data:`BATCH_ROWS` speeches
+at a time: memory follows the chunk, not the selection (the selection itself is held only
+as ids and two flags per speech).
+
+A cache file is one row per speech of its fragment (the ids of its tokens in the
+fragment's vocabulary, and their counts), with the vocabulary and what the file was made
+from (fragment, :data:`~policyspeech.tokens.TOKENS_VERSION`, accent folding, format,
+rows) in its footer. Its name records the key, its size and a keyed SHA-256 (HMAC, with
+the cache's key, :func:`policyspeech.snapshot.cache_key`) of its bytes. A file that does
+not check in every respect (size, HMAC, footer, page checksums, ids within the
+vocabulary) is deleted and made again, never used.
+
+Examples
+--------
+>>> import pathlib, tempfile, polars as pl
+>>> from policyspeech.scanning import version_files
+>>> files = version_files(None, "1.0.0", verify=False)
+>>> speech = read_column(fragments(files)[0], "id")[0].as_py()
+>>> flags = pl.DataFrame({"id": [speech], "in_a": [True], "in_b": [False]})
+>>> cache = pathlib.Path(tempfile.mkdtemp())
+>>> counts = group_counts(files, flags, cache=cache)
+>>> counts.filter(pl.col("word") == "crime").select("count_all", "count_a", "count_b").row(0)
+(9, 9, 0)
+>>> group_counts(files, flags, cache=cache).equals(counts)  # the second time from the cache
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policyspeech.layout import COUNTS_CACHE, cache_folder
+from policyspeech.scanning import Checked, Files, checked_dataset, damaged
+from policyspeech.tokens import TOKENS_VERSION, token_lists
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+FORMAT = 1
+"""The version of the cache files' layout."""
+BATCH_ROWS = 1_000
+"""Speeches read and tokenised at a time (a fragment's row groups hold as many)."""
+META = b"policyspeech.counts"
+"""The footer key of a cache file's description."""
+COUNT_COLUMNS = ("count_all", "count_a", "count_b")
+
+
+def group_counts(files: Files, flags: pl.DataFrame, *, fold_accents: bool = False,
+                 cache: Path | None = None, use_cache: bool = True) -> pl.DataFrame:
+    """Counts of every token in the selected speeches (``count_all``), in those of group a
+    (``count_a``) and of group b (``count_b``), one row per word in word order.
+
+    ``flags`` has the ``id`` of every selected speech and its booleans ``in_a`` and
+    ``in_b``; ``files`` are the fragments of the version (what
+    :func:`~policyspeech.scanning.version_files` gives). ``use_cache=False`` counts
+    without reading or writing the cache.
+    """
+    import numpy as np
+    import polars as pl
+
+    flags = flags.select("id", selected=pl.lit(True), in_a="in_a", in_b="in_b")
+    partial = []
+    for fragment in fragments(files):
+        rows = pl.DataFrame({"id": read_column(fragment, "id")}).join(
+            flags, on="id", how="left", maintain_order="left").fill_null(False)
+        if not rows["selected"].any():
+            continue
+        masks = [rows[name].to_numpy() for name in ("selected", "in_a", "in_b")]
+        vocabulary, chunks = fragment_counts(fragment, fold_accents=fold_accents,
+                                             cache=cache, use_cache=use_cache)
+        totals = [np.zeros(len(vocabulary), np.int64) for _ in masks]
+        for start, offsets, ids, counts in chunks:
+            lengths = np.diff(offsets)
+            for total, mask in zip(totals, masks, strict=True):
+                chosen = np.repeat(mask[start:start + len(lengths)], lengths)
+                total += np.bincount(ids[chosen], weights=counts[chosen],
+                                     minlength=len(vocabulary)).astype(np.int64)
+        frame = pl.DataFrame({"word": vocabulary, **dict(zip(COUNT_COLUMNS, totals,
+                                                             strict=True))})
+        partial.append(frame.filter(pl.col("count_all") > 0))
+    schema = pl.Schema({"word": pl.String(), **{name: pl.UInt32() for name in COUNT_COLUMNS}})
+    if not partial:
+        return pl.DataFrame(schema=schema)
+    return (pl.concat(partial).group_by("word").sum().sort("word")
+            .cast(dict(schema)))
+
+
+Chunk = tuple[int, "np.ndarray[Any, Any]", "np.ndarray[Any, Any]", "np.ndarray[Any, Any]"]
+"""The first row of a chunk of speeches, its list offsets, token ids and their counts."""
+
+
+def fragments(files: Files) -> list[Fragment]:
+    """The fragments of ``files`` (footers checked against the log), each with its path."""
+    checked = checked_dataset(files)
+    return [Fragment(path, part, checked) for (path, _info), part in
+            zip(files, checked.dataset.get_fragments(), strict=True)]
+
+
+class Fragment:
+    """A fragment of the checked dataset: its ``path``, and its rows read in batches."""
+
+    def __init__(self, path: Path, part: pads.ParquetFileFragment, checked: Checked) -> None:
+        self.path, self.part, self.checked = path, part, checked
+        self.rows = int(part.metadata.num_rows)
+
+    def batches(self, columns: list[str], batch_size: int = BATCH_ROWS,
+                row_groups: list[int] | None = None) -> Iterator[pa.RecordBatch]:
+        """The ``columns`` of the fragment (of the ``row_groups`` given), page checksums
+        verified; a read error names the damaged file."""
+        import pyarrow as pa
+
+        part = self.part if row_groups is None else self.part.subset(row_group_ids=row_groups)
+        try:
+            yield from part.to_batches(columns=columns, batch_size=batch_size,
+                                       use_threads=False)
+        except (OSError, pa.ArrowException) as exc:
+            raise damaged(self.checked.files, exc) from None
+
+
+def fragment_counts(fragment: Fragment, *, fold_accents: bool = False,
+                    cache: Path | None = None, use_cache: bool = True
+                    ) -> tuple[list[str], Iterator[Chunk]]:
+    """The vocabulary of ``fragment`` and its per-speech token counts in chunks
+    of :data:`BATCH_ROWS` speeches: from the cache when a file there checks, else counted
+    from the text (and cached, unless ``use_cache`` is false)."""
+    folder = (cache or cache_folder()) / COUNTS_CACHE
+    key = _cache_key() if use_cache else None
+    path = fragment.path
+    prefix = f"{path.stem}-t{TOKENS_VERSION}{'a' if fold_accents else ''}f{FORMAT}-"
+    if key is not None:
+        for candidate in sorted(folder.glob(f"{prefix}*.parquet")) if folder.is_dir() else []:
+            found = _load(candidate, key, path.stem, fold_accents, fragment.rows)
+            if found is not None:
+                return found[0], _chunks(found[1])
+            candidate.unlink(missing_ok=True)
+    vocabulary, table = count_fragment(fragment, fold_accents=fold_accents)
+    if key is not None:
+        _save(folder, prefix, key, table, _describe(path.stem, fold_accents, vocabulary))
+    return vocabulary, _chunks(table)
+
+
+def count_fragment(fragment: Fragment, *, fold_accents: bool = False
+                   ) -> tuple[list[str], pa.Table]:
+    """Tokenise ``fragment``, :data:`BATCH_ROWS` speeches at a time: its
+    vocabulary, and a table of one row per speech, the ``ids`` of its tokens in the
+    vocabulary (ascending) and their ``counts``."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    known = pl.DataFrame(schema={"word": pl.String, "local": pl.UInt32})
+    batches = []
+    for batch in fragment.batches(["text"]):
+        pairs = (pl.DataFrame({"text": pl.Series(batch.column(0))}).lazy()
+                 .select(token_lists(pl.col("text"), fold_accents=fold_accents).alias("word"))
+                 .with_row_index("row").explode("word").drop_nulls("word")
+                 .group_by("row", "word").len().collect())
+        words = pairs.select(pl.col("word").unique().sort())
+        fresh = words.join(known, on="word", how="anti")
+        known = pl.concat([known, fresh.with_columns(
+            local=pl.int_range(known.height, known.height + fresh.height, dtype=pl.UInt32))])
+        pairs = (pairs.join(known, on="word", how="left").sort("row", "local")
+                 .select("row", "local", "len"))
+        lengths = np.bincount(pairs["row"].to_numpy(), minlength=batch.num_rows)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+        batches.append(pa.record_batch(
+            [pa.ListArray.from_arrays(offsets, pa.array(pairs[c].to_numpy().astype(np.uint32)))
+             for c in ("local", "len")], names=["ids", "counts"]))
+    schema = pa.schema([("ids", pa.list_(pa.uint32())), ("counts", pa.list_(pa.uint32()))])
+    return known["word"].to_list(), pa.Table.from_batches(batches, schema)
+
+
+def read_column(fragment: Fragment, column: str) -> pa.Array:
+    """One column of ``fragment`` (page checksums verified)."""
+    import pyarrow as pa
+
+    chunks = [batch.column(0) for batch in fragment.batches([column], fragment.rows or 1)]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+
+
+def _chunks(table: pa.Table) -> Iterator[Chunk]:
+    import numpy as np
+
+    start = 0
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        ids, counts = batch.column(0), batch.column(1)
+        offsets = ids.offsets.to_numpy() - ids.offsets[0].as_py()
+        values = ids.values.slice(ids.offsets[0].as_py(), int(offsets[-1]))
+        weights = counts.values.slice(counts.offsets[0].as_py(), int(offsets[-1]))
+        yield (start, offsets, values.to_numpy().astype(np.intp),
+               weights.to_numpy().astype(np.float64))
+        start += batch.num_rows
+
+
+def _describe(fragment: str, fold_accents: bool, vocabulary: list[str]) -> dict[str, Any]:
+    return {"format": FORMAT, "fragment": fragment, "tokens_version": TOKENS_VERSION,
+            "fold_accents": fold_accents, "vocabulary": vocabulary}
+
+
+def _cache_key() -> bytes | None:
+    from policyspeech.snapshot import cache_key
+
+    return cache_key()
+
+
+def _mac(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _save(folder: Path, prefix: str, key: bytes, table: pa.Table,
+          description: dict[str, Any]) -> None:
+    """Write ``table`` to the cache atomically, named by ``prefix``, its size and HMAC
+    (best effort: a cache that cannot be written is only a slower next time)."""
+    import pyarrow.parquet as pq
+
+    description["rows"] = table.num_rows
+    table = table.replace_schema_metadata({META: json.dumps(description).encode()})
+    temp = folder / f".{prefix}{os.getpid()}-{secrets.token_hex(6)}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, temp, row_group_size=BATCH_ROWS, compression="lz4",
+                       write_page_checksum=True)
+        data = temp.read_bytes()
+        os.replace(temp, folder / f"{prefix}{len(data)}-{_mac(key, data)}.parquet")
+    except OSError:
+        return
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _load(path: Path, key: bytes, fragment: str, fold_accents: bool, rows: int
+          ) -> tuple[list[str], pa.Table] | None:
+    """The vocabulary and counts of the cache file ``path`` if it checks, else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        size, mac = path.stem.rsplit("-", 2)[1:]
+        with open(path, "rb", opener=_no_follow) as handle:
+            data = handle.read(int(size) + 1)
+        if len(data) != int(size) or not hmac.compare_digest(mac, _mac(key, data)):
+            return None
+        source = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
+        found = json.loads(source.schema_arrow.metadata[META])
+        vocabulary = found.pop("vocabulary")
+        expected = _describe(fragment, fold_accents, [])
+        expected.pop("vocabulary")
+        expected["rows"] = rows
+        if found != expected or not all(isinstance(w, str) for w in vocabulary):
+            return None
+        table = source.read()
+        ids, counts = table.column("ids").combine_chunks(), table.column("counts").combine_chunks()
+        if (table.num_rows != rows or ids.null_count or counts.null_count
+                or not pc.equal(ids.value_lengths(), counts.value_lengths()).to_numpy().all()
+                or (len(ids.values) and pc.max(ids.values).as_py() >= len(vocabulary))):
+            return None
+        return vocabulary, table
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
+        return None
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
