@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 GROUP_KEYS = ("speaker", "country", "party", "organisation", "year", "theme", "language")
 NO_VALUE = "(none)"
+KWIC_ROWS = 4_000
+"""Speeches that kwic searches at a time (their text is what it holds in memory)."""
 
 
 def _filters(filters: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,34 +168,18 @@ def kwic_hits(term: str, corpus: PathLike | None = None, *, regex: bool = False,
 
 def _chunks(corpus: PathLike | None, columns: list[str], filters: Mapping[str, Any]
             ) -> Iterator[pl.DataFrame]:
-    """The ``columns`` of the selected speeches, :data:`~policyspeech.counting.BATCH_ROWS`
-    at a time, fragment by fragment: only the ids of the selection are held whole."""
-    import numpy as np
-    import polars as pl
-
-    from policyspeech.counting import fragments, read_column
+    """The ``columns`` of the selected speeches, :data:`KWIC_ROWS` at a time, fragment by
+    fragment: of the selection only its ids are held whole (when rows are filtered)."""
+    from policyspeech.counting import prefetched, selected_chunks
+    from policyspeech.filters import ROW_FILTERS
     from policyspeech.loaders import scan
     from policyspeech.scanning import version_files
 
-    selected = scan(corpus, columns=["id"], **_filters(filters)).collect()["id"]
-    files = version_files(corpus, filters.get("version", "head"), False)
-    for fragment in fragments(files):
-        mask = pl.Series(read_column(fragment, "id")).is_in(selected.implode()).to_numpy()
-        ends = np.cumsum([group.num_rows for group in fragment.part.row_groups])
-        groups = [int(g) for g in np.unique(np.searchsorted(ends, np.flatnonzero(mask),
-                                                            side="right"))]
-        if not groups:
-            continue
-        rows = np.concatenate([mask[end - size:end] for end, size in zip(
-            ends[groups], [fragment.part.row_groups[g].num_rows for g in groups],
-            strict=True)])
-        start = 0
-        for batch in fragment.batches(columns, row_groups=groups):
-            frame = pl.DataFrame(batch)
-            chosen = rows[start:start + frame.height]
-            start += frame.height
-            if chosen.any():
-                yield frame.filter(pl.Series(chosen))
+    selected = None
+    if any(filters.get(name) is not None for name in ROW_FILTERS):
+        selected = scan(corpus, columns=["id"], **_filters(filters)).collect()["id"]
+    files = version_files(corpus, _filters(filters).get("version", "head"), False)
+    yield from prefetched(selected_chunks(files, selected, columns, KWIC_ROWS))
 
 
 def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any],

@@ -43,7 +43,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from policyspeech.layout import COUNTS_CACHE, cache_folder
 from policyspeech.scanning import Checked, Files, checked_dataset, damaged
@@ -62,6 +62,7 @@ BATCH_ROWS = 1_000
 META = b"policyspeech.counts"
 """The footer key of a cache file's description."""
 COUNT_COLUMNS = ("count_all", "count_a", "count_b")
+T = TypeVar("T")
 
 
 def group_counts(files: Files, flags: pl.DataFrame, *, fold_accents: bool = False,
@@ -101,7 +102,7 @@ def group_counts(files: Files, flags: pl.DataFrame, *, fold_accents: bool = Fals
     if not partial:
         return pl.DataFrame(schema=schema)
     return (pl.concat(partial).group_by("word").sum().sort("word")
-            .cast(dict(schema)))
+            .cast(schema))
 
 
 Chunk = tuple[int, "np.ndarray[Any, Any]", "np.ndarray[Any, Any]", "np.ndarray[Any, Any]"]
@@ -131,7 +132,7 @@ class Fragment:
         part = self.part if row_groups is None else self.part.subset(row_group_ids=row_groups)
         try:
             yield from part.to_batches(columns=columns, batch_size=batch_size,
-                                       use_threads=False)
+                                       use_threads=True)
         except (OSError, pa.ArrowException) as exc:
             raise damaged(self.checked.files, exc) from None
 
@@ -174,12 +175,15 @@ def count_fragment(fragment: Fragment, *, fold_accents: bool = False
                  .select(token_lists(pl.col("text"), fold_accents=fold_accents).alias("word"))
                  .with_row_index("row").explode("word").drop_nulls("word")
                  .group_by("row", "word").len().collect())
-        words = pairs.select(pl.col("word").unique().sort())
-        fresh = words.join(known, on="word", how="anti")
-        known = pl.concat([known, fresh.with_columns(
-            local=pl.int_range(known.height, known.height + fresh.height, dtype=pl.UInt32))])
-        pairs = (pairs.join(known, on="word", how="left").sort("row", "local")
-                 .select("row", "local", "len"))
+        pairs = pairs.join(known, on="word", how="left")
+        fresh = pairs.filter(pl.col("local").is_null()).select(pl.col("word").unique().sort())
+        if fresh.height:
+            fresh = fresh.with_columns(local=pl.int_range(
+                known.height, known.height + fresh.height, dtype=pl.UInt32))
+            known = pl.concat([known, fresh])
+            pairs = pairs.join(fresh, on="word", how="left", suffix="_new").with_columns(
+                local=pl.coalesce("local", "local_new"))
+        pairs = pairs.select("row", "local", "len").sort("row", "local")
         lengths = np.bincount(pairs["row"].to_numpy(), minlength=batch.num_rows)
         offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
         batches.append(pa.record_batch(
@@ -187,6 +191,51 @@ def count_fragment(fragment: Fragment, *, fold_accents: bool = False
              for c in ("local", "len")], names=["ids", "counts"]))
     schema = pa.schema([("ids", pa.list_(pa.uint32())), ("counts", pa.list_(pa.uint32()))])
     return known["word"].to_list(), pa.Table.from_batches(batches, schema)
+
+
+def selected_chunks(files: Files, selected: pl.Series | None, columns: list[str],
+                    rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """The ``columns`` of the speeches whose id is in ``selected`` (None: all), fragment
+    by fragment, at most ``rows`` at a time, reading only the row groups that hold one."""
+    import numpy as np
+    import polars as pl
+
+    for fragment in fragments(files):
+        groups = None
+        if selected is not None:
+            mask = pl.Series(read_column(fragment, "id")).is_in(selected.implode()).to_numpy()
+            ends = np.cumsum([group.num_rows for group in fragment.part.row_groups])
+            groups = [int(g) for g in np.unique(np.searchsorted(
+                ends, np.flatnonzero(mask), side="right"))]
+            if not groups:
+                continue
+            mask = np.concatenate([mask[ends[g] - fragment.part.row_groups[g].num_rows:ends[g]]
+                                   for g in groups])
+        start, held = 0, []
+        for batch in fragment.batches(columns, rows, row_groups=groups):
+            frame = pl.DataFrame(batch)
+            if groups is not None:
+                chosen = mask[start:start + frame.height]
+                start += frame.height
+                frame = frame.filter(pl.Series(chosen))
+            held.append(frame)
+            if sum(f.height for f in held) >= rows:
+                yield pl.concat(held)
+                held = []
+        if sum(f.height for f in held):
+            yield pl.concat(held)
+
+
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """``items``, the next one read in a thread while the caller works on the current one
+    (Arrow reads and polars work release the GIL): two items are held at a time."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        upcoming = pool.submit(next, items, None)
+        while (item := upcoming.result()) is not None:
+            upcoming = pool.submit(next, items, None)
+            yield item
 
 
 def read_column(fragment: Fragment, column: str) -> pa.Array:
@@ -271,7 +320,7 @@ def _load(path: Path, key: bytes, fragment: str, fold_accents: bool, rows: int
         table = source.read()
         ids, counts = table.column("ids").combine_chunks(), table.column("counts").combine_chunks()
         if (table.num_rows != rows or ids.null_count or counts.null_count
-                or not pc.equal(ids.value_lengths(), counts.value_lengths()).to_numpy().all()
+                or not pc.all(pc.equal(ids.value_lengths(), counts.value_lengths())).as_py()
                 or (len(ids.values) and pc.max(ids.values).as_py() >= len(vocabulary))):
             return None
         return vocabulary, table
