@@ -163,7 +163,8 @@ def test_kwic_prints_dates_at_their_precision(dated: tuple[Path, dict[str, str]]
     path, _names = dated
     table = run("--corpus", str(path), "kwic", "number", "--window", "1")
     assert table.exit_code == 0
-    assert table.stdout.splitlines()[0].split() == ["date", "speaker", "left", "match", "right"]
+    assert table.stdout.splitlines()[0].split() == ["date", "id", "speaker", "left",
+                                                  "match", "right"]
     assert sorted(row[0] for row in table_rows(table.stdout)) == sorted(
         SHOWN[n] for n in SPEECHES if SPEECHES[n].get("country") is None)
     as_json = json.loads(run("--corpus", str(path), "kwic", "Straße", "--format", "json").stdout)

@@ -123,7 +123,7 @@ class Fragment:
         self.path, self.part, self.checked = path, part, checked
         self.rows = int(part.metadata.num_rows)
 
-    def batches(self, columns: list[str], batch_size: int = BATCH_ROWS,
+    def batches(self, columns: list[str], batch_size: int | None = None,
                 row_groups: list[int] | None = None) -> Iterator[pa.RecordBatch]:
         """The ``columns`` of the fragment (of the ``row_groups`` given), page checksums
         verified; a read error names the damaged file."""
@@ -131,7 +131,7 @@ class Fragment:
 
         part = self.part if row_groups is None else self.part.subset(row_group_ids=row_groups)
         try:
-            yield from part.to_batches(columns=columns, batch_size=batch_size,
+            yield from part.to_batches(columns=columns, batch_size=batch_size or BATCH_ROWS,
                                        use_threads=True)
         except (OSError, pa.ArrowException) as exc:
             raise damaged(self.checked.files, exc) from None
@@ -152,7 +152,7 @@ def fragment_counts(fragment: Fragment, *, fold_accents: bool = False,
             found = _load(candidate, key, path.stem, fold_accents, fragment.rows)
             if found is not None:
                 return found[0], _chunks(found[1])
-            candidate.unlink(missing_ok=True)
+            _remove(candidate)
     vocabulary, table = count_fragment(fragment, fold_accents=fold_accents)
     if key is not None:
         _save(folder, prefix, key, table, _describe(path.stem, fold_accents, vocabulary))
@@ -194,9 +194,10 @@ def count_fragment(fragment: Fragment, *, fold_accents: bool = False
 
 
 def selected_chunks(files: Files, selected: pl.Series | None, columns: list[str],
-                    rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+                    rows: int) -> Iterator[pl.DataFrame]:
     """The ``columns`` of the speeches whose id is in ``selected`` (None: all), fragment
-    by fragment, at most ``rows`` at a time, reading only the row groups that hold one."""
+    by fragment, ``rows`` at a time (fewer at a fragment's end), reading only the row
+    groups that hold one."""
     import numpy as np
     import polars as pl
 
@@ -219,9 +220,10 @@ def selected_chunks(files: Files, selected: pl.Series | None, columns: list[str]
                 start += frame.height
                 frame = frame.filter(pl.Series(chosen))
             held.append(frame)
-            if sum(f.height for f in held) >= rows:
-                yield pl.concat(held)
-                held = []
+            while sum(f.height for f in held) >= rows:
+                whole = pl.concat(held)
+                yield whole.head(rows)
+                held = [whole.slice(rows)]
         if sum(f.height for f in held):
             yield pl.concat(held)
 
@@ -326,6 +328,20 @@ def _load(path: Path, key: bytes, fragment: str, fold_accents: bool, rows: int
         return vocabulary, table
     except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
         return None
+
+
+def _remove(path: Path) -> None:
+    """Remove a cache entry that does not check, whatever it has become (file, link,
+    folder); one that cannot be removed is left (and never used)."""
+    import shutil
+
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _no_follow(path: str, flags: int) -> int:

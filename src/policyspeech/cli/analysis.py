@@ -25,6 +25,8 @@ from policyspeech.errors import CorpusError
 STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
     library.stats, library.kwic, library.compare, library.trends))
 """The defaults of the library's functions, which the options take."""
+TABLE_HITS = 100
+"""The hits that kwic shows in the terminal table unless --limit says otherwise."""
 
 
 def _show_frame(frame: Any, fmt: str, raw: bool) -> None:
@@ -72,20 +74,30 @@ def kwic(
                               "exactly.")] = False,
     window: Annotated[int, typer.Option("--window", help="Words of context either "
                       "side.")] = KWIC["window"],
+    limit: Annotated[int | None, typer.Option("--limit", help=f"Show at most this many hits "
+                     f"(0: all; default {TABLE_HITS} in the table, all in csv and json).",
+                     show_default=False)] = None,
     fmt: TableFormatOption = "table",
     raw: RawOption = False,
     **selection: Any,
 ) -> None:
-    """Keyword in context: every hit of TERM with the words around it, speaker and date.
+    """Keyword in context: every hit of TERM with the words around it, date, id and speaker.
 
-    Example: policyspeech kwic "organised crime" --window 4
+    Example: policyspeech kwic "organised crime" --window 4 --limit 20
     """
-    hits = library.kwic(term, corpus_path(ctx), regex=regex, case_sensitive=case_sensitive,
-                        window=window, **selection)
+    if limit is None:
+        limit = TABLE_HITS if fmt == "table" else 0
+    hits, total = library.kwic_hits(term, corpus_path(ctx), regex=regex,
+                                    case_sensitive=case_sensitive, window=window,
+                                    limit=limit, **selection)
     hits = hits.with_columns(date=library.date_at_precision()).drop("date_precision")
     if fmt == "table":
-        hits = hits.select("date", "speaker", "left", "match", "right")
+        hits = hits.select("date", "id", "speaker", "left", "match", "right")
     _show_frame(hits, fmt, raw)
+    if total > hits.height:
+        left_out = total - hits.height
+        typer.echo(f"note: {left_out:,} more hit{'' if left_out == 1 else 's'} of {total:,} "
+                   "not shown; use --limit 0 to show all", err=True)
 
 
 @user_errors
