@@ -241,3 +241,13 @@ def test_kwic_table_shows_the_id_and_at_most_the_limit(
     assert len(as_csv.stdout.splitlines()) == 1 + 12
     one = run("--corpus", path, "kwic", "engines", "--format", "csv", "--limit", "11")
     assert one.stderr == "note: 1 more hit of 12 not shown; use --limit 0 to show all\n"
+
+
+def test_the_cache_command_shows_and_clears_the_counts(speeches: Corpus) -> None:
+    counts(speeches.path)
+    shown = run("cache")
+    assert shown.exit_code == 0
+    assert "token counts (compare): 3 files" in shown.stdout
+    assert run("cache", "--clear").exit_code == 0
+    assert cache_files() == []
+    assert counts(speeches.path).equals(reference(speeches.path, "GB", "FR"))

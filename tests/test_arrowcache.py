@@ -105,7 +105,7 @@ def test_the_cache_command_shows_and_clears_the_cache(released: Corpus) -> None:
     assert "head snapshots: 1 files" in shown.stdout
     cleared = run("cache", "--clear")
     assert cleared.exit_code == 0 and cleared.stdout.startswith("cleared ")
-    assert arrowcache.cache_usage() == {"arrow": (0, 0), "heads": (0, 0)}
+    assert arrowcache.cache_usage() == {"arrow": (0, 0), "heads": (0, 0), "counts": (0, 0)}
     assert ps.load_dataset(released.path).num_rows == 5  # rebuilt on use
 
 

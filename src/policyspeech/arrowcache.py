@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policyspeech.layout import ARROW_CACHE, HEADS_CACHE, cache_folder
+from policyspeech.layout import ARROW_CACHE, COUNTS_CACHE, HEADS_CACHE, cache_folder
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,15 +49,16 @@ BATCH_ROWS = 1_000
 
 def cache_usage(cache: Path | None = None) -> dict[str, tuple[int, int]]:
     """Files and bytes in each part of the cache: ``arrow`` (one file per fragment) and
-    ``heads`` (the snapshots of :mod:`policyspeech.snapshot`).
+    ``heads`` (the snapshots of :mod:`policyspeech.snapshot`), ``counts`` (the token counts
+    of :mod:`policyspeech.counting`).
 
     >>> import tempfile
     >>> cache_usage(Path(tempfile.mkdtemp()))
-    {'arrow': (0, 0), 'heads': (0, 0)}
+    {'arrow': (0, 0), 'heads': (0, 0), 'counts': (0, 0)}
     """
     folder = cache or cache_folder()
     usage = {}
-    for part in (ARROW_CACHE, HEADS_CACHE):
+    for part in (ARROW_CACHE, HEADS_CACHE, COUNTS_CACHE):
         files = [p for p in (folder / part).glob("*") if p.is_file()] \
             if (folder / part).is_dir() else []
         usage[part] = (len(files), sum(p.stat().st_size for p in files))
@@ -69,7 +70,7 @@ def clear_cache(cache: Path | None = None) -> int:
     many bytes were freed."""
     folder = cache or cache_folder()
     freed = 0
-    for part in (ARROW_CACHE, HEADS_CACHE):
+    for part in (ARROW_CACHE, HEADS_CACHE, COUNTS_CACHE):
         if not (folder / part).is_dir():
             continue
         for path in (folder / part).iterdir():

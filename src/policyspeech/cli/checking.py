@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from policyspeech.cli.options import corpus_path, user_errors
-from policyspeech.layout import ARROW_CACHE, CARD, HEADS_CACHE
+from policyspeech.layout import ARROW_CACHE, CARD, COUNTS_CACHE, HEADS_CACHE
 
 if TYPE_CHECKING:
     from policyspeech.verify import VerifyReport
@@ -123,5 +123,6 @@ def cache(
         return
     typer.echo(f"cache: {cache_folder()}")
     for part, (files, size) in cache_usage().items():
-        what = {ARROW_CACHE: "Arrow files (load_dataset)", HEADS_CACHE: "head snapshots"}[part]
+        what = {ARROW_CACHE: "Arrow files (load_dataset)", HEADS_CACHE: "head snapshots",
+                COUNTS_CACHE: "token counts (compare)"}[part]
         typer.echo(f"  {what}: {files:,} files, {size / 1e6:,.1f} MB")
