@@ -41,7 +41,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -75,34 +75,43 @@ def group_counts(files: Files, flags: pl.DataFrame, *, fold_accents: bool = Fals
     :func:`~policyspeech.scanning.version_files` gives). ``use_cache=False`` counts
     without reading or writing the cache.
     """
-    import numpy as np
+    import concurrent.futures
+
     import polars as pl
 
     flags = flags.select("id", selected=pl.lit(True), in_a="in_a", in_b="in_b")
-    partial = []
-    for fragment in fragments(files):
-        rows = pl.DataFrame({"id": read_column(fragment, "id")}).join(
-            flags, on="id", how="left", maintain_order="left").fill_null(False)
-        if not rows["selected"].any():
-            continue
-        masks = [rows[name].to_numpy() for name in ("selected", "in_a", "in_b")]
-        vocabulary, chunks = fragment_counts(fragment, fold_accents=fold_accents,
-                                             cache=cache, use_cache=use_cache)
-        totals = [np.zeros(len(vocabulary), np.int64) for _ in masks]
-        for start, offsets, ids, counts in chunks:
-            lengths = np.diff(offsets)
-            for total, mask in zip(totals, masks, strict=True):
-                chosen = np.repeat(mask[start:start + len(lengths)], lengths)
-                total += np.bincount(ids[chosen], weights=counts[chosen],
-                                     minlength=len(vocabulary)).astype(np.int64)
-        frame = pl.DataFrame({"word": vocabulary, **dict(zip(COUNT_COLUMNS, totals,
-                                                             strict=True))})
-        partial.append(frame.filter(pl.col("count_all") > 0))
+    with concurrent.futures.ThreadPoolExecutor(1) as saving:  # a cache file is written
+        partial = [_fragment_sums(fragment, flags, fold_accents=fold_accents, cache=cache,
+                                  use_cache=use_cache, later=saving.submit)
+                   for fragment in fragments(files)]  # while the next fragment is counted
     schema = pl.Schema({"word": pl.String(), **{name: pl.UInt32() for name in COUNT_COLUMNS}})
-    if not partial:
+    found = [frame for frame in partial if frame is not None]
+    if not found:
         return pl.DataFrame(schema=schema)
-    return (pl.concat(partial).group_by("word").sum().sort("word")
-            .cast(schema))
+    return pl.concat(found).group_by("word").sum().sort("word").cast(schema)
+
+
+def _fragment_sums(fragment: Fragment, flags: pl.DataFrame, **options: Any
+                   ) -> pl.DataFrame | None:
+    """The counts of :func:`group_counts` in one fragment (None: no speech selected)."""
+    import numpy as np
+    import polars as pl
+
+    rows = pl.DataFrame({"id": read_column(fragment, "id")}).join(
+        flags, on="id", how="left", maintain_order="left").fill_null(False)
+    if not rows["selected"].any():
+        return None
+    masks = [rows[name].to_numpy() for name in ("selected", "in_a", "in_b")]
+    vocabulary, chunks = fragment_counts(fragment, **options)
+    totals = [np.zeros(len(vocabulary), np.int64) for _ in masks]
+    for start, offsets, ids, counts in chunks:
+        lengths = np.diff(offsets)
+        for total, mask in zip(totals, masks, strict=True):
+            chosen = np.repeat(mask[start:start + len(lengths)], lengths)
+            total += np.bincount(ids[chosen], weights=counts[chosen],
+                                 minlength=len(vocabulary)).astype(np.int64)
+    frame = pl.DataFrame({"word": vocabulary, **dict(zip(COUNT_COLUMNS, totals, strict=True))})
+    return frame.filter(pl.col("count_all") > 0)
 
 
 Chunk = tuple[int, "np.ndarray[Any, Any]", "np.ndarray[Any, Any]", "np.ndarray[Any, Any]"]
@@ -138,11 +147,13 @@ class Fragment:
 
 
 def fragment_counts(fragment: Fragment, *, fold_accents: bool = False,
-                    cache: Path | None = None, use_cache: bool = True
+                    cache: Path | None = None, use_cache: bool = True,
+                    later: Callable[..., object] | None = None
                     ) -> tuple[list[str], Iterator[Chunk]]:
     """The vocabulary of ``fragment`` and its per-speech token counts in chunks
     of :data:`BATCH_ROWS` speeches: from the cache when a file there checks, else counted
-    from the text (and cached, unless ``use_cache`` is false)."""
+    from the text (and cached, unless ``use_cache`` is false: by ``later(function,
+    *arguments)`` when given, for example a thread pool's ``submit``)."""
     folder = (cache or cache_folder()) / COUNTS_CACHE
     key = _cache_key() if use_cache else None
     path = fragment.path
@@ -155,42 +166,43 @@ def fragment_counts(fragment: Fragment, *, fold_accents: bool = False,
             _remove(candidate)
     vocabulary, table = count_fragment(fragment, fold_accents=fold_accents)
     if key is not None:
-        _save(folder, prefix, key, table, _describe(path.stem, fold_accents, vocabulary))
+        (later or _now)(_save, folder, prefix, key, table,
+                        _describe(path.stem, fold_accents, vocabulary))
     return vocabulary, _chunks(table)
+
+
+def _now(function: Callable[..., object], *arguments: object) -> None:
+    function(*arguments)
 
 
 def count_fragment(fragment: Fragment, *, fold_accents: bool = False
                    ) -> tuple[list[str], pa.Table]:
     """Tokenise ``fragment``, :data:`BATCH_ROWS` speeches at a time: its
     vocabulary, and a table of one row per speech, the ``ids`` of its tokens in the
-    vocabulary (ascending) and their ``counts``."""
+    vocabulary and their ``counts``."""
     import numpy as np
     import polars as pl
     import pyarrow as pa
 
-    known = pl.DataFrame(schema={"word": pl.String, "local": pl.UInt32})
+    known = pl.Series("word", [], pl.String)
     batches = []
     for batch in fragment.batches(["text"]):
         pairs = (pl.DataFrame({"text": pl.Series(batch.column(0))}).lazy()
                  .select(token_lists(pl.col("text"), fold_accents=fold_accents).alias("word"))
                  .with_row_index("row").explode("word").drop_nulls("word")
                  .group_by("row", "word").len().collect())
-        pairs = pairs.join(known, on="word", how="left")
-        fresh = pairs.filter(pl.col("local").is_null()).select(pl.col("word").unique().sort())
-        if fresh.height:
-            fresh = fresh.with_columns(local=pl.int_range(
-                known.height, known.height + fresh.height, dtype=pl.UInt32))
-            known = pl.concat([known, fresh])
-            pairs = pairs.join(fresh, on="word", how="left", suffix="_new").with_columns(
-                local=pl.coalesce("local", "local_new"))
-        pairs = pairs.select("row", "local", "len").sort("row", "local")
+        words = pairs.get_column("word").unique()
+        known = pl.concat([known, words.filter(~words.is_in(known.implode())).sort()])
+        # the id of a word is its place in the vocabulary: an Enum's physical value
+        pairs = pairs.select("row", "len", local=pl.col("word").cast(pl.Enum(known))
+                             .to_physical()).sort("row")
         lengths = np.bincount(pairs["row"].to_numpy(), minlength=batch.num_rows)
         offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
         batches.append(pa.record_batch(
             [pa.ListArray.from_arrays(offsets, pa.array(pairs[c].to_numpy().astype(np.uint32)))
              for c in ("local", "len")], names=["ids", "counts"]))
     schema = pa.schema([("ids", pa.list_(pa.uint32())), ("counts", pa.list_(pa.uint32()))])
-    return known["word"].to_list(), pa.Table.from_batches(batches, schema)
+    return known.to_list(), pa.Table.from_batches(batches, schema)
 
 
 def selected_chunks(files: Files, selected: pl.Series | None, columns: list[str],
@@ -288,7 +300,7 @@ def _save(folder: Path, prefix: str, key: bytes, table: pa.Table,
     temp = folder / f".{prefix}{os.getpid()}-{secrets.token_hex(6)}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, temp, row_group_size=BATCH_ROWS, compression="lz4",
+        pq.write_table(table, temp, row_group_size=BATCH_ROWS, compression="zstd",
                        write_page_checksum=True)
         data = temp.read_bytes()
         os.replace(temp, folder / f"{prefix}{len(data)}-{_mac(key, data)}.parquet")
