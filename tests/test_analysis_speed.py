@@ -251,3 +251,30 @@ def test_the_cache_command_shows_and_clears_the_counts(speeches: Corpus) -> None
     assert run("cache", "--clear").exit_code == 0
     assert cache_files() == []
     assert counts(speeches.path).equals(reference(speeches.path, "GB", "FR"))
+
+
+def test_kwic_reads_only_row_groups_with_a_selected_speech(
+        corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyspeech import fragments
+
+    monkeypatch.setattr(fragments, "ROW_GROUP_SIZE", 2)
+    corpus.add_all([make_speech(n, country=["GB", "FR"][n // 4], date=f"{2010 + n}-01-01",
+                                text=f"{TEXTS[n % len(TEXTS)]} Number {n}.")
+                    for n in range(8)])
+    every = analysis.kwic("engines", corpus.path, window=1)
+    read: list[list[int] | None] = []
+    batches = counting.Fragment.batches
+
+    def recorded(self: counting.Fragment, columns: list[str], *args: Any,
+                 **options: Any) -> Any:
+        if "text" in columns:
+            read.append(options.get("row_groups"))
+        return batches(self, columns, *args, **options)
+
+    monkeypatch.setattr(counting.Fragment, "batches", recorded)
+    french = analysis.kwic("engines", corpus.path, window=1, country="FR")
+    assert french.equals(every.filter(pl.col("date").dt.year() >= 2014))  # FR: n = 4 to 7
+    assert french.height == 5 and read == [[2, 3]]  # rows 4 to 7 of the fragment
+    since = analysis.kwic("engines", corpus.path, window=1, since="2013", until="2014")
+    assert since.equals(every.filter(pl.col("date").dt.year().is_in([2013, 2014])))
+    assert read[-1] == [1, 2]

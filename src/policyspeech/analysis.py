@@ -4,8 +4,10 @@ Every function takes the loaders' filters (``version``, ``speaker``, ``country``
 ``theme``, ``since``, ``until``) and returns a polars DataFrame.
 
 **Tokens** are made by :mod:`policyspeech.tokens`, and groups read by
-:mod:`policyspeech.groups`. Counting and tokenising run as polars expressions, in batches
-of speeches.
+:mod:`policyspeech.groups`. ``compare`` sums the token counts of each speech, which
+:mod:`policyspeech.counting` works out once per fragment and caches; ``kwic`` cuts its
+hits out in polars (:mod:`policyspeech.contexts`). Both read the text a chunk of speeches
+at a time, so memory follows the chunk, not the selection.
 
 Examples
 --------
@@ -120,7 +122,7 @@ def kwic(term: str, corpus: PathLike | None = None, *, regex: bool = False,
          case_sensitive: bool = False, window: int = 5, limit: int | None = None,
          **filters: Unpack[Selection]) -> pl.DataFrame:
     """Keyword in context: every hit of ``term`` with ``window`` words either side (the
-    first ``limit`` hits, when given).
+    first ``limit`` hits, when given; 0 or None: all).
 
     Hits are found by polars' regular expressions (Rust syntax) and their context cut out
     in polars (:mod:`policyspeech.contexts`), a chunk of speeches at a time. Columns: id,
