@@ -31,6 +31,12 @@ TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder for each test (the suite's is shared by all tests)."""
+    monkeypatch.setenv("POLICYSPEECH_CACHE", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def speeches(corpus: Corpus) -> Corpus:
     """Ten speeches in three fragments (three commits), in GB, FR and US."""
