@@ -28,7 +28,7 @@ from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
 from policyspeech.groups import group_columns, group_condition, parse_group
 from policyspeech.stopwords import stopwords_for
 from policyspeech.terms import term_pattern
-from policyspeech.tokens import token_lists
+from policyspeech.tokens import normalize_counts, split_tokens
 
 if TYPE_CHECKING:
     import polars as pl
@@ -197,12 +197,11 @@ def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b
         sizes["b"] += int(flagged["in_b"].sum())
         sizes["all"] += flagged.height
         partial.append(
-            flagged.select(token_lists(pl.col("text"), fold_accents=fold_accents).alias("word"),
-                           "in_a", "in_b")
+            flagged.select(split_tokens(pl.col("text")).alias("word"), "in_a", "in_b")
             .explode("word").drop_nulls("word")
             .group_by("word").agg(count_all=pl.len(),
                                   count_a=pl.col("in_a").sum(), count_b=pl.col("in_b").sum()))
-    counts = (pl.concat(partial).group_by("word").sum() if partial else
+    counts = (normalize_counts(pl.concat(partial), fold_accents=fold_accents) if partial else
               pl.DataFrame(schema={"word": pl.String, "count_all": pl.UInt32,
                                    "count_a": pl.UInt32, "count_b": pl.UInt32}))
     return counts, sizes
