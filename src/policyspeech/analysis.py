@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from policyspeech.errors import CorpusError
 from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
 from policyspeech.groups import group_columns, group_condition, parse_group
-from policyspeech.stopwords import STOPWORDS_EN
+from policyspeech.stopwords import stopwords_for
 from policyspeech.terms import term_pattern
 
 if TYPE_CHECKING:
@@ -247,26 +247,28 @@ def fightin_words(counts: pl.DataFrame, *, prior_scale: float = 0.1) -> pl.DataF
 
 def compare(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
             prior_scale: float = 0.1, min_count: int = 5, top: int = 20,
-            stopwords: bool = False, **filters: Unpack[Selection]) -> pl.DataFrame:
+            stopwords: bool = False, fold_accents: bool = False,
+            **filters: Unpack[Selection]) -> pl.DataFrame:
     """The words that most distinguish group ``a`` from group ``b`` (fightin' words).
 
     The prior is the token counts of the whole selection (the speeches the filters select,
     not only the two groups) times ``prior_scale``. Words seen fewer than ``min_count``
-    times in the two groups together are left out; ``stopwords=True`` also leaves out
-    common English function words. Returns the ``top`` words of each side: word, count_a,
+    times in the two groups together are left out. ``stopwords=True`` leaves out each
+    record's own stopwords (those of its ``language``, :mod:`policyspeech.stopwords`)
+    before scoring, as if they were not in the text; ``fold_accents=True`` counts ``état``
+    as ``etat``. Returns the ``top`` words of each side: word, count_a,
     count_b, delta, variance, z and side (``a`` or ``b``), by |z|.
     """
     import polars as pl
 
-    counts, sizes = word_counts(corpus, a=a, b=b, **filters)
+    counts, sizes = _counts(corpus, a, b, stopwords=stopwords, fold_accents=fold_accents,
+                            filters=filters)
     for name in ("a", "b"):
         if sizes[name] == 0:
             raise CorpusError(f"group {name} ({a if name == 'a' else b}) has no speeches in "
                               "the selection; check its value and the filters")
     scored = fightin_words(counts, prior_scale=prior_scale).filter(
         (pl.col("count_a") + pl.col("count_b")) >= min_count)
-    if stopwords:
-        scored = scored.filter(~pl.col("word").is_in(sorted(STOPWORDS_EN)))
     scored = scored.with_columns(side=pl.when(pl.col("z") >= 0).then(pl.lit("a"))
                                  .otherwise(pl.lit("b")))
     columns = ["word", "count_a", "count_b", "delta", "variance", "z", "side"]
@@ -274,6 +276,28 @@ def compare(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: st
              .sort(["z", "word"], descending=[True, False]).head(top))
     top_b = scored.filter(pl.col("side") == "b").sort(["z", "word"]).head(top)
     return pl.concat([top_a, top_b]).select(columns)
+
+
+def _counts(corpus: PathLike | None, a: str | Mapping[str, Any], b: str | Mapping[str, Any], *,
+            stopwords: bool, fold_accents: bool, filters: Mapping[str, Any]
+            ) -> tuple[pl.DataFrame, dict[str, int]]:
+    """:func:`word_counts`, without each record's stopwords: counted language by language."""
+    import polars as pl
+
+    from policyspeech.loaders import scan
+
+    if not stopwords:
+        return word_counts(corpus, a=a, b=b, fold_accents=fold_accents, **filters)
+    languages = (scan(corpus, columns=["language"], **_filters(filters))
+                 .select(pl.col("language").unique().sort()).collect().to_series().to_list())
+    parts, sizes = [], {"a": 0, "b": 0, "all": 0}
+    for language in languages or [None]:
+        counts, part_sizes = word_counts(corpus, a=a, b=b, fold_accents=fold_accents,
+                                         **{**filters, "language": language})
+        stop = sorted(stopwords_for(language or "", fold_accents=fold_accents))
+        parts.append(counts.filter(~pl.col("word").is_in(stop)))
+        sizes = {name: sizes[name] + part_sizes[name] for name in sizes}
+    return pl.concat(parts).group_by("word").sum(), sizes
 
 
 def trends(corpus: PathLike | None = None, *, by: str | None = None, period: str = "year",

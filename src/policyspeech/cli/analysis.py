@@ -118,8 +118,10 @@ def compare(
                          "words.")] = COMPARE["min_count"],
     top: Annotated[int, typer.Option("--top", help="Words to show for each "
                    "side.")] = COMPARE["top"],
-    stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out common English "
-                         "function words.")] = False,
+    stopwords: Annotated[bool, typer.Option("--stopwords", help="Leave out each speech's "
+                         "stopwords (function words of its language).")] = False,
+    fold_accents: Annotated[bool, typer.Option("--fold-accents", help="Count words without "
+                            "their accents (état as etat).")] = False,
     fmt: TableFormatOption = "table",
     raw: RawOption = False,
     plot: PlotOption = None,
@@ -138,7 +140,8 @@ def compare(
         raise CorpusError('give the groups as --a FIELD=VALUE --b FIELD=VALUE, or as '
                           '--by FIELD A B')
     table = library.compare(corpus_path(ctx), a=a, b=b, prior_scale=prior_scale,
-                            min_count=min_count, top=top, stopwords=stopwords, **selection)
+                            min_count=min_count, top=top, stopwords=stopwords,
+                            fold_accents=fold_accents, **selection)
     _show_frame(table, fmt, raw)
     if plot is not None:
         from policyspeech.charts import plot_compare
