@@ -137,7 +137,11 @@ def _texts(key: str, value: Any) -> list[str]:
 
 
 def _shown(spec: str | Mapping[str, Any]) -> str:
-    return spec if isinstance(spec, str) else ";".join(f"{k}={v}" for k, v in spec.items())
+    """A group as it would be written in the CLI."""
+    if isinstance(spec, str):
+        return spec
+    return ";".join(f"{k}={','.join(_texts(k, v)) if v is not None else v}"
+                    for k, v in spec.items())
 
 
 def _year_range(value: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ a and b are its counts in the two groups, c and d the other tokens of each, N = 
 Each statistic is signed: positive when a exceeds its expected count (a+b)(a+c)/N, that
 is when the word leans to group a. ``p`` is the probability of a larger |statistic| under
 χ² with one degree of freedom. Counts of the whole selection (``count_all``) serve only
-the fightin' words prior.
+the fightin' words prior; χ² and G² leave out words found in neither group.
 
 Corrections (``correction``) as quanteda's code applies them:
 
@@ -195,6 +195,7 @@ def _signed(counts: pl.DataFrame, statistic: pl.Expr, name: str) -> pl.DataFrame
     import polars as pl
 
     a, b, c, _, n = _cells()
+    counts = counts.filter((pl.col("count_a") + pl.col("count_b")) > 0)  # 0/0: no evidence
     sign = pl.when(a > (a + b) * (a + c) / n).then(1.0).otherwise(-1.0)
     scored = counts.with_columns((statistic * sign).alias(name))
     p = [math.erfc(math.sqrt(abs(x) / 2)) if x is not None and not math.isnan(x) else None
