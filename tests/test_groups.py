@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import warnings
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -162,10 +163,10 @@ def test_a_small_group_is_warned_of(eras: Corpus) -> None:
     with pytest.warns(SmallGroupWarning) as caught:
         analysis.compare(eras.path, a="party=Democratic", b="party=Republican", min_count=1)
     assert [str(w.message) for w in caught] == [
-        "group a (party=Democratic) has 32 tokens in 2 speeches, fewer than 1,000 tokens or "
+        "group a (party=Democratic) has 32 tokens in 2 speeches, fewer than 1,000 tokens and "
         "5 speeches: its distinctive words rest on little text",
-        "group b (party=Republican) has 112 tokens in 7 speeches, fewer than 1,000 tokens or "
-        "5 speeches: its distinctive words rest on little text"]
+        "group b (party=Republican) has 112 tokens in 7 speeches, fewer than 1,000 tokens: "
+        "its distinctive words rest on little text"]
     result = run("--corpus", str(eras.path), "compare", "--a", "party=Democratic", "--b",
                  "party=Republican", "--min-count", "1", "--format", "json")
     assert result.exit_code == 0 and result.stdout.startswith("[")
@@ -187,4 +188,21 @@ def test_no_warning_for_groups_of_enough_words(corpus: Corpus) -> None:
     with pytest.warns(SmallGroupWarning) as caught:
         analysis.compare(corpus.path, a={"id": four}, b="speaker=B", min_count=0)
     [message] = [str(w.message) for w in caught]
-    assert message.startswith(f"group a (id={','.join(four)}) has 800 tokens in 4 speeches")
+    assert message == (f"group a (id={','.join(four)}) has 800 tokens in 4 speeches, fewer "
+                       "than 1,000 tokens and 5 speeches: its distinctive words rest on "
+                       "little text")
+
+
+def test_eras_of_the_state_of_the_union(realdata: Path, corpus: Corpus) -> None:
+    """The issue's own example on the real addresses: until 1900 against since 1990."""
+    corpus.import_path([realdata / "sotu.jsonl"])
+    old, new = {"country": "US", "until": "1900"}, {"country": "US", "since": "1990"}
+    _, sizes = analysis.word_counts(corpus.path, a=old, b=new)
+    assert sizes["a"] == ps.read(corpus.path, columns=["id"], **old).height > 100
+    assert sizes["b"] == ps.read(corpus.path, columns=["id"], **new).height > 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallGroupWarning)  # hundreds of speeches each
+        table = analysis.compare(corpus.path, a=old, b=new, measure="loglik", top=20,
+                                 stopwords=True)
+    recent = table.filter(pl.col("side") == "b")["word"].to_list()
+    assert {"tonight", "jobs"} <= set(recent) and table["p"].max() < 1e-6

@@ -68,13 +68,16 @@ def warn_if_small(name: str, spec: str | Mapping[str, Any], speeches: int, token
     ...     warnings.simplefilter("always")
     ...     warn_if_small("a", "speaker=Grace Hopper", 1, 12)
     >>> print(caught[0].message)
-    group a (speaker=Grace Hopper) has 12 tokens in 1 speech, fewer than 1,000 tokens or 5 speeches: its distinctive words rest on little text
+    group a (speaker=Grace Hopper) has 12 tokens in 1 speech, fewer than 1,000 tokens and 5 speeches: its distinctive words rest on little text
     """
-    if tokens < MIN_TOKENS or speeches < MIN_SPEECHES:
+    limits = ((tokens, f"{MIN_TOKENS:,} tokens", MIN_TOKENS),
+              (speeches, f"{MIN_SPEECHES} speeches", MIN_SPEECHES))
+    short = [limit for size, limit, least in limits if size < least]
+    if short:
         warnings.warn(f"group {name} ({_shown(spec)}) has {tokens:,} token"
                       f"{'' if tokens == 1 else 's'} in {speeches:,} speech"
-                      f"{'' if speeches == 1 else 'es'}, fewer than {MIN_TOKENS:,} tokens or "
-                      f"{MIN_SPEECHES} speeches: its distinctive words rest on little text",
+                      f"{'' if speeches == 1 else 'es'}, fewer than {' and '.join(short)}: "
+                      "its distinctive words rest on little text",
                       SmallGroupWarning, stacklevel=3)
 
 
