@@ -206,3 +206,10 @@ def test_eras_of_the_state_of_the_union(realdata: Path, corpus: Corpus) -> None:
                                  stopwords=True)
     recent = table.filter(pl.col("side") == "b")["word"].to_list()
     assert {"tonight", "jobs"} <= set(recent) and table["p"].max() < 1e-6
+
+
+def test_a_group_given_as_a_mapping_is_named_as_the_cli_writes_it(eras: Corpus) -> None:
+    with pytest.raises(CorpusError) as caught:
+        analysis.compare(eras.path, a={"country": ["US", "GB"], "until": 1800}, b="country=US")
+    assert str(caught.value) == ("group a (country=US,GB;until=1800) has no speeches in the "
+                                 "selection; check its value and the filters")

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from policyspeech.errors import CorpusError
 from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
-from policyspeech.groups import group_columns, group_condition, parse_group, warn_if_small
+from policyspeech.groups import (
+    group_columns,
+    group_condition,
+    group_text,
+    parse_group,
+    warn_if_small,
+)
 from policyspeech.keyness import check_measure, score
 from policyspeech.stopwords import STOPWORDS_EN
 from policyspeech.terms import term_pattern
@@ -232,7 +238,7 @@ def compare(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: st
     for name, spec in (("a", a), ("b", b)):
         tokens = int(counts[f"count_{name}"].sum())
         if sizes[name] == 0 or tokens == 0:
-            raise CorpusError(f"group {name} ({spec}) has no "
+            raise CorpusError(f"group {name} ({group_text(spec)}) has no "
                               f"{'speeches' if sizes[name] == 0 else 'words'} in the "
                               "selection; check its value and the filters")
         warn_if_small(name, spec, sizes[name], tokens)

@@ -74,7 +74,7 @@ def warn_if_small(name: str, spec: str | Mapping[str, Any], speeches: int, token
               (speeches, f"{MIN_SPEECHES} speeches", MIN_SPEECHES))
     short = [limit for size, limit, least in limits if size < least]
     if short:
-        warnings.warn(f"group {name} ({_shown(spec)}) has {tokens:,} token"
+        warnings.warn(f"group {name} ({group_text(spec)}) has {tokens:,} token"
                       f"{'' if tokens == 1 else 's'} in {speeches:,} speech"
                       f"{'' if speeches == 1 else 'es'}, fewer than {' and '.join(short)}: "
                       "its distinctive words rest on little text",
@@ -92,7 +92,7 @@ def parse_group(spec: str | Mapping[str, Any]) -> Conditions:
         conditions = _parse_text(spec)
     for key, values in conditions.items():
         if not values:
-            raise CorpusError(f"group '{_shown(spec)}' gives no value for {key}; write "
+            raise CorpusError(f"group '{group_text(spec)}' gives no value for {key}; write "
                               f"{key}=VALUE")
         if key in ONE_VALUE and len(values) > 1:
             raise CorpusError(f"{key} takes one date, not {', '.join(values)}; write e.g. "
@@ -122,7 +122,7 @@ def _parse_text(spec: str) -> Conditions:
 
 def _check_field(key: str, spec: str | Mapping[str, Any]) -> None:
     if key not in GROUP_FIELDS:
-        raise CorpusError(f"group '{_shown(spec)}' names '{key}', which is not a group field; "
+        raise CorpusError(f"group '{group_text(spec)}' names '{key}', which is not a group field; "
                           f"use one of {', '.join(GROUP_FIELDS)}")
 
 
@@ -139,7 +139,7 @@ def _texts(key: str, value: Any) -> list[str]:
     return [text for text in texts if text]
 
 
-def _shown(spec: str | Mapping[str, Any]) -> str:
+def group_text(spec: str | Mapping[str, Any]) -> str:
     """A group as it would be written in the CLI."""
     if isinstance(spec, str):
         return spec
