@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from policyspeech.errors import CorpusError
 from policyspeech.filters import SELECTION_NAMES, PathLike, Selection
-from policyspeech.groups import group_columns, group_condition, parse_group
+from policyspeech.groups import (
+    group_columns,
+    group_condition,
+    group_text,
+    parse_group,
+    warn_if_small,
+)
+from policyspeech.keyness import check_measure, score
 from policyspeech.stopwords import stopwords_for
 from policyspeech.terms import term_pattern
 
@@ -211,70 +218,47 @@ def word_counts(corpus: PathLike | None = None, *, a: str | Mapping[str, Any],
     return group_counts(files, flags, fold_accents=fold_accents), sizes
 
 
-def fightin_words(counts: pl.DataFrame, *, prior_scale: float = 0.1) -> pl.DataFrame:
-    """Weighted log-odds ratios with an informative Dirichlet prior (Monroe, Colaresi and
-    Quinn 2008, "Fightin' Words", Political Analysis 16(4), equations 16, 18, 19, 22).
-
-    For word w with counts y_a and y_b in the two groups (totals n_a, n_b), the prior
-    a_w = prior_scale * (its count in the whole selection), and a_0 = sum of a_w:
-
-    - delta_w = log((y_a + a_w) / (n_a + a_0 - y_a - a_w))
-      - log((y_b + a_w) / (n_b + a_0 - y_b - a_w))
-    - variance_w = 1 / (y_a + a_w) + 1 / (y_b + a_w)
-    - z_w = delta_w / sqrt(variance_w); a positive z leans to group a.
-
-    >>> import polars as pl
-    >>> counts = pl.DataFrame({"word": ["x", "y"], "count_all": [4, 4],
-    ...                        "count_a": [3, 1], "count_b": [1, 3]})
-    >>> fightin_words(counts, prior_scale=1.0)["z"].round(4).to_list()
-    [1.1493, -1.1493]
-    """
-    import polars as pl
-
-    if prior_scale <= 0:
-        raise CorpusError(f"prior scale {prior_scale} must be positive")
-    alpha = pl.col("count_all") * prior_scale
-    alpha_0 = pl.col("count_all").sum() * prior_scale
-    n_a, n_b = pl.col("count_a").sum(), pl.col("count_b").sum()
-    y_a, y_b = pl.col("count_a"), pl.col("count_b")
-    log_odds_a = ((y_a + alpha) / (n_a + alpha_0 - y_a - alpha)).log()
-    log_odds_b = ((y_b + alpha) / (n_b + alpha_0 - y_b - alpha)).log()
-    return counts.with_columns(
-        delta=log_odds_a - log_odds_b,
-        variance=1 / (y_a + alpha) + 1 / (y_b + alpha),
-    ).with_columns(z=pl.col("delta") / pl.col("variance").sqrt())
-
-
 def compare(corpus: PathLike | None = None, *, a: str | Mapping[str, Any], b: str | Mapping[str, Any],
-            prior_scale: float = 0.1, min_count: int = 5, top: int = 20,
-            stopwords: bool = False, fold_accents: bool = False,
-            **filters: Unpack[Selection]) -> pl.DataFrame:
-    """The words that most distinguish group ``a`` from group ``b`` (fightin' words).
+            measure: str = "fightin", prior_scale: float = 0.1, correction: str = "default",
+            min_count: int = 5, top: int = 20, stopwords: bool = False,
+            fold_accents: bool = False, **filters: Unpack[Selection]) -> pl.DataFrame:
+    """The words that most distinguish group ``a`` from group ``b``.
 
-    The prior is the token counts of the whole selection (the speeches the filters select,
-    not only the two groups) times ``prior_scale``. Words seen fewer than ``min_count``
-    times in the two groups together are left out. ``stopwords=True`` leaves out each
-    record's own stopwords (those of its ``language``, :mod:`policyspeech.stopwords`)
-    before scoring, as if they were not in the text; ``fold_accents=True`` counts ``état``
-    as ``etat``. Returns the ``top`` words of each side: word, count_a,
-    count_b, delta, variance, z and side (``a`` or ``b``), by |z|.
+    Groups are written as in :mod:`policyspeech.groups` (``"country=US;until=1900"`` or
+    ``{"country": "US", "year": "1990-1999"}``), within the speeches the filters select.
+    ``measure`` (:mod:`policyspeech.keyness`): ``fightin`` (weighted log-odds, z; the
+    prior is the token counts of the whole selection times ``prior_scale``), ``chi2`` or
+    ``loglik`` (quanteda's χ² and G², a the target and b the reference; ``correction``).
+    Words seen fewer than ``min_count`` times in the two groups together are left out.
+    ``stopwords=True`` leaves out each record's own stopwords (those of its ``language``,
+    :mod:`policyspeech.stopwords`) before scoring, as if they were not in the text;
+    ``fold_accents=True`` counts ``état`` as ``etat``. Returns the ``top`` words of each
+    side, by the size of the statistic: word, count_a, count_b, the measure's columns
+    (delta, variance, z; chi2, p; G2, p) and side (``a`` or ``b``). A group of fewer than
+    1,000 tokens or 5 speeches gets a :class:`~policyspeech.groups.SmallGroupWarning`.
     """
     import polars as pl
 
+    statistic = check_measure(measure, correction)
     counts, sizes = _counts(corpus, a, b, stopwords=stopwords, fold_accents=fold_accents,
                             filters=filters)
-    for name in ("a", "b"):
-        if sizes[name] == 0:
-            raise CorpusError(f"group {name} ({a if name == 'a' else b}) has no speeches in "
-                              "the selection; check its value and the filters")
-    scored = fightin_words(counts, prior_scale=prior_scale).filter(
+    for name, spec in (("a", a), ("b", b)):
+        tokens = int(counts[f"count_{name}"].sum())
+        if sizes[name] == 0 or tokens == 0:
+            raise CorpusError(f"group {name} ({group_text(spec)}) has no "
+                              f"{'speeches' if sizes[name] == 0 else 'words'} in the "
+                              "selection; check its value and the filters")
+        warn_if_small(name, spec, sizes[name], tokens)
+    scored = score(counts, measure, prior_scale=prior_scale, correction=correction).filter(
         (pl.col("count_a") + pl.col("count_b")) >= min_count)
-    scored = scored.with_columns(side=pl.when(pl.col("z") >= 0).then(pl.lit("a"))
+    scored = scored.with_columns(side=pl.when(pl.col(statistic) >= 0).then(pl.lit("a"))
                                  .otherwise(pl.lit("b")))
-    columns = ["word", "count_a", "count_b", "delta", "variance", "z", "side"]
+    columns = ["word", "count_a", "count_b",
+               *(["delta", "variance", "z"] if measure == "fightin" else [statistic, "p"]),
+               "side"]
     top_a = (scored.filter(pl.col("side") == "a")
-             .sort(["z", "word"], descending=[True, False]).head(top))
-    top_b = scored.filter(pl.col("side") == "b").sort(["z", "word"]).head(top)
+             .sort([statistic, "word"], descending=[True, False]).head(top))
+    top_b = scored.filter(pl.col("side") == "b").sort([statistic, "word"]).head(top)
     return pl.concat([top_a, top_b]).select(columns)
 
 

@@ -74,20 +74,23 @@ def plot_trends(table: pl.DataFrame, out: Path, *, share: str = "share_speeches"
 
 
 def plot_compare(table: pl.DataFrame, out: Path, *, a: str = "a", b: str = "b") -> Path:
-    """The fightin' words scatter: word frequency against z-score, the top words labelled."""
+    """The compare scatter: word frequency against the measure's statistic (z, chi2 or
+    G2), the top words labelled."""
+    score = next(name for name in ("z", "chi2", "G2") if name in table.columns)
     plt = _pyplot(out)
     figure, axes = plt.subplots(figsize=(8, 6))
     frequency = (table["count_a"] + table["count_b"]).to_list()
     colours = ["#c0392b" if side == "a" else "#2c7fb8" for side in table["side"].to_list()]
-    axes.scatter(frequency, table["z"].to_list(), c=colours, s=14)
+    axes.scatter(frequency, table[score].to_list(), c=colours, s=14)
     axes.set_xscale("log")
     axes.axhline(0, color="grey", linewidth=0.8)
     for side in ("a", "b"):
         part = table.filter(table["side"] == side).head(TOP_LABELS)
         for row in part.iter_rows(named=True):
-            axes.annotate(row["word"], (row["count_a"] + row["count_b"], row["z"]),
+            axes.annotate(row["word"], (row["count_a"] + row["count_b"], row[score]),
                           fontsize=8)
     axes.set_xlabel("frequency in the two groups (log scale)")
-    axes.set_ylabel(f"z-score (positive: {a}; negative: {b})")
-    axes.set_title("fightin' words: weighted log-odds with an informative Dirichlet prior")
+    axes.set_ylabel(f"{'z-score' if score == 'z' else score} (positive: {a}; negative: {b})")
+    axes.set_title("fightin' words: weighted log-odds with an informative Dirichlet prior"
+                   if score == "z" else f"keyness: signed {score}, {a} against {b}")
     return _save(figure, out)

@@ -31,7 +31,15 @@ from typing import TYPE_CHECKING, Unpack
 
 from policyspeech.dates import latest_starts, range_bound
 from policyspeech.errors import InvalidSpeechError
-from policyspeech.filters import ROW_FILTERS, Filters, PathLike, Values, check_filters
+from policyspeech.filters import (
+    ROW_FILTERS,
+    SELECTION_NAMES,
+    Filters,
+    PathLike,
+    Selection,
+    Values,
+    check_filters,
+)
 from policyspeech.scanning import checked_dataset, version_files
 from policyspeech.schema import FIELD_NAMES, arrow_schema
 
@@ -60,20 +68,21 @@ def scan(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.LazyF
     # from the row groups whose data hold a match
     frame = pl.scan_pyarrow_dataset(checked_dataset(files).pruned(*query.condition()),
                                     allow_pyarrow_filter=False)
-    for name, values in query.value_filters():
-        frame = frame.filter(pl.col(name).is_in(values))
-    if query.themes:
-        frame = frame.filter(
-            pl.any_horizontal(pl.col("themes").list.contains(t) for t in query.themes)
-        )
-    if query.since:
-        frame = frame.filter(pl.col("date") >= query.since)
-    if query.until:
-        starts = latest_starts(query.until)
-        frame = frame.filter((pl.col("date") <= query.until) & pl.any_horizontal(
-            (pl.col("date_precision") == precision) & (pl.col("date") <= start)
-            for precision, start in starts.items()))
-    return frame.select(query.columns)
+    return frame.filter(query.expression()).select(query.columns)
+
+
+def selection_condition(**filters: Unpack[Selection]) -> pl.Expr:
+    """The row filters (``speaker``, ``country``, ``language``, ``theme``, ``since``,
+    ``until``) as one boolean polars expression, checked and normalised as :func:`scan`
+    does (``version`` is ignored).
+
+    >>> selection_condition(country="UK")
+    Traceback (most recent call last):
+    ...
+    policyspeech.errors.InvalidSpeechError: country 'UK' is not a country code; use 'GB' (United Kingdom)
+    """
+    check_filters(filters, "selection_condition", SELECTION_NAMES)
+    return _Query.of(Filters(**filters, columns=None, verify=False)).expression()
 
 
 def read(corpus: PathLike | None = None, **filters: Unpack[Filters]) -> pl.DataFrame:
@@ -243,6 +252,22 @@ class _Query:
         for item in conditions:
             condition = item if condition is None else condition & item
         return condition, used
+
+    def expression(self) -> pl.Expr:
+        """The row filters as one polars expression (``True`` when there are none)."""
+        import polars as pl
+
+        conditions = [pl.col(name).is_in(values) for name, values in self.value_filters()]
+        if self.themes:
+            conditions.append(
+                pl.any_horizontal(pl.col("themes").list.contains(t) for t in self.themes))
+        if self.since:
+            conditions.append(pl.col("date") >= self.since)
+        if self.until:
+            conditions.append((pl.col("date") <= self.until) & pl.any_horizontal(
+                (pl.col("date_precision") == precision) & (pl.col("date") <= start)
+                for precision, start in latest_starts(self.until).items()))
+        return pl.all_horizontal(conditions) if conditions else pl.lit(True)
 
     def value_filters(self) -> list[tuple[str, list[str]]]:
         """``(field, values)`` of each field filtered to one of some values."""

@@ -4,6 +4,7 @@ Each prints the table that the function of the same name in :mod:`policyspeech.a
 returns, and can draw it (``--plot``, :mod:`policyspeech.charts`).
 """
 
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +22,7 @@ from policyspeech.cli.options import (
     with_parameters,
 )
 from policyspeech.errors import CorpusError
+from policyspeech.groups import GROUP_FIELDS, SmallGroupWarning
 
 STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
     library.stats, library.kwic, library.compare, library.trends))
@@ -107,13 +109,20 @@ def compare(
     values: Annotated[list[str] | None, typer.Argument(metavar="[A B]", help="With --by: the "
                       "two values to compare.", show_default=False)] = None,
     a: Annotated[str | None, typer.Option("--a", help='Group a, as FIELD=VALUE[,VALUE][;...] '
-                 '("speaker=Brandon Lewis").', show_default=False)] = None,
+                 '("country=US;until=1900", "party=Labour;year=1997-2010"); fields: '
+                 f'{", ".join(GROUP_FIELDS)}.', show_default=False)] = None,
     b: Annotated[str | None, typer.Option("--b", help="Group b, likewise.",
                  show_default=False)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Compare two values of this field "
                   "(give them as A B).", show_default=False)] = None,
+    measure: Annotated[str, typer.Option("--measure", help="fightin (weighted log-odds), "
+                       "chi2 or loglik (quanteda's keyness, a the target, b the "
+                       "reference).")] = COMPARE["measure"],
     prior_scale: Annotated[float, typer.Option("--prior-scale", help="Strength of the prior "
                            "(times the selection's word counts).")] = COMPARE["prior_scale"],
+    correction: Annotated[str, typer.Option("--correction", help="For chi2 and loglik: "
+                          "default (Yates's where an expected count is below 5), williams "
+                          "(loglik) or none.")] = COMPARE["correction"],
     min_count: Annotated[int, typer.Option("--min-count", help="Leave out rarer "
                          "words.")] = COMPARE["min_count"],
     top: Annotated[int, typer.Option("--top", help="Words to show for each "
@@ -127,10 +136,10 @@ def compare(
     plot: PlotOption = None,
     **selection: Any,
 ) -> None:
-    """The words that most distinguish two groups of speeches (fightin' words: weighted
-    log-odds with an informative Dirichlet prior, Monroe, Colaresi and Quinn 2008).
+    """The words that most distinguish two groups of speeches (fightin' words, or
+    quanteda's chi2 or log-likelihood keyness); a small group gets a warning on stderr.
 
-    Example: policyspeech compare --by country GB FR --min-count 10
+    Example: policyspeech compare --a "country=US;until=1900" --b "country=US;since=1990"
     """
     if by is not None:
         if not values or len(values) != 2:
@@ -139,9 +148,18 @@ def compare(
     elif a is None or b is None or values:
         raise CorpusError('give the groups as --a FIELD=VALUE --b FIELD=VALUE, or as '
                           '--by FIELD A B')
-    table = library.compare(corpus_path(ctx), a=a, b=b, prior_scale=prior_scale,
-                            min_count=min_count, top=top, stopwords=stopwords,
-                            fold_accents=fold_accents, **selection)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SmallGroupWarning)
+        table = library.compare(corpus_path(ctx), a=a, b=b, measure=measure,
+                                prior_scale=prior_scale, correction=correction,
+                                min_count=min_count, top=top, stopwords=stopwords,
+                                fold_accents=fold_accents, **selection)
+    for warning in caught:
+        if issubclass(warning.category, SmallGroupWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
     _show_frame(table, fmt, raw)
     if plot is not None:
         from policyspeech.charts import plot_compare
