@@ -151,33 +151,47 @@ def plot_trends(table: pl.DataFrame, out: Path, *, share: str = "share_speeches"
     return _save(trends_figure(table, share=share), out)
 
 
-OFFSETS = [(4, 3), (4, -11), (-4, 3), (-4, -11), (0, 9), (0, -17)]
-"""Where a label is tried first, in points from its point (right, left, above, below)."""
+LABEL_STEP = 12
+"""Points between the rows that a label may move to, up or down from its point."""
 
 
-def _free(box: Any, placed: list[Any]) -> bool:
-    return not any(box.overlaps(other) for other in placed)
+def _label_offsets() -> list[tuple[int, int]]:
+    """Offsets in points from a point to try for its label, the nearest first: right and
+    left of it, then ever farther above and below."""
+    return list(dict.fromkeys((dx, sign * LABEL_STEP * step) for step in range(60)
+                              for sign in (1, -1) for dx in (4, -4)))
 
 
 def _place_labels(figure: Any, axes: Any, labels: list[tuple[str, float, float]]) -> None:
-    """Annotate each point with its word where the label overlaps no label placed before:
-    next to the point if there is room, else ever farther above or below it, with a line."""
+    """Annotate each point with its word where the label lies inside the plot and overlaps
+    no label placed before: beside the point if there is room, else farther above or below
+    it, with a line to the point."""
+    from matplotlib.text import Text
+
     renderer = figure.canvas.get_renderer()
+    inside = axes.get_window_extent(renderer)
     placed: list[Any] = []
+    offsets = _label_offsets()
     for word, x, y in labels:
-        tries = [*OFFSETS, *((0, sign * 12 * step) for step in range(2, 60)
-                             for sign in (1, -1))]
-        for dx, dy in tries:
-            near = abs(dy) <= 17
-            note = axes.annotate(
-                word, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=8,
-                ha="left" if dx > 0 else "right" if dx < 0 else "center",
-                arrowprops=None if near else {"arrowstyle": "-", "color": "grey", "lw": 0.5})
-            box = note.get_window_extent(renderer).expanded(1.05, 1.1)
-            if _free(box, placed):
+        for dx, dy in offsets:
+            note = _label(axes, word, (x, y), (dx, dy))
+            note.update_positions(renderer)
+            box = Text.get_window_extent(note, renderer).expanded(1.05, 1.1)  # no line
+            if (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
+                    and box.y1 <= inside.y1 and not any(box.overlaps(o) for o in placed)):
                 placed.append(box)
                 break
             note.remove()
+        else:  # no free place in the plot (hundreds of labels): beside the point
+            _label(axes, word, (x, y), offsets[0])
+
+
+def _label(axes: Any, word: str, point: tuple[float, float], offset: tuple[int, int]) -> Any:
+    dx, dy = offset
+    return axes.annotate(word, point, xytext=(dx, dy - 3), textcoords="offset points",
+                         fontsize=8, ha="left" if dx > 0 else "right",
+                         arrowprops=None if abs(dy) <= LABEL_STEP else {
+                             "arrowstyle": "-", "color": "#999999", "lw": 0.5})
 
 
 def compare_figure(table: pl.DataFrame, *, a: str = "a", b: str = "b") -> Any:
