@@ -16,7 +16,7 @@ import pytest
 
 import policyspeech as ps
 from policyspeech import analysis
-from policyspeech.errors import BatchError
+from policyspeech.errors import BatchError, CorpusError
 from policyspeech.store import Corpus
 from tests.helpers import REALDATA, run, tree_digest
 
@@ -142,6 +142,7 @@ def test_dates_known_only_to_the_year_stay_years(real: Corpus) -> None:
     assert ps.read(real.path, since="2023", until="2023").height == 192  # UNGDC session 78
     stats = analysis.stats(real.path, by="country", country="US")
     assert stats.row(0, named=True)["first"] == "1790"
-    months = analysis.trends(real.path, period="month", country="US")
+    with pytest.raises(CorpusError, match=r"^none of the 238 selected speeches has themes"):
+        analysis.trends(real.path, period="month", country="US")  # no source codes themes
     undated = analysis.undated_in("month", real.path, country="US")
-    assert months.height == 0 and undated == 233 + 5  # every SOTU, 5 UN statements
+    assert undated == 233 + 5  # every SOTU, 5 UN statements

@@ -42,6 +42,7 @@ _LAZY = {
     "Filters": "policyspeech.filters",
     "locate_corpus": "policyspeech.locate",
     "read_speech": "policyspeech.ingest",
+    "near_duplicates": "policyspeech.similar",
     "SCHEMA": "policyspeech.schema",
     "FEATURES": "policyspeech.schema",
 }
@@ -65,6 +66,7 @@ __all__ = [
     "__version__",
     "load_dataset",
     "locate_corpus",
+    "near_duplicates",
     "read",
     "read_arrow",
     "read_speech",

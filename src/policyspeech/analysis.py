@@ -34,6 +34,7 @@ from policyspeech.groups import (
     warn_if_small,
 )
 from policyspeech.keyness import check_measure, score
+from policyspeech.output import count
 from policyspeech.stopwords import stopwords_for
 from policyspeech.terms import term_pattern
 
@@ -83,7 +84,9 @@ def stats(corpus: PathLike | None = None, *, by: str | Sequence[str] = "speaker"
           **filters: Unpack[Selection]) -> pl.DataFrame:
     """Speeches, words, first and last date per group of one or two keys.
 
-    A speech with several themes counts once in each of its themes. ``first`` and
+    Groups come in time order when ``year`` is a key (sorted by the keys in the order
+    given: ``by=["country", "year"]`` lists each country's years in order), otherwise
+    the largest first. A speech with several themes counts once in each of its themes. ``first`` and
     ``last`` are dates at their precision (``2023``, ``2019-10``, ``2019-10-30``): the
     earliest start and the latest end of the group's speeches.
     """
@@ -97,12 +100,21 @@ def stats(corpus: PathLike | None = None, *, by: str | Sequence[str] = "speaker"
                       *(["themes"] if "theme" in keys else [])} - {"theme"})
     frame = _with_keys(scan(corpus, columns=columns, **_filters(filters)), keys)
     frame = frame.with_columns(shown=date_at_precision(), end=_period_end())
+    order, descending = _stats_order(keys)
     return (frame.group_by(keys)
             .agg(speeches=pl.len(), words=pl.col("word_count").cast(pl.Int64).sum(),
                  first=pl.col("shown").sort_by("date").first(),
                  last=pl.col("shown").sort_by("end").last())
-            .sort(["speeches", *keys], descending=[True, *[False] * len(keys)])
+            .sort(order, descending=descending)
             .collect())
+
+
+def _stats_order(keys: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """Groups in time order when a key is a time (the keys in the order given), else the
+    largest first."""
+    if "year" in keys:
+        return list(keys), [False] * len(keys)
+    return ["speeches", *keys], [True, *[False] * len(keys)]
 
 
 def date_at_precision(date: str = "date", precision: str = "date_precision") -> pl.Expr:
@@ -290,7 +302,8 @@ def trends(corpus: PathLike | None = None, *, by: str | None = None, period: str
     that carry each theme. Shares of one period add up to more than 1 when speeches have
     several themes; speeches without a theme count in the denominators only. A speech
     dated less precisely than the period (only to the year, for months) is in no period:
-    :func:`undated_in` counts them."""
+    :func:`undated_in` counts them. A selection of speeches none of which has a theme is
+    refused (:class:`~policyspeech.errors.CorpusError` saying how to add themes)."""
     import polars as pl
 
     from policyspeech.loaders import scan
@@ -313,10 +326,27 @@ def trends(corpus: PathLike | None = None, *, by: str | None = None, period: str
     per_theme = (frame.explode("themes").drop_nulls("themes").rename({"themes": "theme"})
                  .group_by([*group, "theme"])
                  .agg(speeches=pl.len(), words=pl.col("word_count").cast(pl.Int64).sum()))
-    return (per_theme.join(totals, on=group)
-            .with_columns(share_speeches=pl.col("speeches") / pl.col("period_speeches"),
-                          share_words=pl.col("words") / pl.col("period_words"))
-            .sort([*group, "theme"]).collect())
+    table = (per_theme.join(totals, on=group)
+             .with_columns(share_speeches=pl.col("speeches") / pl.col("period_speeches"),
+                           share_words=pl.col("words") / pl.col("period_words"))
+             .sort([*group, "theme"]).collect())
+    if table.is_empty():
+        _check_themes(scan(corpus, columns=["themes"], **_filters(filters)))
+    return table
+
+
+def _check_themes(frame: pl.LazyFrame) -> None:
+    """Refuse a selection of speeches none of which has a theme: it has no theme shares."""
+    import polars as pl
+
+    speeches, themed = frame.select(pl.len(), (pl.col("themes").list.len() > 0).sum()
+                                    ).collect().row(0)
+    if speeches and not themed:
+        raise CorpusError(
+            f"none of the {count(speeches, 'selected speech', 'selected speeches')} has "
+            "themes, and trends are theme shares; add themes (the slugs that `policyspeech "
+            "themes` lists) with `policyspeech amend --from FILE.csv` (columns id, themes) "
+            "or in the themes field of the records you import")
 
 
 def undated_in(period: str, corpus: PathLike | None = None, **filters: Unpack[Selection]) -> int:

@@ -13,7 +13,7 @@ amend, retract, release, compact), :mod:`~policyspeech.cli.importing` (import),
 :mod:`~policyspeech.cli.checking` (verify, gc, cache), :mod:`~policyspeech.cli.citing`
 (identity, doi), :mod:`~policyspeech.cli.publishing` (bundle, publish),
 :mod:`~policyspeech.cli.analysis`
-(stats, kwic, compare, trends) and :mod:`~policyspeech.cli.reference` (countries, themes,
+(stats, kwic, compare, trends, similar) and :mod:`~policyspeech.cli.reference` (countries, themes,
 schema); what they share is in :mod:`~policyspeech.cli.options`.
 """
 
@@ -64,7 +64,8 @@ COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     ("doi", citing.doi), ("export", reading.export), ("bundle", publishing.bundle),
     ("publish", publishing.publish),
     ("import", importing.import_), ("stats", analysis.stats), ("kwic", analysis.kwic),
-    ("compare", analysis.compare), ("trends", analysis.trends), ("compact", writing.compact),
+    ("compare", analysis.compare), ("trends", analysis.trends),
+    ("similar", analysis.similar), ("compact", writing.compact),
     ("gc", checking.gc), ("cache", checking.cache), ("files", reading.files),
     ("countries", reference.countries), ("themes", reference.themes),
 ]

@@ -1,7 +1,7 @@
-"""Commands that analyse a selection of speeches: stats, kwic, compare and trends.
+"""Commands that analyse a selection of speeches: stats, kwic, compare, trends and similar.
 
 Each prints the table that the function of the same name in :mod:`policyspeech.analysis`
-returns, and can draw it (``--plot``, :mod:`policyspeech.charts`).
+(or :mod:`policyspeech.similar`) returns, and can draw it (``--plot``, :mod:`policyspeech.charts`).
 """
 
 import warnings
@@ -23,9 +23,10 @@ from policyspeech.cli.options import (
 )
 from policyspeech.errors import CorpusError
 from policyspeech.groups import GROUP_FIELDS, SmallGroupWarning
+from policyspeech.similar import near_duplicates
 
-STATS, KWIC, COMPARE, TRENDS = (library_defaults(function) for function in (
-    library.stats, library.kwic, library.compare, library.trends))
+STATS, KWIC, COMPARE, TRENDS, SIMILAR = (library_defaults(function) for function in (
+    library.stats, library.kwic, library.compare, library.trends, near_duplicates))
 """The defaults of the library's functions, which the options take."""
 TABLE_HITS = 100
 """The hits that kwic shows in the terminal table unless --limit says otherwise."""
@@ -196,3 +197,30 @@ def trends(
         from policyspeech.charts import plot_trends
 
         typer.echo(f"chart: {plot_trends(table, plot)}", err=True)
+
+
+@user_errors
+@with_parameters(SELECTION_PARAMETERS)
+def similar(
+    ctx: typer.Context,
+    threshold: Annotated[float, typer.Option("--threshold", help="Least Jaccard similarity of "
+                         "two speeches' shingle sets (0 to 1).")] = SIMILAR["threshold"],
+    shingle_size: Annotated[int, typer.Option("--shingle-size", help="Tokens per "
+                            "shingle.")] = SIMILAR["shingle_size"],
+    permutations: Annotated[int, typer.Option("--permutations", help="MinHash permutations "
+                            "(more: a closer estimate, slower).")] = SIMILAR["num_perm"],
+    fmt: TableFormatOption = "table",
+    raw: RawOption = False,
+    **selection: Any,
+) -> None:
+    """Pairs of speeches whose texts are nearly the same (MinHash and LSH, each pair
+    confirmed with the exact Jaccard similarity of the two speeches' shingle sets).
+
+    Example: policyspeech similar --country AT --threshold 0.9
+    """
+    pairs = near_duplicates(corpus_path(ctx), threshold=threshold, shingle_size=shingle_size,
+                         num_perm=permutations, **selection)
+    if pairs.is_empty() and fmt == "table":
+        typer.echo(f"no two selected speeches have a Jaccard similarity of {threshold} or more")
+        return
+    _show_frame(pairs, fmt, raw)
