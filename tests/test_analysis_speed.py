@@ -92,6 +92,34 @@ def test_counts_are_the_same_without_cache_cold_and_warm(speeches: Corpus) -> No
     assert len(cache_files()) == 3  # a fragment's counts serve every selection
 
 
+SPELLINGS = ["Straße STRASSE strasse. État etat ÉTAT l’État l'état", "\u00ad the THE The",
+             "", "\uff26\uff55\uff4c\uff4c full ﬁne fine Ελλάδα ΕΛΛΆΔΑ",
+             "don\u00b4t don't DON’T 1,000 u.s. U.S."]
+
+
+@pytest.mark.parametrize("fold_accents", [False, True])
+def test_counts_of_spellings_that_become_one_word_match_token_lists(
+        corpus: Corpus, fold_accents: bool) -> None:
+    """Written words are normalised once per batch and merged within each speech: the
+    counts per speech are those of normalising every token (and a word that becomes empty,
+    a lone soft hyphen, is dropped)."""
+    corpus.add_all([make_speech(n, text=f"{text} Number {n}.") for n, text in
+                    enumerate(SPELLINGS)])
+    files = version_files(corpus.path, "head", False)
+    (fragment,) = counting.fragments(files)
+    vocabulary, table = counting.count_fragment(fragment, fold_accents=fold_accents)
+    texts = pl.Series("text", counting.read_column(fragment, "text"))
+    expected = (texts.to_frame().select(token_lists(pl.col("text"), fold_accents=fold_accents))
+                .to_series().to_list())
+    for ids, numbers, tokens in zip(table.column("ids").to_pylist(),
+                                    table.column("counts").to_pylist(), expected, strict=True):
+        found = {vocabulary[i]: n for i, n in zip(ids, numbers, strict=True)}
+        assert found == {word: tokens.count(word) for word in tokens}
+        assert sorted(ids) == ids and "" not in found
+    assert len(set(vocabulary)) == len(vocabulary)
+    assert ("état" in vocabulary) is not fold_accents and "strasse" in vocabulary
+
+
 def _read_flags(path: Path) -> pl.DataFrame:
     from policyspeech.loaders import read
 
@@ -152,10 +180,14 @@ def test_a_cache_file_is_used_only_under_its_tokens_version(
     before, version = cache_files(), counting.TOKENS_VERSION
     assert all(f"-t{version}f{counting.FORMAT}-" in p.name for p in before)
 
-    def upper(text: pl.Expr, *, fold_accents: bool = False) -> pl.Expr:
+    def upper(text: pl.Expr) -> pl.Expr:
         return text.str.to_uppercase().str.extract_all(r"\w+")
 
-    monkeypatch.setattr(counting, "token_lists", upper)
+    def as_written(words: pl.Expr, *, fold_accents: bool = False) -> pl.Expr:
+        return words
+
+    monkeypatch.setattr(counting, "split_tokens", upper)
+    monkeypatch.setattr(counting, "normalize_words", as_written)
     monkeypatch.setattr(counting, "TOKENS_VERSION", 99)
     words = counts(speeches.path)["word"].to_list()
     assert "ENGINES" in words and "engines" not in words
@@ -213,6 +245,33 @@ def test_kwic_context_reaches_across_other_hits() -> None:
         ("a", "crime crime", "crime", "z")]
     assert contexts.contexts(chunk, r"\bhit\b", window=0).select(
         "left", "match", "right").rows() == [("", "hit", "")]
+
+
+@pytest.mark.parametrize("window", [0, 1, 3, 12])
+def test_kwic_contexts_match_a_plain_python_reading(window: int) -> None:
+    """Random texts with clustered hits, runs of mixed white space and words longer than
+    the reading budget: every context is the words Python's ``re`` and ``str.split`` find
+    within :data:`contexts.CONTEXT_CHARS` characters a word either side."""
+    import random
+    import re
+
+    chance = random.Random(window)
+    vocabulary = ["crime", "Crime", "x", "policy", "war-time", "é", "y" * 300, "crimes"]
+    spaces = [" ", "  ", "\n", "\t ", " \n\n "]
+    texts = ["".join(chance.choice(vocabulary) + chance.choice(spaces)
+                     for _ in range(chance.randrange(0, 60))).strip() for _ in range(40)]
+    chunk = pl.DataFrame({"id": [f"s{n}" for n in range(len(texts))], "text": texts})
+    budget = contexts.CONTEXT_CHARS * (window + 1)
+    expected = []
+    for speech, text in zip(chunk["id"], texts, strict=True):
+        for hit in re.finditer(r"(?i)\bcrime\b", text):
+            left = text[:hit.start()][-budget:].split()
+            right = text[hit.end():][:budget].split()
+            expected.append((speech, " ".join(left[max(0, len(left) - window):] if window else []),
+                             hit.group(), " ".join(right[:window])))
+    found = contexts.contexts(chunk, r"(?i)\bcrime\b", window=window)
+    assert len(expected) > 100
+    assert found.rows() == expected
 
 
 def test_kwic_limit_and_total(speeches: Corpus) -> None:

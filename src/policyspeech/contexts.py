@@ -3,9 +3,10 @@
 The texts of a chunk of speeches that hold a hit are split at every hit (the hits marked
 by ``replace_all``, then ``split``), so that a hit's left context is the end of the
 parts before it and its right context the start of the parts after it: no Python loop
-runs over texts or hits. Context words are runs of non-space characters, read within
-:data:`CONTEXT_CHARS` characters per word of context on either side (longer runs are
-cut).
+runs over texts or hits (a context is joined across further parts, other hits between,
+only while it holds fewer whole words than asked for). Context words are runs of
+non-space characters, read within :data:`CONTEXT_CHARS` characters per word of context
+on either side (longer runs are cut).
 
 Examples
 --------
@@ -17,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
@@ -46,35 +47,54 @@ def contexts(chunk: pl.DataFrame, pattern: str, *, window: int) -> pl.DataFrame:
         pl.col("part").str.tail(budget).alias("tail"),
         pl.col("part").str.head(budget).alias("head"), "at", "last")
     hits = parts.with_columns(
-        left=_reach(near, budget, backwards=True),
-        right=_reach(near, budget, backwards=False)).filter(pl.col("at") % 2 == 1)
-    words = pl.col("left").str.tail(budget).str.extract_all(r"\S+")
-    after = pl.col("right").str.head(budget).str.extract_all(r"\S+")
-    return hits.select(
-        *others,
-        left=(words.list.tail(window) if window else words.list.head(0)).list.join(" "),
-        match="part",
-        right=after.list.head(window).list.join(" "))
+        left=_reach(near, budget, window, backwards=True),
+        right=_reach(near, budget, window, backwards=False)).filter(pl.col("at") % 2 == 1)
+    last, first = _words(window, budget)
+    return hits.select(*others, left=last, match="part", right=first)
 
 
-def _reach(near: pl.DataFrame, budget: int, *, backwards: bool) -> pl.Series:
-    """For each part, the text of the parts before it (``backwards``) or after it within
-    its speech, as far as ``budget`` characters or the text's end."""
+def _words(window: int, budget: int) -> tuple[pl.Expr, pl.Expr]:
+    """The last ``window`` words of ``left`` and the first of ``right`` (within ``budget``
+    characters), joined by single spaces. Each is one regex anchored at the text's end or
+    start, which the regex engine searches from that end."""
     import polars as pl
 
-    column = "tail" if backwards else "head"
+    if not window:
+        return pl.lit("").alias("left"), pl.lit("").alias("right")
+    words = rf"\S+(?:\s+\S+){{0,{window - 1}}}"
+    last = pl.col("left").str.tail(budget).str.extract(rf"({words})\s*$")
+    first = pl.col("right").str.head(budget).str.extract(rf"^\s*({words})")
+    return (last.fill_null("").str.replace_all(r"\s+", " ").alias("left"),
+            first.fill_null("").str.replace_all(r"\s+", " ").alias("right"))
+
+
+def _reach(near: pl.DataFrame, budget: int, window: int, *, backwards: bool) -> pl.Series:
+    """For each hit (a part at an odd place), the text of the parts before it
+    (``backwards``) or after it within its speech, as far as the text's end, ``budget``
+    characters or ``window`` whole words, whichever comes first; for the other parts, the
+    part next to them. Only the hits whose context is still short are extended, a part
+    further at each step."""
+    import numpy as np
+
+    pieces = near["tail" if backwards else "head"]
     step = 1 if backwards else -1
-    reach = near[column].shift(step).fill_null("")
+    reach = pieces.shift(step).fill_null("")
+    at, last = near["at"].to_numpy(), near["last"].to_numpy()
+    whole_word = r"\s\S" if backwards else r"\S\s"  # a word with a space on its far side
+
+    def short(text: pl.Series) -> np.ndarray[Any, Any]:
+        return ((text.str.len_chars() < budget)
+                & (text.str.count_matches(whole_word) < window)).to_numpy()
+
+    rows = np.flatnonzero(at % 2 == 1)
+    rows = rows[short(reach.gather(rows))]
     for distance in range(1, near.height):
-        if backwards:
-            more = (near["at"] - distance >= 1)
-        else:
-            more = (near["at"] + distance <= near["last"] - 1)
-        more = more & (near["at"] % 2 == 1) & (reach.str.len_chars() < budget)
-        if not more.any():
+        further = at[rows] - distance >= 1 if backwards else at[rows] + distance <= last[rows] - 1
+        rows = rows[further]
+        if not len(rows):
             break
-        extra = near[column].shift(step * (distance + 1)).fill_null("")
-        joined = pl.select(pl.when(more).then(
-            (extra + reach) if backwards else (reach + extra)).otherwise(reach)).to_series()
-        reach = joined
+        extra, current = pieces.gather(rows - step * (distance + 1)), reach.gather(rows)
+        joined = extra + current if backwards else current + extra
+        reach = reach.scatter(rows, joined)
+        rows = rows[short(joined)]
     return reach.alias("reach")

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from policyspeech.layout import COUNTS_CACHE, cache_folder
 from policyspeech.scanning import Checked, Files, checked_dataset, damaged
-from policyspeech.tokens import TOKENS_VERSION, token_lists
+from policyspeech.tokens import TOKENS_VERSION, normalize_words, split_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,7 +179,12 @@ def count_fragment(fragment: Fragment, *, fold_accents: bool = False
                    ) -> tuple[list[str], pa.Table]:
     """Tokenise ``fragment``, :data:`BATCH_ROWS` speeches at a time: its
     vocabulary, and a table of one row per speech, the ``ids`` of its tokens in the
-    vocabulary and their ``counts``."""
+    vocabulary and their ``counts``.
+
+    The tokens of :func:`~policyspeech.tokens.split_tokens` are counted as written, and
+    each distinct written word is normalised once (:func:`canonical_counts`): the counts of
+    :func:`~policyspeech.tokens.token_lists`, at a fraction of the cost (a batch has far
+    fewer distinct words than tokens)."""
     import numpy as np
     import polars as pl
     import pyarrow as pa
@@ -187,22 +192,60 @@ def count_fragment(fragment: Fragment, *, fold_accents: bool = False
     known = pl.Series("word", [], pl.String)
     batches = []
     for batch in fragment.batches(["text"]):
-        pairs = (pl.DataFrame({"text": pl.Series(batch.column(0))}).lazy()
-                 .select(token_lists(pl.col("text"), fold_accents=fold_accents).alias("word"))
-                 .with_row_index("row").explode("word").drop_nulls("word")
-                 .group_by("row", "word").len().collect())
-        words = pairs.get_column("word").unique()
-        known = pl.concat([known, words.filter(~words.is_in(known.implode())).sort()])
-        # the id of a word is its place in the vocabulary: an Enum's physical value
-        pairs = pairs.select("row", "len", local=pl.col("word").cast(pl.Enum(known))
-                             .to_physical()).sort("row")
-        lengths = np.bincount(pairs["row"].to_numpy(), minlength=batch.num_rows)
+        written = (pl.DataFrame({"text": pl.Series(batch.column(0))}).lazy()
+                   .select(split_tokens(pl.col("text")).alias("word"))
+                   .with_row_index("row").explode("word").drop_nulls("word")
+                   .group_by("row", "word").len().collect())
+        known, rows, ids, counts = canonical_counts(written, known, fold_accents=fold_accents)
+        lengths = np.bincount(rows, minlength=batch.num_rows)
         offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
         batches.append(pa.record_batch(
-            [pa.ListArray.from_arrays(offsets, pa.array(pairs[c].to_numpy().astype(np.uint32)))
-             for c in ("local", "len")], names=["ids", "counts"]))
+            [pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.uint32)))
+             for values in (ids, counts)], names=["ids", "counts"]))
     schema = pa.schema([("ids", pa.list_(pa.uint32())), ("counts", pa.list_(pa.uint32()))])
     return known.to_list(), pa.Table.from_batches(batches, schema)
+
+
+def canonical_counts(written: pl.DataFrame, known: pl.Series, *, fold_accents: bool = False
+                     ) -> tuple[pl.Series, np.ndarray[Any, Any], np.ndarray[Any, Any],
+                                np.ndarray[Any, Any]]:
+    """The counts of ``written`` (one row per speech ``row`` and ``word`` as written, with
+    its count ``len``) as counts of canonical words
+    (:func:`~policyspeech.tokens.normalize_words`, each distinct written word normalised
+    once; words that become equal within a speech added up; words that become empty
+    dropped): the vocabulary ``known`` with the new words appended (sorted), and arrays of
+    rows, word ids in it and counts, ordered by row then id.
+
+    >>> import polars as pl
+    >>> written = pl.DataFrame({"row": [0, 0, 1, 1], "word": ["The", "the", "STRASSE", "Straße"],
+    ...                         "len": [1, 2, 1, 4]})
+    >>> known, rows, ids, counts = canonical_counts(written, pl.Series([], dtype=pl.String))
+    >>> known.to_list(), rows.tolist(), ids.tolist(), counts.tolist()
+    (['strasse', 'the'], [0, 1], [1, 0], [3.0, 5.0])
+    """
+    import numpy as np
+    import polars as pl
+
+    spelled = written.get_column("word").unique()
+    canonical = spelled.to_frame().select(
+        normalize_words(pl.col("word"), fold_accents=fold_accents)).to_series()
+    new = canonical.filter(canonical != "").unique()
+    known = pl.concat([known, new.filter(~new.is_in(known.implode())).sort()])
+    size = len(known)
+    if not size:
+        empty = np.zeros(0, np.uint64)
+        return known, empty, empty, np.zeros(0)
+    # the id of a word is its place in the vocabulary: an Enum's physical value (size: empty)
+    word = pl.col("word")
+    to_id = canonical.to_frame().select(pl.when(word != "").then(word).cast(pl.Enum(known))
+                                        .to_physical().fill_null(size)).to_series()
+    ids = to_id.to_numpy().astype(np.uint64)[
+        written.get_column("word").cast(pl.Enum(spelled)).to_physical().to_numpy()]
+    keep = ids < size
+    keys = written.get_column("row").to_numpy().astype(np.uint64)[keep] * size + ids[keep]
+    pairs, where = np.unique(keys, return_inverse=True)
+    counts = np.bincount(where, weights=written.get_column("len").to_numpy()[keep])
+    return known, pairs // size, pairs % size, counts
 
 
 def selected_chunks(files: Files, selected: pl.Series | None, columns: list[str],
