@@ -166,7 +166,9 @@ polars and check no page checksums; the functions verify every page's checksum a
 a chunk of speeches at a time (kwic 4,000, compare 1,000). `compare` counts every token
 of the selection (its counts are the prior): cold, the cache folder is emptied before the
 run and every fragment tokenised (and its counts per speech cached); warm, the counts of
-each fragment come from the cache. The machine's 2 cores are shared, so single figures
+each fragment come from the cache. `compare` counts the tokens as written and normalises
+each distinct word once, the baseline normalises every token: the counts are the same
+(tests check it). The machine's 2 cores are shared, so single figures
 vary by tens of percent from run to run. Before the counts cache and the chunked reads
 (2026-11-28, same corpus and machine): kwic 31.7 s, compare 54.3 s, each holding the text
 of the whole selection in memory.
