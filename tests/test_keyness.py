@@ -142,6 +142,20 @@ def test_compare_by_each_measure(worked: Corpus) -> None:
         analysis.compare(worked.path, a="speaker=A", b="speaker=B", measure="tfidf")
 
 
+def test_the_table_shows_small_p_values_in_significant_digits(corpus: Corpus) -> None:
+    """A p-value below 0.00005 is shown as 1.23e-45, not rounded to 0.0."""
+    corpus.add_all([make_speech(n, speaker="A" if n % 2 else "B", text=(
+        "tax " * 40 + "cut " * 2 if n % 2 else "cut " * 40 + "tax " * 2) + f"speech{n}")
+        for n in range(8)])
+    shown = run("--corpus", str(corpus.path), "compare", "--a", "speaker=A", "--b",
+                "speaker=B", "--measure", "loglik", "--min-count", "0")
+    assert shown.exit_code == 0
+    lines = {line.split()[0]: line.split() for line in shown.stdout.splitlines()[2:]}
+    assert {"tax", "cut"} <= set(lines)
+    p = lines["tax"][4]
+    assert "e-" in p and 0 < float(p) < 1e-10, shown.stdout
+
+
 def test_compare_measure_in_the_cli(worked: Corpus, tmp_path: Path) -> None:
     c = str(worked.path)
     result = run("--corpus", c, "compare", "--a", "speaker=A", "--b", "speaker=B",

@@ -32,13 +32,24 @@ TABLE_HITS = 100
 """The hits that kwic shows in the terminal table unless --limit says otherwise."""
 
 
+def shown_number(value: float) -> float:
+    """A number as the terminal table shows it: four decimals, or three significant
+    digits when those would round it to 0 (a p-value of 2.3e-19 is not 0.0).
+
+    >>> shown_number(81.076512), shown_number(2.3456e-19), shown_number(0.0)
+    (81.0765, 2.35e-19, 0.0)
+    """
+    rounded = round(value, 4)
+    return float(f"{value:.3g}") if rounded == 0 and value != 0 else rounded
+
+
 def _show_frame(frame: Any, fmt: str, raw: bool) -> None:
     from policyspeech.output import render_rows
 
     check_format(fmt, ("table", "csv", "json"))
     rows = frame.to_dicts()
     if fmt == "table":
-        rows = [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}
+        rows = [{k: shown_number(v) if isinstance(v, float) else v for k, v in r.items()}
                 for r in rows]
     typer.echo(render_rows(rows, fmt, raw=raw) if rows or fmt != "table" else "(no rows)")
 
