@@ -213,3 +213,27 @@ def test_a_group_given_as_a_mapping_is_named_as_the_cli_writes_it(eras: Corpus) 
         analysis.compare(eras.path, a={"country": ["US", "GB"], "until": 1800}, b="country=US")
     assert str(caught.value) == ("group a (country=US,GB;until=1800) has no speeches in the "
                                  "selection; check its value and the filters")
+
+
+def test_a_value_with_a_comma_or_semicolon_is_given_in_quotes(corpus: Corpus) -> None:
+    """Names such as "Brown, Gordon" in a string group, with --by, and in messages."""
+    corpus.add_all([make_speech(n, speaker=speaker, text=f"{words} {n}")
+                    for n, (speaker, words) in enumerate([
+                        ("Brown, Gordon", OLD), ("Brown, Gordon", OLD), ("Blair; Tony", NEW),
+                        ("Blair; Tony", NEW), ('Say "Hi"', NEW)])])
+    assert parse_group('speaker="Brown, Gordon";country=GB') == {
+        "speaker": ["Brown, Gordon"], "country": ["GB"]}
+    assert parse_group('speaker="Blair; Tony","Say ""Hi"""') == {
+        "speaker": ["Blair; Tony", 'Say "Hi"']}
+    assert ids_in(corpus, 'speaker="Brown, Gordon"') == ["0", "1"]
+    assert ids_in(corpus, {"speaker": "Blair; Tony"}) == ["2", "3"]
+    with pytest.raises(CorpusError, match=r"""opens a quote it does not close; write a value """
+                                          r"""with , or ; in double quotes: speaker="Brown, """):
+        parse_group('speaker="Brown, Gordon')
+    quoted = run("--corpus", str(corpus.path), "compare", "--a", 'speaker="Brown, Gordon"',
+                 "--b", 'speaker="Blair; Tony"', "--min-count", "1", "--format", "csv")
+    by = run("--corpus", str(corpus.path), "compare", "--by", "speaker", "Brown, Gordon",
+             "Blair; Tony", "--min-count", "1", "--format", "csv")
+    assert quoted.exit_code == 0 and by.exit_code == 0 and by.stdout == quoted.stdout
+    assert "tariff" in quoted.stdout and "climate" in quoted.stdout
+    assert 'group a (speaker="Brown, Gordon") has' in by.stderr  # the small-group warning

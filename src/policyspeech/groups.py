@@ -3,8 +3,9 @@
 A group is the same selection as everywhere else (``speaker``, ``country``, ``language``,
 ``theme``, ``since``, ``until``: see :mod:`policyspeech.loaders`), plus the fields
 ``party``, ``organisation``, ``year`` and ``id``. It is written
-``FIELD=VALUE[,VALUE][;FIELD=VALUE...]`` (``"country=US;until=1900"``) or given as a
-mapping (``{"country": "US", "year": "1990-1999"}``). Several values of one field are
+``FIELD=VALUE[,VALUE][;FIELD=VALUE...]`` (``"country=US;until=1900"``; a value holding
+``,`` or ``;`` in double quotes: ``speaker="Brown, Gordon"``) or given as a mapping
+(``{"country": "US", "year": "1990-1999"}``). Several values of one field are
 alternatives; several fields must all hold. ``year`` takes years and ranges of years
 (``year=1990-1999,2005``); ``since`` and ``until`` take one date each (``YYYY``,
 ``YYYY-MM`` or ``YYYY-MM-DD``) and mean what they mean in the loaders: the whole of a
@@ -15,6 +16,10 @@ expression over the columns that :func:`group_columns` names.
 
 >>> parse_group("country=GB,DE;year=2019")
 {'country': ['GB', 'DE'], 'year': ['2019']}
+>>> parse_group('speaker="Brown, Gordon",Blair;country=GB')
+{'speaker': ['Brown, Gordon', 'Blair'], 'country': ['GB']}
+>>> group_text({"speaker": ["Brown, Gordon", "Blair"]})
+'speaker="Brown, Gordon",Blair'
 >>> parse_group({"country": "US", "until": 1900, "year": range(1890, 1893)})
 {'country': ['US'], 'until': ['1900'], 'year': ['1890', '1891', '1892']}
 >>> sorted(group_columns(parse_group("theme=law_and_crime;year=2019")))
@@ -106,7 +111,7 @@ def parse_group(spec: str | Mapping[str, Any]) -> Conditions:
 
 def _parse_text(spec: str) -> Conditions:
     conditions: Conditions = {}
-    for part in spec.split(";"):
+    for part in _split(spec, ";", spec):
         key, sep, values = part.partition("=")
         key = key.strip()
         if not sep:
@@ -116,8 +121,38 @@ def _parse_text(spec: str) -> Conditions:
         if key in conditions:
             raise CorpusError(f"group '{spec}' names {key} twice; give its values once, "
                               f"separated by commas ({key}=A,B)")
-        conditions[key] = [v.strip() for v in values.split(",") if v.strip()]
+        conditions[key] = [_unquoted(v.strip()) for v in _split(values, ",", spec)
+                           if v.strip()]
     return conditions
+
+
+def _split(text: str, separator: str, spec: str) -> list[str]:
+    """``text`` cut at each ``separator`` outside double quotes (a value in quotes may
+    hold ``,`` and ``;``; ``""`` in quotes is one ``"``)."""
+    parts, start, quoted = [], 0, False
+    for at, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append(text[start:at])
+            start = at + 1
+    if quoted:
+        raise CorpusError(f"group '{spec}' opens a quote it does not close; write a value "
+                          'with , or ; in double quotes: speaker="Brown, Gordon"')
+    return [*parts, text[start:]]
+
+
+def _unquoted(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('""', '"').strip()
+    return value
+
+
+def _quoted(value: str) -> str:
+    """``value`` as :func:`parse_group` reads it back (in quotes if it needs them)."""
+    if any(char in value for char in ',;"'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def _check_field(key: str, spec: str | Mapping[str, Any]) -> None:
@@ -143,7 +178,7 @@ def group_text(spec: str | Mapping[str, Any]) -> str:
     """A group as it would be written in the CLI."""
     if isinstance(spec, str):
         return spec
-    return ";".join(f"{k}={','.join(_texts(k, v)) if v is not None else v}"
+    return ";".join(f"{k}={','.join(map(_quoted, _texts(k, v))) if v is not None else v}"
                     for k, v in spec.items())
 
 

@@ -22,7 +22,7 @@ from policyspeech.cli.options import (
     with_parameters,
 )
 from policyspeech.errors import CorpusError
-from policyspeech.groups import GROUP_FIELDS, SmallGroupWarning
+from policyspeech.groups import GROUP_FIELDS, SmallGroupWarning, group_text
 from policyspeech.similar import near_duplicates
 
 STATS, KWIC, COMPARE, TRENDS, SIMILAR = (library_defaults(function) for function in (
@@ -156,7 +156,7 @@ def compare(
     if by is not None:
         if not values or len(values) != 2:
             raise CorpusError(f"--by {by} needs two values to compare, e.g. --by {by} A B")
-        a, b = f"{by}={values[0]}", f"{by}={values[1]}"
+        a, b = group_text({by: values[0]}), group_text({by: values[1]})  # quoted if need be
     elif a is None or b is None or values:
         raise CorpusError('give the groups as --a FIELD=VALUE --b FIELD=VALUE, or as '
                           '--by FIELD A B')
