@@ -57,6 +57,7 @@ from policyspeech.licensing import (
     tally_of,
 )
 from policyspeech.log import HeadState
+from policyspeech.nofollow import arrow_reader
 
 FORMAT = 1
 """The format of the cached facts (a change makes every cached file a miss)."""
@@ -282,12 +283,12 @@ def parquet_facts(data: bytes) -> Facts:
 
     facts = Facts(bytes=len(data))
     try:
-        source = pq.ParquetFile(pa.BufferReader(data))
+        source = pq.ParquetFile(arrow_reader(data))
         groups = [source.metadata.row_group(n).num_rows for n in range(source.num_row_groups)]
         if groups and max(groups) > groups[0]:  # a larger group comes in several batches
             import pyarrow.dataset as ds
 
-            batches = ds.ParquetFileFormat().make_fragment(pa.BufferReader(data)).to_batches(
+            batches = ds.ParquetFileFormat().make_fragment(arrow_reader(data)).to_batches(
                 batch_size=groups[0], batch_readahead=0, fragment_readahead=0)
             tables: Iterable[Any] = (pa.Table.from_batches([b]) for b in batches)
         else:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from policyspeech.layout import COUNTS_CACHE, cache_folder
+from policyspeech.nofollow import arrow_reader
 from policyspeech.scanning import Checked, Files, checked_dataset, damaged
 from policyspeech.tokens import TOKENS_VERSION, normalize_words, split_tokens
 
@@ -366,7 +367,7 @@ def _load(path: Path, key: bytes, fragment: str, fold_accents: bool, rows: int
             data = handle.read(int(size) + 1)
         if len(data) != int(size) or not hmac.compare_digest(mac, _mac(key, data)):
             return None
-        source = pq.ParquetFile(pa.BufferReader(data), page_checksum_verification=True)
+        source = pq.ParquetFile(arrow_reader(data), page_checksum_verification=True)
         found = json.loads(source.schema_arrow.metadata[META])
         vocabulary = found.pop("vocabulary")
         expected = _describe(fragment, fold_accents, [])

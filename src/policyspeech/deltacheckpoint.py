@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from policyspeech.nofollow import arrow_reader
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -95,10 +97,9 @@ def encode(actions: Sequence[Action]) -> bytes:
 
 def decode(data: bytes) -> list[Action]:
     """The actions of a checkpoint, as the JSON commits write them (in its row order)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(pa.BufferReader(data)).read()  # pq.read_table imports pandas
+    table = pq.ParquetFile(arrow_reader(data)).read()  # pq.read_table imports pandas
     found: list[tuple[int, Action]] = []
     for kind in table.column_names:
         plan = _plan(table.schema.field(kind).type)
