@@ -184,6 +184,22 @@ def test_verify_checks_zenodo_and_the_dois_of_the_citation_files(two_releases: s
         "record; record it with `policyspeech doi 0.2.0 10.1234/typed-by-hand`" in problem
 
 
+def test_citation_cff_names_the_release_doi_first(two_releases: str) -> None:
+    """cffconvert cites the first DOI of `identifiers` (over `doi`): the release's own comes
+    first, the concept DOI after it; a file written with the concept DOI first verifies."""
+    corpus = Corpus(two_releases)
+    corpus.set_concept_doi(CONCEPT)
+    corpus.set_doi("0.2.0", V2)
+    cff = corpus.path / "CITATION.cff"
+    data = yaml.safe_load(cff.read_text())
+    assert data["doi"] == V2 and [i["value"] for i in data["identifiers"]] == [V2, CONCEPT]
+    first, second = (f"- type: doi\n  value: {d}\n  description: {t}\n" for d, t in (
+        (V2, "DOI of release 0.2.0"), (CONCEPT, "'Concept DOI: every version of the corpus'")))
+    assert first + second in cff.read_text()
+    cff.write_text(cff.read_text().replace(first + second, second + first))
+    assert corpus.check().problems == [] and corpus.check().warnings == []
+
+
 def test_a_doi_entry_changes_no_fingerprint_and_no_release(two_releases: str) -> None:
     corpus = Corpus(two_releases)
     manifests = {v: hashlib.sha256((corpus.path / corpus.head().releases[v]["manifest"])
