@@ -254,11 +254,15 @@ def _versions_section(state: HeadState, latest: Manifest | None) -> str:
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
              f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
              f"{state.schema_version}"]
+    from policyspeech.releases import markdown_text
+
     for version in release_order(state):
         release = state.releases[version]
+        doi = state.dois.get(version)  # each release's own DOI, on its own line only
         lines.append(f"- {version} ({release['date']}): {release.get('records', 0):,} records"
                      + ("" if release["schema_version"] == state.schema_version else
-                        f", schema {release['schema_version']}"))
+                        f", schema {release['schema_version']}")
+                     + (f", DOI {markdown_text(doi)}" if doi else ""))
     if latest:
         lines.append(f"\nThe newest release is {latest['version']}, fingerprint "
                      f"`{latest['fingerprint']}`. See CHANGELOG.md for every change.")
