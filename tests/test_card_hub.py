@@ -88,6 +88,23 @@ def test_huggingface_hub_reads_the_configs_and_the_default_is_the_latest_release
     assert infos["0.2.0"].splits["train"].num_examples == 4
 
 
+def test_the_card_is_titled_as_the_newest_release_is_cited(tmp_path: Path) -> None:
+    """pretty_name and the heading are the corpus's own title (as its newest release
+    snapshots it), never the placeholder; before any release, the placeholder."""
+    from huggingface_hub import DatasetCard
+
+    corpus = Corpus.init(tmp_path / "c", **{**IDENTITY, "title": "Speeches & Votes: #1"})
+    corpus.add(make_speech(1))
+    assert DatasetCard.load(corpus.path / "README.md").data.pretty_name == "policyspeech corpus"
+    corpus.release()
+    corpus.set_identity(title="A later title")  # applies from the next release
+    corpus.add(make_speech(2))
+    card = DatasetCard.load(corpus.path / "README.md")
+    assert card.data.pretty_name == "Speeches & Votes: #1"
+    assert "\n# Speeches &amp; Votes: #1\n" in card.content
+    assert corpus.check().problems == []
+
+
 def test_every_config_loads_with_plain_datasets_and_equals_ps_read(hub: Corpus,
                                                                    tmp_path: Path) -> None:
     folder = str(hub.path)

@@ -91,7 +91,11 @@ def test_the_whole_round_through_the_cli(two_releases: str) -> None:
     assert run("--corpus", c, "doi", "latest", V2).exit_code == 0
     card = (path / "README.md").read_text()
     assert f"doi = {{{V2}}}" in card and "Zenodo. https://doi.org/10\\.5281/zenodo.1002" in card
-    assert V1 not in card and "10\\.5281/zenodo.1001" not in card  # another release's
+    # another release's DOI only on that release's line of the versions
+    assert [line for line in card.splitlines() if "zenodo.1001" in line] == [
+        f"- 0.1.0 ({Corpus(c).versions()[0]['date']}): 1 records, DOI 10\\.5281/zenodo.1001"]
+    assert next(line for line in card.splitlines() if line.startswith("- 0.2.0 (")).endswith(
+        ", DOI 10\\.5281/zenodo.1002")
     assert json.loads((path / "croissant.json").read_text())["identifier"] == \
         f"https://doi.org/{V2}"
     assert json.loads((path / ".zenodo.json").read_text())["doi"] == V2
@@ -182,6 +186,22 @@ def test_verify_checks_zenodo_and_the_dois_of_the_citation_files(two_releases: s
     [problem] = corpus.verify()
     assert "gives DOI 10.1234/typed-by-hand for release 0.2.0, which the log does not " \
         "record; record it with `policyspeech doi 0.2.0 10.1234/typed-by-hand`" in problem
+
+
+def test_citation_cff_names_the_release_doi_first(two_releases: str) -> None:
+    """cffconvert cites the first DOI of `identifiers` (over `doi`): the release's own comes
+    first, the concept DOI after it; a file written with the concept DOI first verifies."""
+    corpus = Corpus(two_releases)
+    corpus.set_concept_doi(CONCEPT)
+    corpus.set_doi("0.2.0", V2)
+    cff = corpus.path / "CITATION.cff"
+    data = yaml.safe_load(cff.read_text())
+    assert data["doi"] == V2 and [i["value"] for i in data["identifiers"]] == [V2, CONCEPT]
+    first, second = (f"- type: doi\n  value: {d}\n  description: {t}\n" for d, t in (
+        (V2, "DOI of release 0.2.0"), (CONCEPT, "'Concept DOI: every version of the corpus'")))
+    assert first + second in cff.read_text()
+    cff.write_text(cff.read_text().replace(first + second, second + first))
+    assert corpus.check().problems == [] and corpus.check().warnings == []
 
 
 def test_a_doi_entry_changes_no_fingerprint_and_no_release(two_releases: str) -> None:

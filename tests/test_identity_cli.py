@@ -130,6 +130,22 @@ def test_the_placeholder_credit_is_not_an_identity(tmp_path: Path) -> None:
     assert copy.manifest("1.0.0")["citation"]["title"] == "policyspeech corpus"
 
 
+def test_identity_of_a_copy_of_the_bundled_corpus_says_it_is_not_its_own(tmp_path: Path
+                                                                          ) -> None:
+    """The copy shows the bundled title, author, licence and description, so the line
+    after them says they are the bundled corpus's, not that a title and the rest lack."""
+    c = str(tmp_path / "copy")
+    assert run("init", c, "--from-bundled").exit_code == 0
+    shown = run("--corpus", c, "identity")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines()[:2] == ["title: policyspeech corpus",
+                                             "author: The policyspeech developers"]
+    assert shown.stdout.splitlines()[-1] == (
+        "a release needs an identity of its own, not the bundled corpus's title and author: "
+        'set it with `policyspeech identity --title TEXT --author "Family, Given <ORCID>" '
+        "--license SPDX-ID --description TEXT`")
+
+
 def test_a_new_identity_applies_from_the_next_release(corpus: Corpus) -> None:
     corpus.add({"title": "T", "speaker": "S", "country": "GB", "date": "2020",
                 "language": "en", "text": "Words."})

@@ -100,18 +100,24 @@ def config_glob(name: str) -> str:
     return f"{DATA if name == HEAD else release_folder(name)}/*.parquet"
 
 
-def card_header(state: HeadState, facts: CardFacts) -> dict[str, Any]:
-    """The card's YAML metadata, as a mapping."""
-    header = _static_header(state, facts)
+def card_title(latest: Manifest | None) -> str:
+    """The card's title: the newest release's (its identity), else the placeholder."""
+    return str(latest["citation"].get("title") or PRETTY_NAME) if latest else PRETTY_NAME
+
+
+def card_header(state: HeadState, facts: CardFacts, latest: Manifest | None = None
+                ) -> dict[str, Any]:
+    """The card's YAML metadata, as a mapping (``latest``: the newest release's manifest)."""
+    header = _static_header(state, facts, card_title(latest))
     header["configs"] = _configs(state)
     header["dataset_info"] = _dataset_info(state, facts)
     return header
 
 
-def _static_header(state: HeadState, facts: CardFacts) -> dict[str, Any]:
+def _static_header(state: HeadState, facts: CardFacts, title: str) -> dict[str, Any]:
     names = config_order(state)
     default_rows = facts.configs[names[0]].rows if names and names[0] in facts.configs else 0
-    header: dict[str, Any] = {"pretty_name": PRETTY_NAME, **hub_license(facts.licenses)}
+    header: dict[str, Any] = {"pretty_name": title, **hub_license(facts.licenses)}
     if facts.languages:
         header["language"] = facts.languages
     header.update({"task_categories": TASK_CATEGORIES, "task_ids": TASK_IDS, "tags": TAGS,
@@ -163,10 +169,10 @@ def _quoted(name: str) -> str:
     return name if name == HEAD else f"'{name}'"
 
 
-def _header_yaml(state: HeadState, facts: CardFacts) -> str:
+def _header_yaml(state: HeadState, facts: CardFacts, title: str) -> str:
     """The YAML metadata, written directly where it is long and regular (the configs and
     their ``dataset_info``: the features of a schema version are rendered once)."""
-    lines = [_dump(_static_header(state, facts))]
+    lines = [_dump(_static_header(state, facts, title))]
     names = config_order(state)
     if names:
         lines.append("configs:\n")
@@ -192,11 +198,13 @@ def render_card(state: HeadState, latest: Manifest | None, facts: CardFacts,
     """The whole card for the head ``state``, the newest release's manifest, the facts
     gathered from the records, and the datasheet section (:func:`policyspeech.datasheet.
     card_section`; None: the section for a corpus without ``DATASHEET.md``)."""
+    from policyspeech.releases import markdown_text
+
     version = latest["version"] if latest else HEAD
     return f"""---
-{_header_yaml(state, facts)}---
+{_header_yaml(state, facts, card_title(latest))}---
 
-# {PRETTY_NAME}
+# {markdown_text(card_title(latest))}
 
 A versioned, citable corpus of political and policy speeches: one record per speech, with
 its full text and metadata (speaker, office, party, organisation, country, date, language,
@@ -254,11 +262,15 @@ def _versions_section(state: HeadState, latest: Manifest | None) -> str:
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
              f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
              f"{state.schema_version}"]
+    from policyspeech.releases import markdown_text
+
     for version in release_order(state):
         release = state.releases[version]
+        doi = state.dois.get(version)  # each release's own DOI, on its own line only
         lines.append(f"- {version} ({release['date']}): {release.get('records', 0):,} records"
                      + ("" if release["schema_version"] == state.schema_version else
-                        f", schema {release['schema_version']}"))
+                        f", schema {release['schema_version']}")
+                     + (f", DOI {markdown_text(doi)}" if doi else ""))
     if latest:
         lines.append(f"\nThe newest release is {latest['version']}, fingerprint "
                      f"`{latest['fingerprint']}`. See CHANGELOG.md for every change.")

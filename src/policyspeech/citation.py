@@ -336,8 +336,9 @@ def render_cff(manifest: Manifest | None, identity: Mapping[str, Any] | None = N
         cff.update({"version": manifest["version"], "date-released": manifest["date"]})
         if dois.release:
             cff["doi"] = dois.release
-        described = [(dois.concept, "Concept DOI: every version of the corpus"),
-                     (dois.release, f"DOI of release {manifest['version']}")]
+        # the release's own DOI first: cffconvert cites the first DOI of ``identifiers``
+        described = [(dois.release, f"DOI of release {manifest['version']}"),
+                     (dois.concept, "Concept DOI: every version of the corpus")]
         identifiers = [{"type": "doi", "value": doi, "description": text}
                        for doi, text in described if doi]
         if identifiers:

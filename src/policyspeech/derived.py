@@ -260,11 +260,16 @@ def _other_doi(actual: Any, expected: Any) -> str | None:
 
 
 def _cff_fields(data: Any) -> Any:
-    """The fields of a citation file that come from the release (the rest is its users')."""
+    """The fields of a citation file that come from the release (the rest is its users'),
+    its identifiers in any order (a file written before the release's own DOI came first)."""
     if not isinstance(data, dict):
         return data
     cited = data.get("preferred-citation")
-    return {**{k: data.get(k) for k in CFF_FIELDS},
+    identifiers = data.get("identifiers")
+    if isinstance(identifiers, list):
+        identifiers = sorted(identifiers, key=lambda i: json.dumps(i, sort_keys=True,
+                                                                   default=str))
+    return {**{k: data.get(k) for k in CFF_FIELDS}, "identifiers": identifiers,
             "preferred-citation": {k: cited.get(k) for k in CFF_CITED}
             if isinstance(cited, dict) else cited}
 

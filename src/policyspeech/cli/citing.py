@@ -49,7 +49,13 @@ def identity_fields(params: dict[str, Any]) -> dict[str, Any]:
 
 def identity_lines(identity: dict[str, Any]) -> list[str]:
     """The identity as ``field: value`` lines, with what a release still needs."""
-    from policyspeech.citation import REQUIRED, SET_IDENTITY, author_spec, missing_fields
+    from policyspeech.citation import (
+        PLACEHOLDER,
+        REQUIRED,
+        SET_IDENTITY,
+        author_spec,
+        missing_fields,
+    )
 
     lines = [f"title: {identity.get('title', '')}"]
     lines += [f"author: {author_spec(author)}" for author in identity.get("authors", [])]
@@ -59,7 +65,10 @@ def identity_lines(identity: dict[str, Any]) -> list[str]:
     if identity.get("url"):
         lines.append(f"url: {identity['url']}")
     missing = missing_fields(identity)
-    if missing:
+    if missing and all(identity.get(k) == v for k, v in PLACEHOLDER.items()):
+        lines.append("a release needs an identity of its own, not the bundled corpus's "
+                     f"title and author: set it with {SET_IDENTITY}")
+    elif missing:
         lines.append(f"a release needs {', '.join(REQUIRED[m] for m in missing)}: set "
                      f"{'them' if len(missing) > 1 else 'it'} with {SET_IDENTITY}")
     return lines
