@@ -7,9 +7,9 @@ speech of a fragment are worked out once, written to the cache folder
 and reused by every later comparison of any version that holds the fragment. Counts by
 group are then sums over the cached counts of the speeches selected.
 
-Work goes one fragment at a time, its text read and tokenised :data:`BATCH_ROWS` speeches
-at a time: memory follows the chunk, not the selection (the selection itself is held only
-as ids and two flags per speech).
+Work goes :data:`WORKERS` fragments at a time, their text read and tokenised
+:data:`BATCH_ROWS` speeches at a time: memory follows the fragment and the chunk, not the
+selection (the selection itself is held only as ids and two flags per speech).
 
 A cache file is one row per speech of its fragment (the ids of its tokens in the
 fragment's vocabulary, and their counts), with the vocabulary and what the file was made
@@ -60,6 +60,9 @@ FORMAT = 1
 """The version of the cache files' layout."""
 BATCH_ROWS = 1_000
 """Speeches read and tokenised at a time (a fragment's row groups hold as many)."""
+WORKERS = 2
+"""Fragments counted at a time (polars releases the GIL; one fragment alone leaves a core
+idle much of the time)."""
 META = b"policyspeech.counts"
 """The footer key of a cache file's description."""
 COUNT_COLUMNS = ("count_all", "count_a", "count_b")
@@ -81,10 +84,11 @@ def group_counts(files: Files, flags: pl.DataFrame, *, fold_accents: bool = Fals
     import polars as pl
 
     flags = flags.select("id", selected=pl.lit(True), in_a="in_a", in_b="in_b")
-    with concurrent.futures.ThreadPoolExecutor(1) as saving:  # a cache file is written
-        partial = [_fragment_sums(fragment, flags, fold_accents=fold_accents, cache=cache,
-                                  use_cache=use_cache, later=saving.submit)
-                   for fragment in fragments(files)]  # while the next fragment is counted
+    with (concurrent.futures.ThreadPoolExecutor(1) as saving,  # cache files are written
+          concurrent.futures.ThreadPoolExecutor(WORKERS) as counting):  # while counting
+        partial = list(counting.map(lambda fragment: _fragment_sums(
+            fragment, flags, fold_accents=fold_accents, cache=cache, use_cache=use_cache,
+            later=saving.submit), fragments(files)))
     schema = pl.Schema({"word": pl.String(), **{name: pl.UInt32() for name in COUNT_COLUMNS}})
     found = [frame for frame in partial if frame is not None]
     if not found:
