@@ -259,11 +259,11 @@ structure of the corpus) is licensed under {compilation_licence(latest)}.
 
 
 def _versions_section(state: HeadState, latest: Manifest | None) -> str:
+    from policyspeech.releases import markdown_text
+
     lines = [f"- head: {state.rows:,} records in {len(state.fragments):,} fragments, "
              f"log entry {state.seq} (SHA-256 `{state.entry_sha256}`), schema "
              f"{state.schema_version}"]
-    from policyspeech.releases import markdown_text
-
     for version in release_order(state):
         release = state.releases[version]
         doi = state.dois.get(version)  # each release's own DOI, on its own line only

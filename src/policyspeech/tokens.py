@@ -22,8 +22,8 @@ Tokenising runs as polars expressions (Rust) over whole columns, in two steps:
 :func:`token_lists` does both. Counting the tokens of :func:`split_tokens` and then
 normalising the distinct words (summing the counts of words that become equal) gives the
 same counts at a fraction of the cost, since a corpus has far fewer distinct words than
-tokens: :func:`normalize_counts` does that. :data:`TOKENS_VERSION` names these rules: counts cached under one version are never
-read under another.
+tokens: :func:`policyspeech.counting.canonical_counts` does that. :data:`TOKENS_VERSION`
+names these rules: counts cached under one version are never read under another.
 
 Limits:
 
@@ -104,23 +104,6 @@ def token_lists(text: pl.Expr, *, fold_accents: bool = False) -> pl.Expr:
 
     word = normalize_words(pl.element(), fold_accents=fold_accents)
     return split_tokens(text).list.eval(word.filter(word != ""))
-
-
-def normalize_counts(counts: pl.DataFrame, *, fold_accents: bool = False) -> pl.DataFrame:
-    """Counts of the tokens of :func:`split_tokens` (a ``word`` column and count columns)
-    as counts of the tokens of :func:`token_lists`: each distinct word normalised once, and
-    the counts of words that become equal added up.
-
-    >>> import polars as pl
-    >>> raw = pl.DataFrame({"word": ["Straße", "STRASSE", "the"], "n": [1, 2, 5]})
-    >>> normalize_counts(raw).sort("word").rows()
-    [('strasse', 3), ('the', 5)]
-    """
-    import polars as pl
-
-    word = normalize_words(pl.col("word"), fold_accents=fold_accents)
-    return (counts.with_columns(word).filter(pl.col("word") != "")
-            .group_by("word", maintain_order=True).sum())
 
 
 @functools.cache
